@@ -1,0 +1,2 @@
+export { EmptySchedule } from './empty-schedule.js';
+export { Interrupt } from './interrupt.js';
