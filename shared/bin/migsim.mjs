@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// The migsim command. Sources are TypeScript, loaded through tsx so that `npx migsim` works right after `npm ci`.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

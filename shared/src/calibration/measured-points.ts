@@ -1,0 +1,184 @@
+import type { CostKey } from '../mmu/cost-profile.js';
+import type { DisableStrategy } from '../mmu/disable-strategy.js';
+import { NO_BAILOUTS } from '../mmu/promote-bailout.js';
+import type { CostProfile } from '../mmu/cost-profile.js';
+import type { DirtyLogPerfParams, DirtyLogPerfRun, PhaseTiming } from '../selftest/dirty-log-perf.js';
+
+/** A measured figure of ../shared/reference/kvm-dirty-logging.md §8 and how to read it off a model run. */
+export interface MeasuredPoint {
+  /** Point id in the reference (a, b, c, d) and a name for this figure. */
+  readonly point: 'a' | 'b' | 'c' | 'd';
+  readonly name: string;
+  /** The dirty_log_perf_test command line it was measured with (as migsim flags). */
+  readonly command: string;
+  readonly measuredSeconds: number;
+  readonly source: string;
+  /** The constant this figure determines in the default profile. */
+  readonly fits: CostKey;
+  readonly params: (profile: CostProfile) => DirtyLogPerfParams;
+  readonly read: (run: DirtyLogPerfRun) => PhaseTiming;
+}
+
+const GiB = 1 << 30;
+
+function params(profile: CostProfile, p: Partial<DirtyLogPerfParams>): DirtyLogPerfParams {
+  return {
+    vcpus: 1,
+    vcpuMemoryBytes: GiB,
+    iterations: 2,
+    backing: 'anonymous',
+    runVcpusDuringDisable: false,
+    manualProtect: true,
+    writePercent: 100,
+    randomAccess: false,
+    slots: 1,
+    seed: 1,
+    strategies: ['zap-leaf', 'zap', 'zap-batched', 'promote'],
+    eagerSplit: true,
+    pml: true,
+    fastPageFault: true,
+    thpCoverage: 1,
+    bailouts: NO_BAILOUTS,
+    profile,
+    ...p,
+  };
+}
+
+function disableOf(strategy: DisableStrategy): (run: DirtyLogPerfRun) => PhaseTiming {
+  return (run) => {
+    const s = run.strategies.find((x) => x.strategy === strategy);
+    if (!s) throw new Error(`run has no ${strategy} strategy`);
+    return s.disable;
+  };
+}
+
+const A_SRC = 'Gardon v1 cover 20211115234603.2908381-1-bgardon@google.com (text in CANgfPd8AHMdXAKrOVOwfAps+0qXVfkHD6EY-kW6oU+DisqGiLg@mail.gmail.com)';
+const B_SRC = 'Matlack v1 20240805233114.4060019-1-dmatlack@google.com; commits 35ef80eb29ab, 13e2e4f62a4b';
+const C_SRC = 'Matlack eager-split v2 20220119230739.2234394-1-dmatlack@google.com';
+const D_SRC = 'Matlack fast-PF v2 20210630214802.1902448-1-dmatlack@google.com';
+
+/** Point a: Skylake, 96 vCPUs × 1 GiB, 1 GiB HugeTLB, vCPUs idle during disable, Nov-2021 kernel (no eager split). */
+const pointA = (profile: CostProfile) =>
+  params(profile, { vcpus: 96, backing: 'anonymous_hugetlb_1gb', eagerSplit: false, strategies: ['zap-leaf', 'promote'] });
+/** Point b: 64 vCPUs × 4 GiB, 2 MiB HugeTLB, vCPUs running during disable (-e), 2024 kernel. */
+const pointB = (profile: CostProfile) =>
+  params(profile, {
+    vcpus: 64,
+    vcpuMemoryBytes: 4 * GiB,
+    backing: 'anonymous_hugetlb_2mb',
+    runVcpusDuringDisable: true,
+    strategies: ['zap', 'zap-batched', 'promote'],
+  });
+/** Point c: 96 vCPUs × 1 GiB, 1 GiB HugeTLB, no manual protect (-g), eager split N → Y. */
+const pointC = (eagerSplit: boolean) => (profile: CostProfile) =>
+  params(profile, { vcpus: 96, backing: 'anonymous_hugetlb_1gb', manualProtect: false, eagerSplit, strategies: ['zap'] });
+/** Point d: Cascade Lake, 64 vCPUs, eptad=0 pml=0, TDP MMU fast page fault off → on. */
+const pointD = (fastPageFault: boolean) => (profile: CostProfile) =>
+  params(profile, { vcpus: 64, pml: false, fastPageFault, strategies: ['zap'] });
+
+export const MEASURED_POINTS: readonly MeasuredPoint[] = [
+  {
+    point: 'a',
+    name: 'disable, zap each collapsible leaf (Nov-2021 TDP MMU)',
+    command: '-v 96 -b 1G -s anonymous_hugetlb_1gb --strategy zap-leaf',
+    measuredSeconds: 45.73843951,
+    source: A_SRC,
+    fits: 'tlb_flush_base_ns',
+    params: pointA,
+    read: disableOf('zap-leaf'),
+  },
+  {
+    point: 'a',
+    name: 'disable, in-place promotion (Gardon v1)',
+    command: '-v 96 -b 1G -s anonymous_hugetlb_1gb --strategy promote',
+    measuredSeconds: 1.400549627,
+    source: A_SRC,
+    fits: 'child_spte_teardown_ns',
+    params: pointA,
+    read: disableOf('promote'),
+  },
+  {
+    point: 'b',
+    name: 'disable, zap with a flush per 2 MiB region (131,072 flushes)',
+    command: '-v 64 -b 4G -s anonymous_hugetlb_2mb -e --strategy zap',
+    measuredSeconds: 14.334453428,
+    source: B_SRC,
+    fits: 'tlb_flush_per_running_vcpu_ns',
+    params: pointB,
+    read: disableOf('zap'),
+  },
+  {
+    point: 'b',
+    name: 'disable, zap with batched flushes (76 flushes)',
+    command: '-v 64 -b 4G -s anonymous_hugetlb_2mb -e --strategy zap-batched',
+    measuredSeconds: 4.794969689,
+    source: B_SRC,
+    fits: 'nonleaf_spte_replace_ns',
+    params: pointB,
+    read: disableOf('zap-batched'),
+  },
+  {
+    point: 'c',
+    name: 'enable, eager split off',
+    command: '-v 96 -b 1G -s anonymous_hugetlb_1gb -g --eager-split off',
+    measuredSeconds: 0.001683739,
+    source: C_SRC,
+    fits: 'memslot_update_ns',
+    params: pointC(false),
+    read: (run) => run.enable,
+  },
+  {
+    point: 'c',
+    name: 'enable, eager split on',
+    command: '-v 96 -b 1G -s anonymous_hugetlb_1gb -g --eager-split on',
+    measuredSeconds: 1.546904175,
+    source: C_SRC,
+    fits: 'split_child_spte_ns',
+    params: pointC(true),
+    read: (run) => run.enable,
+  },
+  {
+    point: 'c',
+    name: 'iteration 1 dirty memory, eager split on',
+    command: '-v 96 -b 1G -s anonymous_hugetlb_1gb -g --eager-split on',
+    measuredSeconds: 0.145979748,
+    source: C_SRC,
+    fits: 'pml_logged_write_ns',
+    params: pointC(true),
+    read: (run) => run.iterations[0]!.dirty,
+  },
+  {
+    point: 'c',
+    name: 'iteration 1 dirty memory, eager split off',
+    command: '-v 96 -b 1G -s anonymous_hugetlb_1gb -g --eager-split off',
+    measuredSeconds: 2.943733325,
+    source: C_SRC,
+    fits: 'fault_not_present_ns',
+    params: pointC(false),
+    read: (run) => run.iterations[0]!.dirty,
+  },
+  {
+    point: 'd',
+    name: 'iteration 2 dirty memory, slow-path write-protection faults',
+    command: '-v 64 --pml off --fast-page-fault off',
+    measuredSeconds: 3.545234984,
+    source: D_SRC,
+    fits: 'fault_slow_wp_ns',
+    params: pointD(false),
+    read: (run) => run.iterations[1]!.dirty,
+  },
+  {
+    point: 'd',
+    name: 'iteration 2 dirty memory, TDP MMU fast page fault',
+    command: '-v 64 --pml off --fast-page-fault on',
+    measuredSeconds: 0.315209625,
+    source: D_SRC,
+    fits: 'fault_fast_ns',
+    params: pointD(true),
+    read: (run) => run.iterations[1]!.dirty,
+  },
+];
+
+/** Point b's batched flush count, which sets the yield interval. */
+export const B_BATCHED_FLUSHES = 76;
+export const pointBParams = pointB;

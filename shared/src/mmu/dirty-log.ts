@@ -1,0 +1,239 @@
+import { ChunkedBitmap, CHUNK_WORDS, copyBitRange, popcount32 } from '../common/chunked-bitmap.js';
+import { CostId } from './cost-profile.js';
+import type { DisableStrategy } from './disable-strategy.js';
+import type { KvmMemorySlot } from './kvm-memory-slot.js';
+import { KVM_MEM_LOG_DIRTY_PAGES } from './kvm-memory-slot.js';
+import type { Kvm } from './kvm.js';
+import type { MmuLockMode } from './mmu-lock.js';
+import { PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K } from './pg-level.js';
+import { kvmTdpMmuRecoverHugePages } from './recover-huge-pages.js';
+import { kvmTdpMmuTrySplitHugePages } from './split-huge-pages.js';
+import { ENTRY_LEAF, ENTRY_TABLE, ENTRY_W, R2, splitHugePage } from './tdp-mmu.js';
+import type { VcpuActivity } from './vcpu-activity.js';
+import { kvmTdpMmuProtectMasked, kvmTdpMmuWrprotSlot } from './wrprot.js';
+import { kvmTdpMmuZapCollapsibleSptes } from './zap-collapsible-sptes.js';
+
+/** Runs fn with mmu_lock held in `mode` by the ioctl thread, recording the hold time. */
+function withMmuLock<T>(kvm: Kvm, mode: MmuLockMode, fn: () => T): T {
+  kvm.mmuLock.acquire(mode, kvm.ioctl.ns);
+  try {
+    return fn();
+  } finally {
+    kvm.mmuLock.release(kvm.ioctl.ns);
+    kvm.stats.mmuLockReadNs = kvm.mmuLock.readNs;
+    kvm.stats.mmuLockWriteNs = kvm.mmuLock.writeNs;
+  }
+}
+
+function manualProtectAndInitSet(kvm: Kvm): boolean {
+  return kvm.config.manualProtect && kvm.config.initiallySet;
+}
+
+/**
+ * KVM_SET_USER_MEMORY_REGION setting `KVM_MEM_LOG_DIRTY_PAGES` (`kvm_mmu_slot_apply_flags`): with manual-protect +
+ * initially-set, every page is reported dirty and nothing else happens; otherwise eager split (if enabled), then
+ * write-protect (or D-bit clear with PML) and one remote TLB flush.
+ */
+export function kvmEnableDirtyLogging(kvm: Kvm, slot: KvmMemorySlot): void {
+  if (slot.dirtyLogging) throw new Error(`memslot ${slot.id}: dirty logging already enabled`);
+  const acct = kvm.ioctlAccount;
+  kvm.ioctl.charge(CostId.memslot_update_ns);
+  slot.flags |= KVM_MEM_LOG_DIRTY_PAGES;
+  if (manualProtectAndInitSet(kvm)) {
+    kvm.dirtyBitmap.setRange(slot.baseGfn, slot.endGfn);
+    return;
+  }
+  kvm.dirtyBitmap.clearRange(slot.baseGfn, slot.endGfn);
+  withMmuLock(kvm, 'read', () => {
+    if (kvm.config.eagerPageSplit) kvmTdpMmuTrySplitHugePages(kvm, slot.baseGfn, slot.endGfn, acct);
+    kvmTdpMmuWrprotSlot(kvm, slot.baseGfn, slot.endGfn, PG_LEVEL_4K, acct);
+  });
+  kvm.flushRemoteTlbs(acct);
+}
+
+const M = new Uint32Array(CHUNK_WORDS);
+const D = new Uint32Array(CHUNK_WORDS);
+const U = new Uint32Array(CHUNK_WORDS);
+
+/** 64-bit words (pairs of 32-bit mask words) with at least one bit set: KVM processes the bitmap in longs. */
+function longsWithBits(m: Uint32Array): number {
+  let n = 0;
+  for (let w = 0; w < CHUNK_WORDS; w += 2) if ((m[w]! | m[w + 1]!) !== 0) n++;
+  return n;
+}
+
+/**
+ * Re-protects the pages of one region whose dirty bits are in `m` (`kvm_arch_mmu_enable_log_dirty_pt_masked`):
+ * with manual-protect + initially-set, first eagerly split the huge page holding them and write-protect any huge
+ * leaf still mapping them; then protect the 4K leaves.
+ */
+function protectRegionMasked(kvm: Kvm, regionGfn: number, m: Uint32Array, initSet: boolean): void {
+  const acct = kvm.ioctlAccount;
+  const mmu = kvm.mmu;
+  if (initSet) {
+    if (kvm.config.eagerPageSplit) {
+      if ((mmu.entry(4, regionGfn) & 3) === ENTRY_TABLE && (mmu.entry(PG_LEVEL_1G, regionGfn) & 3) === ENTRY_LEAF) {
+        splitHugePage(mmu, PG_LEVEL_1G, regionGfn, acct);
+      }
+      if ((mmu.entry(PG_LEVEL_1G, regionGfn) & 3) === ENTRY_TABLE && (mmu.entry(PG_LEVEL_2M, regionGfn) & 3) === ENTRY_LEAF) {
+        splitHugePage(mmu, PG_LEVEL_2M, regionGfn, acct);
+      }
+    }
+    // kvm_mmu_slot_gfn_write_protect(kvm, slot, start, PG_LEVEL_2M): a huge leaf mapping the range is protected.
+    const level = mmu.mappingLevel(regionGfn + firstBit(m));
+    if (level >= PG_LEVEL_2M && (mmu.entry(level, regionGfn) & ENTRY_W) !== 0) {
+      mmu.setHugeWritable(level, regionGfn, false);
+      kvm.ioctl.charge(CostId.spte_wrprot_ns);
+    }
+  }
+  kvmTdpMmuProtectMasked(kvm, regionGfn, m, acct);
+}
+
+function firstBit(m: Uint32Array): number {
+  for (let w = 0; w < CHUNK_WORDS; w++) {
+    const v = m[w]!;
+    if (v !== 0) return w * 32 + (31 - Math.clz32(v & -v));
+  }
+  return 0;
+}
+
+/**
+ * KVM_GET_DIRTY_LOG for one memslot: returns a copy of its dirty bitmap (bit i = gfn baseGfn + i). Without manual
+ * protect it also clears the bitmap and write-protects the reported pages (under mmu_lock for write), flushing
+ * if anything was reported.
+ */
+export function kvmGetDirtyLog(kvm: Kvm, slot: KvmMemorySlot): ChunkedBitmap {
+  if (!slot.dirtyLogging) throw new Error(`memslot ${slot.id}: KVM_GET_DIRTY_LOG without dirty logging (ENOENT)`);
+  kvm.ioctl.charge(CostId.ioctl_ns);
+  kvm.ioctl.charge(CostId.dirty_bitmap_copy_ns_per_kib, Math.ceil(slot.npages / 8) / 1024);
+  const copy = copyBitRange(kvm.dirtyBitmap, slot.baseGfn, slot.npages);
+  if (kvm.config.manualProtect) return copy;
+  const flush = withMmuLock(kvm, 'write', () => harvestRange(kvm, slot, slot.baseGfn, slot.endGfn, undefined, false));
+  if (flush) kvm.flushRemoteTlbs(kvm.ioctlAccount);
+  return copy;
+}
+
+/**
+ * KVM_CLEAR_DIRTY_LOG (manual protect): for pages in [firstPage, firstPage + numPages) of the slot whose bit is set
+ * both in the dirty bitmap and in `mask` (all pages when omitted; bit i = page firstPage + i), clear the bit and
+ * re-protect the page; with initially-set, eagerly split first. One flush at the end if anything was cleared.
+ * `firstPage` must be a multiple of 64 and `numPages` too unless the range reaches the end of the slot (EINVAL).
+ * Returns the number of bits cleared.
+ */
+export function kvmClearDirtyLog(
+  kvm: Kvm,
+  slot: KvmMemorySlot,
+  firstPage: number,
+  numPages: number,
+  mask?: ChunkedBitmap,
+): number {
+  if (!kvm.config.manualProtect) throw new Error('KVM_CLEAR_DIRTY_LOG needs KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE (EINVAL)');
+  if (!slot.dirtyLogging) throw new Error(`memslot ${slot.id}: KVM_CLEAR_DIRTY_LOG without dirty logging (ENOENT)`);
+  if (firstPage % 64 !== 0 || firstPage < 0) throw new RangeError('first_page must be a multiple of 64 (EINVAL)');
+  if (numPages < 0 || firstPage + numPages > slot.npages) throw new RangeError('range outside the memslot (EINVAL)');
+  if (numPages % 64 !== 0 && firstPage + numPages !== slot.npages) {
+    throw new RangeError('num_pages must be a multiple of 64 unless the range ends the memslot (EINVAL)');
+  }
+  if (mask && mask.nbits < numPages) throw new RangeError('mask smaller than num_pages');
+  kvm.ioctl.charge(CostId.ioctl_ns);
+  const start = slot.baseGfn + firstPage;
+  let cleared = 0;
+  const flush = withMmuLock(kvm, 'write', () => {
+    const before = kvm.dirtyBitmap.countRange(start, start + numPages);
+    const any = harvestRange(kvm, slot, start, start + numPages, mask ? { mask, origin: start } : undefined, true);
+    cleared = before - kvm.dirtyBitmap.countRange(start, start + numPages);
+    return any;
+  });
+  if (flush) kvm.flushRemoteTlbs(kvm.ioctlAccount);
+  return cleared;
+}
+
+/** Clears dirty bits in [start, end) (∩ mask) and re-protects those pages; returns whether any bit was set. */
+function harvestRange(
+  kvm: Kvm,
+  _slot: KvmMemorySlot,
+  start: number,
+  end: number,
+  mask: { mask: ChunkedBitmap; origin: number } | undefined,
+  clearPath: boolean,
+): boolean {
+  const initSet = clearPath && manualProtectAndInitSet(kvm);
+  const bitmap = kvm.dirtyBitmap;
+  let any = false;
+  for (let r = Math.floor(start / R2); r * R2 < end; r++) {
+    const regionGfn = r * R2;
+    if (bitmap.chunkKind(r) === 0) continue;
+    bitmap.readChunk(r, D);
+    // M = dirty bits of this region inside [start, end) and the user's mask.
+    for (let w = 0; w < CHUNK_WORDS; w++) {
+      const lo = Math.max(start - regionGfn - w * 32, 0);
+      const hi = Math.min(end - regionGfn - w * 32, 32);
+      let inRange = 0;
+      if (hi > lo) {
+        const upper = hi >= 32 ? 0xffffffff : ((1 << hi) - 1) >>> 0;
+        const lower = lo <= 0 ? 0 : ((1 << lo) - 1) >>> 0;
+        inRange = (upper & ~lower) >>> 0;
+      }
+      M[w] = (D[w]! & inRange) >>> 0;
+    }
+    if (mask) {
+      maskWords(mask.mask, regionGfn - mask.origin, U);
+      for (let w = 0; w < CHUNK_WORDS; w++) M[w] = (M[w]! & U[w]!) >>> 0;
+    }
+    const longs = longsWithBits(M);
+    if (longs === 0) continue;
+    any = true;
+    kvm.ioctl.charge(CostId.dirty_log_word_ns, longs);
+    protectRegionMasked(kvm, regionGfn, M, initSet);
+    for (let w = 0; w < CHUNK_WORDS; w++) D[w] = (D[w]! & ~M[w]!) >>> 0;
+    bitmap.writeChunk(r, D);
+  }
+  return any;
+}
+
+/** Bits [offset, offset + 512) of `mask` as 16 words (bits outside the mask read as 0). */
+function maskWords(mask: ChunkedBitmap, offset: number, out: Uint32Array): void {
+  if (offset >= 0 && offset % R2 === 0 && offset + R2 <= mask.nchunks * R2) {
+    mask.readChunk(offset / R2, out);
+    return;
+  }
+  out.fill(0);
+  for (let i = 0; i < R2; i++) {
+    const b = offset + i;
+    if (b >= 0 && b < mask.nbits && mask.get(b)) out[i >>> 5] = (out[i >>> 5]! | (1 << (i & 31))) >>> 0;
+  }
+}
+
+export interface DisableOptions {
+  readonly strategy: DisableStrategy;
+  /** Running vCPUs during the disable (they refault zapped regions); none when omitted. */
+  readonly activity?: VcpuActivity;
+  /** Absolute simulated time (ns) at which the ioctl starts, for the activity model. */
+  readonly startNs?: number;
+}
+
+/**
+ * KVM_SET_USER_MEMORY_REGION clearing `KVM_MEM_LOG_DIRTY_PAGES`: the memslot is updated (logging stops, the bitmap
+ * is freed), then huge pages are brought back with the chosen strategy.
+ */
+export function kvmDisableDirtyLogging(kvm: Kvm, slot: KvmMemorySlot, options: DisableOptions): void {
+  if (!slot.dirtyLogging) throw new Error(`memslot ${slot.id}: dirty logging is not enabled`);
+  kvm.ioctl.charge(CostId.memslot_update_ns);
+  slot.flags &= ~KVM_MEM_LOG_DIRTY_PAGES;
+  kvm.dirtyBitmap.clearRange(slot.baseGfn, slot.endGfn);
+  if (kvm.config.pml) {
+    // With PML the 4K leaves were only D-cleared: once logging is off the CPU sets D without an exit.
+    for (let r = Math.floor(slot.baseGfn / R2); r * R2 < slot.endGfn; r++) {
+      const k = kvm.mmu.present.chunkKind(r);
+      if (k === 1) kvm.mmu.writable.setChunkUniform(r, true);
+      else if (k === 2) kvm.mmu.writable.writeChunk(r, kvm.mmu.present.readChunk(r, U));
+    }
+  }
+  const running = options.activity?.running ?? kvm.nrRunningVcpus;
+  withMmuLock(kvm, 'read', () => {
+    if (options.strategy === 'promote') kvmTdpMmuRecoverHugePages(kvm, slot, running, options);
+    else kvmTdpMmuZapCollapsibleSptes(kvm, slot, options.strategy, running, options);
+  });
+}
+
+export { popcount32 };

@@ -1,0 +1,71 @@
+import type { Kvm } from './kvm.js';
+import { notPresentFault } from './page-fault.js';
+import type { Gfn } from './pg-level.js';
+import type { VcpuActivity } from './vcpu-activity.js';
+
+/**
+ * The EPT-violation storm during a disable with running vCPUs: each region zapped for collapse is refaulted (mapped
+ * huge again) by the first vCPU that touches it after the zap. A vCPU that touches a frozen SPTE waits for the
+ * flush first. Refaults that fall after the end of the ioctl are left pending (the region stays collapsed until
+ * the guest touches it).
+ */
+export class RefaultTracker {
+  private times = new Float64Array(64);
+  private gfns = new Float64Array(64);
+  private vcpuIdxs = new Int32Array(64);
+  private n = 0;
+
+  constructor(
+    private readonly kvm: Kvm,
+    private readonly activity: VcpuActivity | undefined,
+  ) {}
+
+  /**
+   * The region [gfn, gfn + npages) was zapped at absolute time tNs; a vCPU arriving before `frozenUntilNs`
+   * stalls until then.
+   */
+  onCollapsed(gfn: Gfn, npages: number, tNs: number, frozenUntilNs: number = tNs): void {
+    if (!this.activity) return;
+    const touch = this.activity.firstTouch(gfn, npages, tNs);
+    if (!touch) return;
+    let t = touch.tNs;
+    if (t < frozenUntilNs) {
+      this.kvm.stats.vcpuStallNs += frozenUntilNs - t;
+      t = frozenUntilNs;
+    }
+    this.push(t, gfn, touch.vcpuIdx);
+  }
+
+  /** Records a refault of gfn by vCPU vcpuIdx at absolute time t. */
+  push(t: number, gfn: Gfn, vcpuIdx: number): void {
+    if (this.n === this.times.length) {
+      const grow = <T extends Float64Array | Int32Array>(a: T, make: (n: number) => T): T => {
+        const b = make(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.times = grow(this.times, (k) => new Float64Array(k));
+      this.gfns = grow(this.gfns, (k) => new Float64Array(k));
+      this.vcpuIdxs = grow(this.vcpuIdxs, (k) => new Int32Array(k));
+    }
+    this.times[this.n] = t;
+    this.gfns[this.n] = gfn;
+    this.vcpuIdxs[this.n] = vcpuIdx;
+    this.n++;
+  }
+
+  /** Applies the refaults that happen by `endNs`, in the order the zaps happened; returns how many. */
+  settle(endNs: number): number {
+    let applied = 0;
+    const mmu = this.kvm.mmu;
+    for (let i = 0; i < this.n; i++) {
+      if (this.times[i]! > endNs) continue;
+      const gfn = this.gfns[i]!;
+      if (mmu.mappingLevel(gfn) !== 0) continue; // already mapped again (e.g. by a 1G refault)
+      notPresentFault(this.kvm, this.kvm.vcpus[this.vcpuIdxs[i]!]!, gfn);
+      applied++;
+    }
+    this.n = 0;
+    return applied;
+  }
+}

@@ -1,0 +1,15 @@
+import type { Gfn } from './pg-level.js';
+
+/**
+ * What running vCPUs do while an ioctl walks the page tables (the selftest's `-e`, or a guest that keeps running
+ * while QEMU disables logging): supplied by the workload model, used to decide when a zapped region is refaulted.
+ */
+export interface VcpuActivity {
+  /** vCPUs in guest mode during the ioctl (remote flushes must IPI and wait for each). */
+  readonly running: number;
+  /**
+   * The first access at or after `tNs` (absolute simulated ns) by any running vCPU to a page of [gfn, gfn + npages),
+   * or undefined when none comes.
+   */
+  firstTouch(gfn: Gfn, npages: number, tNs: number): { readonly vcpuIdx: number; readonly tNs: number } | undefined;
+}

@@ -1,0 +1,173 @@
+import { CostId } from './cost-profile.js';
+import { CondResched } from './cond-resched.js';
+import type { DisableStrategy } from './disable-strategy.js';
+import type { KvmMemorySlot } from './kvm-memory-slot.js';
+import type { Kvm } from './kvm.js';
+import { notPresentFault } from './page-fault.js';
+import { KVM_MAX_HUGEPAGE_LEVEL, pagesPerHpage, PG_LEVEL_1G, PG_LEVEL_2M } from './pg-level.js';
+import { RefaultTracker } from './refault-tracker.js';
+import { isLastSpte, isShadowPresentPte } from './spte.js';
+import { TdpIter } from './tdp-iter.js';
+import { ENTRY_COLLAPSED, ENTRY_LEAF, ENTRY_TABLE, G1_PAGES, R2 } from './tdp-mmu.js';
+import type { VcpuActivity } from './vcpu-activity.js';
+
+interface WalkOptions {
+  readonly activity?: VcpuActivity;
+  readonly startNs?: number;
+}
+
+/**
+ * `kvm_tdp_mmu_zap_collapsible_sptes` in its three generations:
+ * - `zap-leaf` (2021): every collapsible leaf is zapped, one remote TLB flush per zap; page tables stay;
+ * - `zap` (6.0 - 6.12): the collapsible non-leaf SPTE at the highest level is frozen, flushed, zapped; its tables are
+ *   torn down; one flush per zap;
+ * - `zap-batched` (6.13): written non-present directly; flushes only at yields and at the end.
+ * Runs with mmu_lock held for read. Zapped regions are refaulted huge by running vCPUs.
+ */
+export function kvmTdpMmuZapCollapsibleSptes(
+  kvm: Kvm,
+  slot: KvmMemorySlot,
+  strategy: Exclude<DisableStrategy, 'promote'>,
+  running: number,
+  options: WalkOptions,
+): void {
+  const mmu = kvm.mmu;
+  const ledger = kvm.ioctl;
+  const acct = kvm.ioctlAccount;
+  const t0 = ledger.ns;
+  const startNs = options.startNs ?? 0;
+  const now = (): number => startNs + (ledger.ns - t0);
+  const resched = new CondResched(kvm);
+  const refaults = new RefaultTracker(kvm, options.activity);
+  const flushNs = kvm.flushCostNs(running);
+  let flushPending = false;
+  // zap-leaf with running vCPUs: a refault of a 1G-capable region mid-walk maps it 1G and ends its zapping.
+  let pending1G: { g: number; tNs: number; vcpuIdx: number } | undefined;
+
+  const iter = new TdpIter(mmu).startWalk(PG_LEVEL_2M, slot.baseGfn, slot.endGfn);
+  while (iter.valid) {
+    if (resched.due() && iter.canYield) {
+      if (flushPending) {
+        kvm.flushRemoteTlbs(acct, running);
+        flushPending = false;
+      }
+      resched.yielded();
+      iter.markYielded();
+      iter.next();
+      continue;
+    }
+    ledger.charge(CostId.spte_walk_ns);
+    const { level, gfn, oldSpte } = iter;
+    if (level > KVM_MAX_HUGEPAGE_LEVEL || !isShadowPresentPte(oldSpte) || gfn < slot.baseGfn || gfn >= slot.endGfn) {
+      iter.next();
+      continue;
+    }
+
+    if (strategy === 'zap-leaf') {
+      if (pending1G && level === PG_LEVEL_2M && Math.floor(gfn / G1_PAGES) === pending1G.g && pending1G.tNs <= now()) {
+        notPresentFault(kvm, kvm.vcpus[pending1G.vcpuIdx]!, pending1G.g * G1_PAGES);
+        pending1G = undefined;
+        iter.read();
+      }
+      zapLeafEntry(iter);
+      iter.next();
+      continue;
+    }
+
+    if (isLastSpte(oldSpte, level) || kvm.maxMappingLevel(slot, gfn) < level) {
+      iter.next();
+      continue;
+    }
+    // Collapsible: zap the non-leaf SPTE at this level.
+    const tz = now();
+    ledger.charge(CostId.nonleaf_spte_replace_ns);
+    let frozenUntil = tz;
+    if (strategy === 'zap') {
+      kvm.flushRemoteTlbs(acct, running);
+      frozenUntil = now();
+    } else flushPending = true;
+    mmu.zapEntry(level, gfn, acct, true);
+    kvm.stats.sptesZapped++;
+    refaults.onCollapsed(gfn, pagesPerHpage(level), tz, frozenUntil);
+    iter.read();
+    iter.next();
+  }
+  if (flushPending) kvm.flushRemoteTlbs(acct, running);
+  if (pending1G) refaults.push(pending1G.tNs, pending1G.g * G1_PAGES, pending1G.vcpuIdx);
+  refaults.settle(now());
+
+  /** The 2021 walk at one SPTE above 4K: zap collapsible 2M leaves; zap a 4K table's collapsible leaves. */
+  function zapLeafEntry(it: TdpIter): void {
+    const { level, gfn } = it;
+    if (level !== PG_LEVEL_2M) return;
+    const kind = mmu.entryKind(PG_LEVEL_2M, gfn);
+    const maxLevel = kvm.maxMappingLevel(slot, gfn);
+    if (kind === ENTRY_LEAF) {
+      if (maxLevel < PG_LEVEL_1G) return;
+      const tz = now();
+      ledger.charge(CostId.leaf_zap_ns);
+      kvm.flushRemoteTlbs(acct, running);
+      mmu.zapEntry(PG_LEVEL_2M, gfn, acct, true);
+      kvm.stats.sptesZapped++;
+      noteCollapsed(gfn, tz);
+      it.read();
+      return;
+    }
+    if (kind !== ENTRY_TABLE || maxLevel < PG_LEVEL_2M) return;
+    const r = gfn / R2;
+    const n = mmu.present.chunkCount(r);
+    const perLeafNs = kvm.profile.costs.leaf_zap_ns + flushNs;
+    const ts = now();
+    const touch = options.activity?.firstTouch(gfn, R2, ts);
+    let zapped = n;
+    if (touch && touch.tNs < ts + n * perLeafNs) zapped = Math.min(n, Math.max(1, Math.ceil((touch.tNs - ts) / perLeafNs)));
+    ledger.charge(CostId.spte_walk_ns, R2 - zapped);
+    ledger.charge(CostId.leaf_zap_ns, zapped);
+    kvm.flushRemoteTlbsN(acct, zapped, running);
+    kvm.stats.sptesZapped += zapped;
+    clearFirstPresent(r, zapped);
+    mmu.l2[r] = mmu.l2[r]! | ENTRY_COLLAPSED;
+    if (zapped < n && touch) {
+      // The owner touched a zapped leaf while the table was being zapped: it maps the region huge at once.
+      notPresentFault(kvm, kvm.vcpus[touch.vcpuIdx]!, gfn);
+    } else if (zapped > 0) noteCollapsed(gfn, ts);
+    it.read();
+  }
+
+  function noteCollapsed(gfn: number, tz: number): void {
+    if (!options.activity) return;
+    const slotLevel = kvm.maxMappingLevel(slot, gfn);
+    if (slotLevel >= PG_LEVEL_1G) {
+      const touch = options.activity.firstTouch(gfn, R2, tz);
+      if (!touch) return;
+      const g = Math.floor(gfn / G1_PAGES);
+      if (pending1G && pending1G.g !== g) {
+        refaults.push(pending1G.tNs, pending1G.g * G1_PAGES, pending1G.vcpuIdx);
+        pending1G = undefined;
+      }
+      if (!pending1G || touch.tNs < pending1G.tNs) pending1G = { g, tNs: touch.tNs, vcpuIdx: touch.vcpuIdx };
+      return;
+    }
+    refaults.onCollapsed(gfn, R2, tz);
+  }
+
+  /** Zaps the first `k` present 4K leaves of table r (the walk goes in gfn order). */
+  function clearFirstPresent(r: number, k: number): void {
+    if (k <= 0) return;
+    const n = mmu.present.chunkCount(r);
+    if (k >= n) {
+      mmu.present.setChunkUniform(r, false);
+      mmu.writable.setChunkUniform(r, false);
+      mmu.pages[1]! -= n;
+      return;
+    }
+    let left = k;
+    for (let i = r * R2; left > 0 && i < r * R2 + R2; i++) {
+      if (mmu.present.clear(i)) {
+        mmu.writable.clear(i);
+        mmu.pages[1]!--;
+        left--;
+      }
+    }
+  }
+}

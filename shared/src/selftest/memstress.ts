@@ -1,0 +1,182 @@
+import type { BackingSource } from '../mmu/backing-source.js';
+import { backingPageLevel } from '../mmu/backing-source.js';
+import type { CostProfile } from '../mmu/cost-profile.js';
+import { Kvm } from '../mmu/kvm.js';
+import { guestAccessSequential, kvmGuestAccess, WRITE_ALL, WRITE_NONE, type WriteDecider } from '../mmu/page-fault.js';
+import { pagesPerHpage, type Gfn } from '../mmu/pg-level.js';
+import type { BailoutLikelihoods } from '../mmu/promote-bailout.js';
+import type { VcpuActivity } from '../mmu/vcpu-activity.js';
+import { unitHash, type Rng } from '../sim/rng.js';
+
+/** Where memstress puts guest test memory: 4 GiB, aligned for every backing page size. */
+export const MEMSTRESS_BASE_GFN: Gfn = 0x100000;
+
+export interface MemstressConfig {
+  readonly nrVcpus: number;
+  /** Guest memory per vCPU, bytes (`-b`). */
+  readonly vcpuMemoryBytes: number;
+  /** Memslots the region is split into (`-x`). */
+  readonly slots: number;
+  readonly backing: BackingSource;
+  readonly thpCoverage: number;
+  readonly manualProtect: boolean;
+  readonly initiallySet: boolean;
+  readonly eagerPageSplit: boolean;
+  readonly pml: boolean;
+  readonly fastPageFault: boolean;
+  readonly profile: CostProfile;
+  readonly seed: number;
+  readonly bailouts: BailoutLikelihoods;
+}
+
+/** A layout error the user can fix (the selftest's TEST_ASSERTs on sizes). */
+export class MemstressLayoutError extends Error {
+  constructor(
+    readonly flag: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MemstressLayoutError';
+  }
+}
+
+/**
+ * The selftests' memstress VM (tools/testing/selftests/kvm/lib/memstress.c): `nrVcpus` vCPUs each owning a
+ * contiguous slice of `vcpuMemoryBytes` of guest memory, the whole split evenly into `slots` memslots.
+ */
+export class MemstressVm {
+  readonly kvm: Kvm;
+  readonly pagesPerVcpu: number;
+  readonly totalPages: number;
+
+  constructor(readonly config: MemstressConfig) {
+    this.pagesPerVcpu = Math.floor(config.vcpuMemoryBytes / 4096);
+    if (this.pagesPerVcpu * 4096 !== config.vcpuMemoryBytes || this.pagesPerVcpu < 1) {
+      throw new MemstressLayoutError('-b', `guest memory per vCPU must be a positive multiple of 4KiB, got ${config.vcpuMemoryBytes} bytes`);
+    }
+    this.totalPages = this.pagesPerVcpu * config.nrVcpus;
+    if (this.totalPages % config.slots !== 0) {
+      throw new MemstressLayoutError('-x', `guest memory (${this.totalPages} pages) cannot be evenly divided into ${config.slots} memslots`);
+    }
+    const perSlot = this.totalPages / config.slots;
+    const hostPages = pagesPerHpage(backingPageLevel(config.backing));
+    if (config.backing !== 'anonymous' && config.backing !== 'anonymous_thp' && perSlot % hostPages !== 0) {
+      throw new MemstressLayoutError(
+        '-b',
+        `each memslot (${perSlot * 4} KiB) must be a multiple of the ${config.backing} page size (${hostPages * 4} KiB); adjust -b, -v or -x`,
+      );
+    }
+    if ((MEMSTRESS_BASE_GFN + this.totalPages) > 2 ** 31) throw new MemstressLayoutError('-b', 'guest memory above 8 TiB is not modelled');
+    this.kvm = new Kvm({
+      memslots: Array.from({ length: config.slots }, (_, i) => ({ baseGfn: MEMSTRESS_BASE_GFN + i * perSlot, npages: perSlot })),
+      backing: config.backing,
+      thpCoverage: config.thpCoverage,
+      nrVcpus: config.nrVcpus,
+      manualProtect: config.manualProtect,
+      initiallySet: config.initiallySet,
+      eagerPageSplit: config.eagerPageSplit,
+      pml: config.pml,
+      fastPageFault: config.fastPageFault,
+      profile: config.profile,
+      seed: config.seed,
+      bailouts: config.bailouts,
+    });
+  }
+
+  vcpuStartGfn(vcpuIdx: number): Gfn {
+    return MEMSTRESS_BASE_GFN + vcpuIdx * this.pagesPerVcpu;
+  }
+
+  /**
+   * One pass of `memstress_guest_code` on vCPU `vcpuIdx`: every page of its slice touched once at 4 KiB stride,
+   * written with probability writePercent/100, in order or (randomAccess) at random pages drawn with replacement.
+   * Returns the simulated ns the pass took on that vCPU.
+   */
+  guestPass(kvmOverride: Kvm | undefined, vcpuIdx: number, writePercent: number, randomAccess: boolean, rng: Rng): number {
+    const kvm = kvmOverride ?? this.kvm;
+    const vcpu = kvm.vcpus[vcpuIdx]!;
+    const before = vcpu.ledger.ns;
+    const start = this.vcpuStartGfn(vcpuIdx);
+    if (randomAccess) {
+      for (let i = 0; i < this.pagesPerVcpu; i++) {
+        const page = rng.nextInt(this.pagesPerVcpu);
+        kvmGuestAccess(kvm, vcpu, start + page, rng.nextInt(100) < writePercent);
+      }
+    } else {
+      guestAccessSequential(kvm, vcpu, start, start + this.pagesPerVcpu, writeDecider(writePercent, rng));
+    }
+    return vcpu.ledger.ns - before;
+  }
+}
+
+/** Which pages a sequential pass writes: all, none, or each with probability p (geometric skips, O(writes)). */
+export function writeDecider(writePercent: number, rng: Rng): WriteDecider {
+  if (writePercent >= 100) return WRITE_ALL;
+  if (writePercent <= 0) return WRITE_NONE;
+  const p = writePercent / 100;
+  // Pages are decided in address order: `next` is the offset (from the pass's first page) of the next write.
+  let origin = -1;
+  let next = 0;
+  return {
+    fill(regionGfn, lo, hi, out) {
+      out.fill(0);
+      const first = regionGfn + lo;
+      if (origin < 0) {
+        origin = first;
+        next = first + rng.geometric(p);
+      }
+      const end = regionGfn + hi;
+      while (next < end) {
+        if (next >= first) {
+          const bit = next - regionGfn;
+          out[bit >>> 5] = (out[bit >>> 5]! | (1 << (bit & 31))) >>> 0;
+        }
+        next += 1 + rng.geometric(p);
+      }
+    },
+  };
+}
+
+/**
+ * vCPUs looping over their slices while the host disables logging (`-e`): each restarts its pass at the start of
+ * its slice when released and then sweeps it at `nsPerPage`. Random access touches a region after a seeded,
+ * exponentially distributed delay with the mean of a random walk.
+ */
+export class MemstressActivity implements VcpuActivity {
+  readonly running: number;
+
+  constructor(
+    private readonly vm: MemstressVm,
+    private readonly releasedAtNs: number,
+    private readonly nsPerPage: number,
+    private readonly randomAccess: boolean,
+    private readonly seed: number,
+  ) {
+    this.running = vm.config.nrVcpus;
+  }
+
+  firstTouch(gfn: Gfn, npages: number, tNs: number): { vcpuIdx: number; tNs: number } | undefined {
+    const vm = this.vm;
+    const P = vm.pagesPerVcpu;
+    const first = Math.max(0, Math.floor((gfn - MEMSTRESS_BASE_GFN) / P));
+    const last = Math.min(vm.config.nrVcpus - 1, Math.floor((gfn + npages - 1 - MEMSTRESS_BASE_GFN) / P));
+    let best: { vcpuIdx: number; tNs: number } | undefined;
+    for (let v = first; v <= last; v++) {
+      const s = vm.vcpuStartGfn(v);
+      const a = Math.max(gfn, s) - s;
+      const b = Math.min(gfn + npages, s + P) - s;
+      if (b <= a) continue;
+      let t: number;
+      if (this.randomAccess) {
+        const u = unitHash(this.seed, 0x52414e44, Math.floor(gfn / 512), Math.floor(tNs));
+        t = tNs - Math.log(1 - u) * (P / (b - a)) * this.nsPerPage;
+      } else {
+        const pos = ((tNs - this.releasedAtNs) / this.nsPerPage) % P;
+        t = pos >= a && pos < b ? tNs : tNs + (((a - pos) % P) + P) % P * this.nsPerPage;
+      }
+      if (!best || t < best.tNs) best = { vcpuIdx: v, tNs: t };
+    }
+    return best;
+  }
+}
+
