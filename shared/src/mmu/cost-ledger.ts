@@ -13,16 +13,19 @@ export interface LedgerSnapshot {
 export class CostLedger {
   readonly counts = new Float64Array(COST_KEYS.length);
   ns = 0;
+  private readonly costs: Float64Array;
 
   constructor(
     readonly profile: CostProfile,
     readonly label: string,
-  ) {}
+  ) {
+    this.costs = profile.vector;
+  }
 
   /** Charges `n` units of cost `id` (a CostId). */
   charge(id: number, n: number = 1): void {
     this.counts[id]! += n;
-    this.ns += n * this.profile.vector[id]!;
+    this.ns += n * this.costs[id]!;
   }
 
   /** Adds time that is not one of the named costs (waiting on another thread). */

@@ -1,4 +1,4 @@
-import { ChunkedBitmap, CHUNK_WORDS, copyBitRange, popcount32 } from '../common/chunked-bitmap.js';
+import { ChunkedBitmap, ChunkKind, CHUNK_WORDS, copyBitRange, popcount32 } from '../common/chunked-bitmap.js';
 import { CostId } from './cost-profile.js';
 import type { DisableStrategy } from './disable-strategy.js';
 import type { KvmMemorySlot } from './kvm-memory-slot.js';
@@ -89,6 +89,39 @@ function protectRegionMasked(kvm: Kvm, regionGfn: number, m: Uint32Array, initSe
   kvmTdpMmuProtectMasked(kvm, regionGfn, m, acct);
 }
 
+/**
+ * `protectRegionMasked` for a region whose 512 dirty bits are all being cleared, when its 4K table (if any) is
+ * uniformly present: O(1). Returns false (having changed nothing) when the general path is needed.
+ */
+function protectRegionFull(kvm: Kvm, regionGfn: number, initSet: boolean): boolean {
+  const mmu = kvm.mmu;
+  const r = regionGfn >>> 9;
+  const tableBefore = (mmu.l3[regionGfn >>> 18]! & 3) === ENTRY_TABLE && (mmu.l2[r]! & 3) === ENTRY_TABLE;
+  if (tableBefore && mmu.present.chunkKind(r) === ChunkKind.Mixed) return false;
+  const acct = kvm.ioctlAccount;
+  kvm.ioctl.charge(CostId.dirty_log_word_ns, CHUNK_WORDS / 2);
+  if (initSet) {
+    if (kvm.config.eagerPageSplit) {
+      if ((mmu.entry(4, regionGfn) & 3) === ENTRY_TABLE && (mmu.entry(PG_LEVEL_1G, regionGfn) & 3) === ENTRY_LEAF) {
+        splitHugePage(mmu, PG_LEVEL_1G, regionGfn, acct);
+      }
+      if ((mmu.entry(PG_LEVEL_1G, regionGfn) & 3) === ENTRY_TABLE && (mmu.entry(PG_LEVEL_2M, regionGfn) & 3) === ENTRY_LEAF) {
+        splitHugePage(mmu, PG_LEVEL_2M, regionGfn, acct);
+      }
+    }
+    const level = mmu.mappingLevel(regionGfn);
+    if (level >= PG_LEVEL_2M && (mmu.entry(level, regionGfn) & ENTRY_W) !== 0) {
+      mmu.setHugeWritable(level, regionGfn, false);
+      kvm.ioctl.charge(CostId.spte_wrprot_ns);
+    }
+  }
+  if ((mmu.l3[regionGfn >>> 18]! & 3) === ENTRY_TABLE && (mmu.l2[r]! & 3) === ENTRY_TABLE && mmu.present.chunkKind(r) === ChunkKind.One) {
+    kvm.ioctl.charge(CostId.spte_wrprot_ns, R2);
+    mmu.writable.setChunkUniform(r, false);
+  }
+  return true;
+}
+
 function firstBit(m: Uint32Array): number {
   for (let w = 0; w < CHUNK_WORDS; w++) {
     const v = m[w]!;
@@ -162,7 +195,13 @@ function harvestRange(
   let any = false;
   for (let r = Math.floor(start / R2); r * R2 < end; r++) {
     const regionGfn = r * R2;
-    if (bitmap.chunkKind(r) === 0) continue;
+    const kind = bitmap.chunkKind(r);
+    if (kind === ChunkKind.Zero) continue;
+    if (kind === ChunkKind.One && !mask && regionGfn >= start && regionGfn + R2 <= end && protectRegionFull(kvm, regionGfn, initSet)) {
+      any = true;
+      bitmap.setChunkUniform(r, false);
+      continue;
+    }
     bitmap.readChunk(r, D);
     // M = dirty bits of this region inside [start, end) and the user's mask.
     for (let w = 0; w < CHUNK_WORDS; w++) {

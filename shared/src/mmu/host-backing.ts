@@ -30,7 +30,7 @@ export class HostBacking {
   /** Level of the host mapping of `gfn`'s backing page: 4K, 2M or 1G. */
   hostMappingLevel(gfn: Gfn): 1 | 2 | 3 {
     if (this.maxLevel === PG_LEVEL_4K) return PG_LEVEL_4K;
-    const region = Math.floor(gfn / 512);
+    const region = gfn >>> 9;
     if (this.flags[region]! & HOST_SPLIT) return PG_LEVEL_4K;
     if (this.source === 'anonymous_thp') {
       return unitHash(this.seed, THP_SALT, region) < this.thpCoverage ? PG_LEVEL_2M : PG_LEVEL_4K;
@@ -39,6 +39,7 @@ export class HostBacking {
   }
 
   isPopulated(region: number): boolean {
+    // region < 2^22: gfns stay below 2^31.
     return (this.flags[region]! & POPULATED) !== 0;
   }
 

@@ -7,9 +7,9 @@ import { HostBacking } from './host-backing.js';
 import { KvmMemorySlot } from './kvm-memory-slot.js';
 import { MmuLock } from './mmu-lock.js';
 import { MmuStats } from './mmu-stats.js';
-import { KVM_MAX_HUGEPAGE_LEVEL, pagesPerHpage, PG_LEVEL_4K, type Gfn } from './pg-level.js';
+import { KVM_MAX_HUGEPAGE_LEVEL, pagesPerHpage, PG_LEVEL_1G, PG_LEVEL_4K, type Gfn } from './pg-level.js';
 import { NO_BAILOUTS, type BailoutLikelihoods, type PromoteBailout } from './promote-bailout.js';
-import { TdpMmu, type MmuAccount } from './tdp-mmu.js';
+import { ENTRY_COLLAPSED, ENTRY_TABLE, G1_PAGES, TdpMmu, type MmuAccount } from './tdp-mmu.js';
 import { Vcpu } from './vcpu.js';
 
 /** Host and VM configuration that decides what KVM does (module parameters, capabilities). */
@@ -59,8 +59,13 @@ export class Kvm {
   /** The memslots' dirty bitmaps, one bit per gfn (`memslot->dirty_bitmap`); all-zero storage while logging is off. */
   dirtyBitmap: ChunkedBitmap;
   readonly bailouts: BailoutLikelihoods;
+  readonly nrVcpus: number;
+  private readonly flushVcpuStallNs: number;
+  private inGuestCount = { n: 0 };
 
   constructor(readonly config: KvmConfig) {
+    this.nrVcpus = config.nrVcpus;
+    this.flushVcpuStallNs = config.profile.costs.flush_vcpu_stall_ns;
     if (config.memslots.length === 0) throw new RangeError('a VM needs at least one memslot');
     this.memslots = config.memslots.map((m, i) => new KvmMemorySlot(i, m.baseGfn, m.npages));
     for (let i = 1; i < this.memslots.length; i++) {
@@ -69,7 +74,7 @@ export class Kvm {
     const end = this.memslots[this.memslots.length - 1]!.endGfn;
     this.mmu = new TdpMmu(end);
     this.host = new HostBacking(config.backing, this.mmu.nGfns, config.thpCoverage ?? 1, config.seed);
-    this.vcpus = Array.from({ length: config.nrVcpus }, (_, i) => new Vcpu(i, config.profile));
+    this.vcpus = Array.from({ length: config.nrVcpus }, (_, i) => new Vcpu(i, config.profile, this.inGuestCount));
     this.ioctl = new CostLedger(config.profile, 'ioctl');
     this.dirtyBitmap = new ChunkedBitmap(this.mmu.nGfns);
     this.bailouts = config.bailouts ?? NO_BAILOUTS;
@@ -102,10 +107,9 @@ export class Kvm {
     return undefined;
   }
 
+  /** vCPUs in guest mode now. */
   get nrRunningVcpus(): number {
-    let n = 0;
-    for (const v of this.vcpus) if (v.inGuest) n++;
-    return n;
+    return this.inGuestCount.n;
   }
 
   /**
@@ -117,8 +121,8 @@ export class Kvm {
     let level = Math.min(this.host.hostMappingLevel(gfn), KVM_MAX_HUGEPAGE_LEVEL);
     while (level > PG_LEVEL_4K) {
       const size = pagesPerHpage(level);
-      const base = Math.floor(gfn / size) * size;
-      if (base >= slot.baseGfn && base + size <= slot.endGfn) break;
+      const base = gfn - (gfn % size);
+      if (base >= slot.baseGfn && base + size <= slot.baseGfn + slot.npages) break;
       level--;
     }
     return level;
@@ -129,12 +133,7 @@ export class Kvm {
    * them. `running` is the number of vCPUs in guest mode at that moment. Each running vCPU loses time to the exit.
    */
   flushRemoteTlbs(acct: MmuAccount, running: number = this.nrRunningVcpus): void {
-    const { ledger, stats } = acct;
-    ledger.charge(CostId.tlb_flush_base_ns);
-    ledger.charge(CostId.tlb_flush_per_vcpu_ns, this.vcpus.length);
-    ledger.charge(CostId.tlb_flush_per_running_vcpu_ns, running);
-    stats.tlbFlushes++;
-    stats.vcpuStallNs += running * this.profile.costs.flush_vcpu_stall_ns;
+    this.flushRemoteTlbsN(acct, 1, running);
   }
 
   /** `n` remote TLB flushes in a row (a walk that flushes per zap), accounted in bulk. */
@@ -142,10 +141,10 @@ export class Kvm {
     if (n <= 0) return;
     const { ledger, stats } = acct;
     ledger.charge(CostId.tlb_flush_base_ns, n);
-    ledger.charge(CostId.tlb_flush_per_vcpu_ns, n * this.vcpus.length);
+    ledger.charge(CostId.tlb_flush_per_vcpu_ns, n * this.nrVcpus);
     ledger.charge(CostId.tlb_flush_per_running_vcpu_ns, n * running);
     stats.tlbFlushes += n;
-    stats.vcpuStallNs += n * running * this.profile.costs.flush_vcpu_stall_ns;
+    stats.vcpuStallNs += n * running * this.flushVcpuStallNs;
   }
 
   /** The cost of one remote TLB flush with `running` vCPUs in guest mode, in ns. */
@@ -158,6 +157,29 @@ export class Kvm {
   bailsOut(reason: PromoteBailout, gfn: Gfn, level: number): boolean {
     const p = this.bailouts[reason];
     return p > 0 && unitHash(this.config.seed, BAILOUT_SALT[reason], Math.floor(gfn / 512), level) < p;
+  }
+
+  /**
+   * Regions zapped for collapse that no vCPU has touched since: each costs one refault when the guest next touches
+   * it (a 1 GiB-mappable region counts once).
+   */
+  collapsedRegionsPending(): number {
+    const mmu = this.mmu;
+    let n = 0;
+    for (let g = 0; g < mmu.l3.length; g++) {
+      const e3 = mmu.l3[g]!;
+      if (e3 & ENTRY_COLLAPSED) {
+        n++;
+        continue;
+      }
+      if ((e3 & 3) !== ENTRY_TABLE) continue;
+      let inside = 0;
+      for (let r = g * 512; r < g * 512 + 512; r++) if (mmu.l2[r]! & ENTRY_COLLAPSED) inside++;
+      if (inside === 0) continue;
+      const slot = this.slotOf(g * G1_PAGES);
+      n += slot && this.maxMappingLevel(slot, g * G1_PAGES) >= PG_LEVEL_1G ? 1 : inside;
+    }
+    return n;
   }
 
   /** Bytes the model's state takes for this VM (page-table model, bitmaps, host flags). */
@@ -176,8 +198,10 @@ export class Kvm {
       mmuLock: MmuLock;
     };
     copy.memslots = this.memslots.map((s) => Object.assign(new KvmMemorySlot(s.id, s.baseGfn, s.npages, s.asId), { flags: s.flags }));
+    const count = { n: 0 };
+    (c as unknown as { inGuestCount: { n: number } }).inGuestCount = count;
     copy.vcpus = this.vcpus.map((v) => {
-      const n = new Vcpu(v.vcpuIdx, this.profile);
+      const n = new Vcpu(v.vcpuIdx, this.profile, count);
       n.inGuest = v.inGuest;
       n.ledger.counts.set(v.ledger.counts);
       n.ledger.ns = v.ledger.ns;

@@ -1,9 +1,9 @@
-import { CHUNK_WORDS, popcount32 } from '../common/chunked-bitmap.js';
+import { ChunkKind, CHUNK_WORDS, popcount32 } from '../common/chunked-bitmap.js';
 import { CostId } from './cost-profile.js';
 import type { FaultKind } from './fault-kind.js';
 import type { Kvm } from './kvm.js';
 import { pagesPerHpage, PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K, ROOT_LEVEL, type Gfn } from './pg-level.js';
-import { ENTRY_LEAF, ENTRY_TABLE, ENTRY_W, G1_PAGES, R2, type MmuAccount } from './tdp-mmu.js';
+import { ENTRY_COLLAPSED, ENTRY_LEAF, ENTRY_TABLE, ENTRY_W, G1_PAGES, R2, type MmuAccount } from './tdp-mmu.js';
 import type { Vcpu } from './vcpu.js';
 
 const KIND_MASK = 3;
@@ -215,15 +215,57 @@ const T = new Uint32Array(CHUNK_WORDS);
  */
 export function guestAccessSequential(kvm: Kvm, vcpu: Vcpu, start: Gfn, end: Gfn, writes: WriteDecider): void {
   let gfn = start;
+  const uniform = writes === WRITE_ALL ? 1 : writes === WRITE_NONE ? 0 : -1;
   while (gfn < end) {
-    const regionGfn = Math.floor(gfn / R2) * R2;
+    const regionGfn = gfn - (gfn & (R2 - 1));
     const lo = gfn - regionGfn;
     const hi = Math.min(end - regionGfn, R2);
+    if (lo === 0 && hi === R2 && uniform >= 0 && accessFullRegion(kvm, vcpu, regionGfn, uniform === 1)) {
+      gfn = regionGfn + R2;
+      continue;
+    }
     rangeMask(lo, hi, A);
     writes.fill(regionGfn, lo, hi, WM);
     accessRegion(kvm, vcpu, regionGfn, A, WM);
     gfn = regionGfn + hi;
   }
+}
+
+/**
+ * Fast path of a pass that touches all 512 pages of a region and writes all or none of them, for the uniform
+ * states a memstress pass meets almost everywhere. Returns false (having changed nothing) when the general path
+ * is needed.
+ */
+function accessFullRegion(kvm: Kvm, vcpu: Vcpu, regionGfn: Gfn, write: boolean): boolean {
+  const mmu = kvm.mmu;
+  const ledger = vcpu.ledger;
+  const level = regionMappingLevel(kvm, regionGfn);
+  if (level > PG_LEVEL_4K) {
+    if (write && (mmu.entry(level, regionGfn) & ENTRY_W) === 0) return false;
+    ledger.charge(CostId.guest_access_huge_ns, R2);
+    return true;
+  }
+  if (level !== PG_LEVEL_4K) return false;
+  const r = regionGfn >>> 9;
+  if (mmu.present.chunkKind(r) !== ChunkKind.One || (mmu.l2[r]! & ENTRY_COLLAPSED) !== 0) return false;
+  const wKind = mmu.writable.chunkKind(r);
+  if (!write || wKind === ChunkKind.One) {
+    ledger.charge(CostId.guest_access_4k_ns, R2);
+    return true;
+  }
+  if (wKind !== ChunkKind.Zero) return false;
+  // Every page present and write-protected: one tracked write each.
+  const logging = kvm.slotOf(regionGfn)!.dirtyLogging;
+  const before = ledger.ns;
+  if (logging && kvm.config.pml) {
+    ledger.charge(CostId.pml_logged_write_ns, R2);
+    kvm.stats.pmlLoggedWrites += R2;
+  } else chargeWpFault(kvm, vcpu, R2);
+  kvm.stats.vcpuStallNs += ledger.ns - before;
+  mmu.writable.setChunkUniform(r, true);
+  if (logging) kvm.dirtyBitmap.setChunkUniform(r, true);
+  ledger.charge(CostId.guest_access_4k_ns, R2);
+  return true;
 }
 
 /** Applies accesses `a` (writes `wm` ⊆ a) to the 2 MiB region at regionGfn, in address order. Consumes a and wm. */

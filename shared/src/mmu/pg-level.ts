@@ -29,8 +29,10 @@ export function hpageGfnShift(level: number): number {
 }
 
 /** 4 KiB pages mapped by one SPTE at `level` (`KVM_PAGES_PER_HPAGE`). */
+const PAGES_PER_HPAGE = [0, 1, 512, 512 * 512, 512 * 512 * 512, 512 * 512 * 512 * 512];
+
 export function pagesPerHpage(level: number): number {
-  return 2 ** hpageGfnShift(level);
+  return PAGES_PER_HPAGE[level]!;
 }
 
 /** Bytes mapped by one SPTE at `level`. */

@@ -1,4 +1,4 @@
-import { hpageGfnShift, pagesPerHpage, ROOT_LEVEL, type Gfn } from './pg-level.js';
+import { pagesPerHpage, ROOT_LEVEL, type Gfn } from './pg-level.js';
 import { isLastSpte, isShadowPresentPte, type Spte } from './spte.js';
 import type { TdpMmu } from './tdp-mmu.js';
 
@@ -104,8 +104,8 @@ export class TdpIter {
 }
 
 function roundDown(gfn: Gfn, level: number): Gfn {
-  const size = 2 ** hpageGfnShift(level);
-  return Math.floor(gfn / size) * size;
+  const size = pagesPerHpage(level);
+  return gfn - (gfn % size);
 }
 
 /**

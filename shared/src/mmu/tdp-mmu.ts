@@ -78,14 +78,10 @@ export class TdpMmu {
 
   /** State byte of the SPTE at `level` (2..4) whose range holds gfn. */
   entry(level: number, gfn: Gfn): number {
-    switch (level) {
-      case ROOT_LEVEL:
-        return this.l4[Math.floor(gfn / (G1_PAGES * 512))]!;
-      case PG_LEVEL_1G:
-        return this.l3[Math.floor(gfn / G1_PAGES)]!;
-      default:
-        return this.l2[Math.floor(gfn / R2)]!;
-    }
+    // gfn < 2^31 (checked in the constructor), so unsigned shifts are exact.
+    if (level === PG_LEVEL_2M) return this.l2[gfn >>> 9]!;
+    if (level === PG_LEVEL_1G) return this.l3[gfn >>> 18]!;
+    return this.l4[gfn >>> 27]!;
   }
 
   entryKind(level: number, gfn: Gfn): number {
@@ -93,9 +89,9 @@ export class TdpMmu {
   }
 
   private setEntry(level: number, gfn: Gfn, value: number): void {
-    if (level === ROOT_LEVEL) this.l4[Math.floor(gfn / (G1_PAGES * 512))] = value;
-    else if (level === PG_LEVEL_1G) this.l3[Math.floor(gfn / G1_PAGES)] = value;
-    else this.l2[Math.floor(gfn / R2)] = value;
+    if (level === PG_LEVEL_2M) this.l2[gfn >>> 9] = value;
+    else if (level === PG_LEVEL_1G) this.l3[gfn >>> 18] = value;
+    else this.l4[gfn >>> 27] = value;
   }
 
   isCollapsed(level: number, gfn: Gfn): boolean {
@@ -130,11 +126,11 @@ export class TdpMmu {
    * `kvm_tdp_mmu_get_walk`.
    */
   mappingLevel(gfn: Gfn): number {
-    if (this.entryKind(ROOT_LEVEL, gfn) !== ENTRY_TABLE) return 0;
-    const k3 = this.entryKind(PG_LEVEL_1G, gfn);
+    if ((this.l4[gfn >>> 27]! & KIND_MASK) !== ENTRY_TABLE) return 0;
+    const k3 = this.l3[gfn >>> 18]! & KIND_MASK;
     if (k3 === ENTRY_LEAF) return PG_LEVEL_1G;
     if (k3 !== ENTRY_TABLE) return 0;
-    const k2 = this.entryKind(PG_LEVEL_2M, gfn);
+    const k2 = this.l2[gfn >>> 9]! & KIND_MASK;
     if (k2 === ENTRY_LEAF) return PG_LEVEL_2M;
     if (k2 !== ENTRY_TABLE) return 0;
     return this.present.get(gfn) ? PG_LEVEL_4K : 0;

@@ -1,3 +1,4 @@
+import { ChunkKind, CHUNK_WORDS, popcount32 } from '../common/chunked-bitmap.js';
 import { CostId } from './cost-profile.js';
 import { CondResched } from './cond-resched.js';
 import type { DisableStrategy } from './disable-strategy.js';
@@ -161,13 +162,35 @@ export function kvmTdpMmuZapCollapsibleSptes(
       mmu.pages[1]! -= n;
       return;
     }
-    let left = k;
-    for (let i = r * R2; left > 0 && i < r * R2 + R2; i++) {
-      if (mmu.present.clear(i)) {
-        mmu.writable.clear(i);
-        mmu.pages[1]!--;
-        left--;
+    if (mmu.present.chunkKind(r) === ChunkKind.One) {
+      // The common case: a full table, its first k leaves zapped.
+      for (let w = 0; w < CHUNK_WORDS; w++) {
+        const lo = w * 32;
+        P_WORDS[w] = k >= lo + 32 ? 0 : k <= lo ? 0xffffffff : (~((1 << (k - lo)) - 1)) >>> 0;
       }
+    } else mmu.present.readChunk(r, P_WORDS);
+    const wKind = mmu.writable.chunkKind(r);
+    if (wKind !== ChunkKind.Zero) mmu.writable.readChunk(r, W_WORDS);
+    let left = mmu.present.chunkKind(r) === ChunkKind.One ? 0 : k;
+    for (let w = 0; w < CHUNK_WORDS && left > 0; w++) {
+      let v = P_WORDS[w]!;
+      const c = popcount32(v);
+      if (c <= left) {
+        v = 0;
+        left -= c;
+      } else {
+        for (; left > 0; left--) v = (v & (v - 1)) >>> 0;
+      }
+      P_WORDS[w] = v >>> 0;
     }
+    mmu.present.writeChunk(r, P_WORDS);
+    if (wKind !== ChunkKind.Zero) {
+      for (let w = 0; w < CHUNK_WORDS; w++) W_WORDS[w] = (W_WORDS[w]! & P_WORDS[w]!) >>> 0;
+      mmu.writable.writeChunk(r, W_WORDS);
+    }
+    mmu.pages[1]! -= k;
   }
 }
+
+const P_WORDS = new Uint32Array(CHUNK_WORDS);
+const W_WORDS = new Uint32Array(CHUNK_WORDS);

@@ -215,9 +215,7 @@ function runDisable(
   });
   env.run();
   for (const v of kvm.vcpus) v.inGuest = false;
-  let collapsedPending = 0;
-  for (let r = 0; r < kvm.mmu.l2.length; r++) if (kvm.mmu.l2[r]! & 8) collapsedPending++;
-  for (let g = 0; g < kvm.mmu.l3.length; g++) if (kvm.mmu.l3[g]! & 8) collapsedPending++;
+  const collapsedPending = kvm.collapsedRegionsPending();
   return {
     strategy,
     disable: disable!,

@@ -1,0 +1,173 @@
+import { Command, Option } from 'commander';
+import { z } from 'zod';
+import { parseSize } from '../common/units.js';
+import { BACKING_SOURCES } from '../mmu/backing-source.js';
+import { DISABLE_STRATEGIES, type DisableStrategy } from '../mmu/disable-strategy.js';
+import { PROMOTE_BAILOUTS, type BailoutLikelihoods } from '../mmu/promote-bailout.js';
+import { runDirtyLogPerf, type DirtyLogPerfParams } from '../selftest/dirty-log-perf.js';
+import { dirtyLogPerfJson, formatDirtyLogPerfText } from '../selftest/dirty-log-perf-report.js';
+import { MemstressLayoutError } from '../selftest/memstress.js';
+import { CliError } from './cli-error.js';
+import { resolveProfile } from './resolve-profile.js';
+import { cliErrorFromZod } from './zod-issues.js';
+
+const onOff = () =>
+  z.string().transform((text, ctx) => {
+    if (text !== 'on' && text !== 'off') {
+      ctx.addIssue({ code: 'custom', message: `must be 'on' or 'off' (got '${text}')` });
+      return z.NEVER;
+    }
+    return text === 'on';
+  });
+
+const int = (min: number, max: number) =>
+  z.string().transform((text, ctx) => {
+    const n = /^\d+$/.test(text.trim()) ? Number(text) : NaN;
+    if (!(Number.isSafeInteger(n) && n >= min && n <= max)) {
+      ctx.addIssue({ code: 'custom', message: `must be an integer from ${min} to ${max} (got '${text}')` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+const fraction = z.string().transform((text, ctx) => {
+  const n = text.trim() === '' ? NaN : Number(text);
+  if (!(n >= 0 && n <= 1)) {
+    ctx.addIssue({ code: 'custom', message: `must be a number from 0 to 1 (got '${text}')` });
+    return z.NEVER;
+  }
+  return n;
+});
+
+/** The raw flags as commander gives them, validated and turned into the run's parameters. */
+const flagsSchema = z.object({
+  v: int(1, 4096),
+  b: z.string().transform((text, ctx) => {
+    const bytes = parseSize(text);
+    if (bytes === undefined || bytes < 4096 || bytes % 4096 !== 0) {
+      ctx.addIssue({ code: 'custom', message: `must be a size that is a multiple of 4KiB, such as 1G, 512M or 4096K (got '${text}')` });
+      return z.NEVER;
+    }
+    return bytes;
+  }),
+  i: int(2, 1_000_000),
+  s: z.string().transform((text, ctx) => {
+    if (!(BACKING_SOURCES as readonly string[]).includes(text)) {
+      ctx.addIssue({ code: 'custom', message: `must be one of ${BACKING_SOURCES.join(', ')} (got '${text}')` });
+      return z.NEVER;
+    }
+    return text as (typeof BACKING_SOURCES)[number];
+  }),
+  e: z.boolean(),
+  g: z.boolean(),
+  w: int(0, 100),
+  a: z.boolean(),
+  x: int(1, 32_768),
+  r: int(0, 2 ** 31 - 1),
+  strategy: z.string().transform((text, ctx) => {
+    const names = text.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
+    const bad = names.filter((n) => !(DISABLE_STRATEGIES as readonly string[]).includes(n));
+    if (names.length === 0 || bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `unknown strategy ${bad.map((b) => `'${b}'`).join(', ') || "''"}; use one or a comma list of ${DISABLE_STRATEGIES.join(', ')}` });
+      return z.NEVER;
+    }
+    return [...new Set(names)] as DisableStrategy[];
+  }),
+  eagerSplit: onOff(),
+  pml: onOff(),
+  fastPageFault: onOff(),
+  thpCoverage: fraction,
+  bailout: z.string().transform((text, ctx) => {
+    const out: Record<string, number> = Object.fromEntries(PROMOTE_BAILOUTS.map((k) => [k, 0]));
+    for (const part of text.split(',').map((t) => t.trim()).filter((t) => t.length > 0)) {
+      const m = /^([a-z_]+)=([0-9.]+)$/.exec(part);
+      const p = m ? Number(m[2]) : NaN;
+      if (!m || !(PROMOTE_BAILOUTS as readonly string[]).includes(m[1]!) || !(p >= 0 && p <= 1)) {
+        ctx.addIssue({ code: 'custom', message: `'${part}' is not REASON=PROBABILITY with REASON one of ${PROMOTE_BAILOUTS.join(', ')} and PROBABILITY from 0 to 1` });
+        return z.NEVER;
+      }
+      out[m[1]!] = p;
+    }
+    return out as unknown as BailoutLikelihoods;
+  }),
+  profile: z.string(),
+  json: z.boolean(),
+});
+
+const FLAG_NAMES: Record<string, string> = {
+  strategy: '--strategy',
+  eagerSplit: '--eager-split',
+  pml: '--pml',
+  fastPageFault: '--fast-page-fault',
+  thpCoverage: '--thp-coverage',
+  bailout: '--bailout',
+  profile: '--profile',
+  json: '--json',
+};
+
+function flagOf(path: readonly PropertyKey[]): string {
+  const key = String(path[0] ?? '');
+  return FLAG_NAMES[key] ?? `-${key}`;
+}
+
+export function dirtyLogPerfCommand(out: (text: string) => void): Command {
+  return new Command('dirty-log-perf')
+    .description(
+      "Reproduce KVM's tools/testing/selftests/kvm/dirty_log_perf_test in simulated time: populate, enable dirty logging, " +
+        'N iterations of (dirty memory, GET_DIRTY_LOG, CLEAR_DIRTY_LOG), then disable logging once per strategy from the same state.',
+    )
+    .helpOption('-h, --help', 'show this help')
+    .addOption(new Option('-v <vcpus>', 'number of vCPUs').default('1'))
+    .addOption(new Option('-b <size>', 'guest memory per vCPU, e.g. 1G, 512M').default('1G'))
+    .addOption(new Option('-i <iterations>', 'iterations (at least 2)').default('2'))
+    .addOption(new Option('-s <backing>', `backing source: ${BACKING_SOURCES.join(', ')}`).default('anonymous'))
+    .addOption(new Option('-e', 'keep vCPUs running (touching memory) while dirty logging is disabled').default(false))
+    .addOption(new Option('-g', 'no KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: GET clears and re-protects, enable protects everything').default(false))
+    .addOption(new Option('-w <percent>', 'percentage of pages written (the rest are read), 0-100').default('100'))
+    .addOption(new Option('-a', 'random access order (pages drawn with replacement) instead of sequential').default(false))
+    .addOption(new Option('-x <memslots>', 'split guest memory into this many memslots').default('1'))
+    .addOption(new Option('-r <seed>', 'random seed').default('1'))
+    .addOption(new Option('--strategy <list>', `disable strategies, one or a comma list of ${DISABLE_STRATEGIES.join(', ')}`).default(DISABLE_STRATEGIES.join(',')))
+    .addOption(new Option('--eager-split <on|off>', 'kvm.eager_page_split').default('on'))
+    .addOption(new Option('--pml <on|off>', 'kvm_intel.pml: track 4K pages by D bits instead of write protection').default('on'))
+    .addOption(new Option('--fast-page-fault <on|off>', 'TDP MMU fast_page_fault (off = kernels before 5.14)').default('on'))
+    .addOption(new Option('--thp-coverage <fraction>', 'anonymous_thp: fraction of 2MiB regions the host backs with a THP').default('1'))
+    .addOption(new Option('--bailout <list>', `promotion bail-out likelihood per region, REASON=P,... (${PROMOTE_BAILOUTS.join(', ')})`).default(''))
+    .addOption(new Option('--profile <name|file>', "cost profile: 'default' or a JSON file of overrides").default('default'))
+    .addOption(new Option('--json', 'print a JSON array, one object per strategy').default(false))
+    .action((raw: Record<string, unknown>) => {
+      const parsed = flagsSchema.safeParse(raw);
+      if (!parsed.success) throw cliErrorFromZod(parsed.error, flagOf);
+      const f = parsed.data;
+      const params: DirtyLogPerfParams = {
+        vcpus: f.v,
+        vcpuMemoryBytes: f.b,
+        iterations: f.i,
+        backing: f.s,
+        runVcpusDuringDisable: f.e,
+        manualProtect: !f.g,
+        writePercent: f.w,
+        randomAccess: f.a,
+        slots: f.x,
+        seed: f.r,
+        strategies: f.strategy,
+        eagerSplit: f.eagerSplit,
+        pml: f.pml,
+        fastPageFault: f.fastPageFault,
+        thpCoverage: f.thpCoverage,
+        bailouts: f.bailout,
+        profile: resolveProfile(f.profile),
+      };
+      if (params.vcpus * params.vcpuMemoryBytes > 4 * 2 ** 40) {
+        throw new CliError(`-v/-b: ${params.vcpus} vCPUs × ${f.b} bytes exceeds the 4TiB of guest memory migsim models`);
+      }
+      let run;
+      try {
+        run = runDirtyLogPerf(params);
+      } catch (e) {
+        if (e instanceof MemstressLayoutError) throw new CliError(`${e.flag}: ${e.message}`);
+        throw e;
+      }
+      out(f.json ? JSON.stringify(dirtyLogPerfJson(run), null, 2) : formatDirtyLogPerfText(run));
+    });
+}

@@ -1,0 +1,29 @@
+import { Command, Option } from 'commander';
+import { COST_KEYS } from '../mmu/cost-profile.js';
+import { COST_DESCRIPTIONS } from '../mmu/default-profile.js';
+import { resolveProfile } from './resolve-profile.js';
+
+/** `migsim profile`: the cost constants of a profile, each with its unit and where its value comes from. */
+export function profileCommand(out: (text: string) => void): Command {
+  return new Command('profile')
+    .description('Show the cost constants of a profile: value, unit, what it costs, and its source (a measured point or an assumption).')
+    .helpOption('-h, --help', 'show this help')
+    .addOption(new Option('--profile <name|file>', "'default' or a JSON file of overrides").default('default'))
+    .addOption(new Option('--json', 'print JSON').default(false))
+    .action((opts: { profile: string; json: boolean }) => {
+      const profile = resolveProfile(opts.profile);
+      const rows = COST_KEYS.map((k) => {
+        const d = COST_DESCRIPTIONS[k];
+        const src = d.provenance.kind === 'fitted' ? `fitted to point ${d.provenance.points.join(', ')}: ${d.provenance.derivation}` : `assumption: ${d.provenance.rationale}`;
+        return { name: k, value: profile.costs[k], unit: d.unit, what: d.what, source: src };
+      });
+      if (opts.json) {
+        out(JSON.stringify({ name: profile.name, costs: rows, params: profile.params }, null, 2));
+        return;
+      }
+      const lines = [`profile: ${profile.name}`];
+      for (const r of rows) lines.push(`${r.name} = ${Number(r.value.toPrecision(6))} ${r.unit}\n    ${r.what}\n    ${r.source}`);
+      lines.push(`cond_resched_interval_ns = ${Number(profile.params.cond_resched_interval_ns.toPrecision(6))} ns\n    yield interval of long walks; fitted to point b: 76 batched flushes`);
+      out(lines.join('\n'));
+    });
+}
