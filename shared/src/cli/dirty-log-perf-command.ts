@@ -110,7 +110,8 @@ function flagOf(path: readonly PropertyKey[]): string {
   return FLAG_NAMES[key] ?? `-${key}`;
 }
 
-export function dirtyLogPerfCommand(out: (text: string) => void): Command {
+/** The command's flags and help. The action is attached by `dirtyLogPerfCommand`. */
+function defineDirtyLogPerf(): Command {
   return new Command('dirty-log-perf')
     .description(
       "Reproduce KVM's tools/testing/selftests/kvm/dirty_log_perf_test in simulated time: populate, enable dirty logging, " +
@@ -134,40 +135,56 @@ export function dirtyLogPerfCommand(out: (text: string) => void): Command {
     .addOption(new Option('--thp-coverage <fraction>', 'anonymous_thp: fraction of 2MiB regions the host backs with a THP').default('1'))
     .addOption(new Option('--bailout <list>', `promotion bail-out likelihood per region, REASON=P,... (${PROMOTE_BAILOUTS.join(', ')})`).default(''))
     .addOption(new Option('--profile <name|file>', "cost profile: 'default' or a JSON file of overrides").default('default'))
-    .addOption(new Option('--json', 'print a JSON array, one object per strategy').default(false))
-    .action((raw: Record<string, unknown>) => {
-      const parsed = flagsSchema.safeParse(raw);
-      if (!parsed.success) throw cliErrorFromZod(parsed.error, flagOf);
-      const f = parsed.data;
-      const params: DirtyLogPerfParams = {
-        vcpus: f.v,
-        vcpuMemoryBytes: f.b,
-        iterations: f.i,
-        backing: f.s,
-        runVcpusDuringDisable: f.e,
-        manualProtect: !f.g,
-        writePercent: f.w,
-        randomAccess: f.a,
-        slots: f.x,
-        seed: f.r,
-        strategies: f.strategy,
-        eagerSplit: f.eagerSplit,
-        pml: f.pml,
-        fastPageFault: f.fastPageFault,
-        thpCoverage: f.thpCoverage,
-        bailouts: f.bailout,
-        profile: resolveProfile(f.profile),
-      };
-      if (params.vcpus * params.vcpuMemoryBytes > 4 * 2 ** 40) {
-        throw new CliError(`-v/-b: ${params.vcpus} vCPUs × ${f.b} bytes exceeds the 4TiB of guest memory migsim models`);
-      }
-      let run;
-      try {
-        run = runDirtyLogPerf(params);
-      } catch (e) {
-        if (e instanceof MemstressLayoutError) throw new CliError(`${e.flag}: ${e.message}`);
-        throw e;
-      }
-      out(f.json ? JSON.stringify(dirtyLogPerfJson(run), null, 2) : formatDirtyLogPerfText(run));
-    });
+    .addOption(new Option('--json', 'print a JSON array, one object per strategy').default(false));
+}
+
+/** Validates the raw flags and builds the run's parameters; throws CliError naming the bad flag. */
+function toParams(raw: Record<string, unknown>): { params: DirtyLogPerfParams; json: boolean } {
+  const parsed = flagsSchema.safeParse(raw);
+  if (!parsed.success) throw cliErrorFromZod(parsed.error, flagOf);
+  const f = parsed.data;
+  const params: DirtyLogPerfParams = {
+    vcpus: f.v,
+    vcpuMemoryBytes: f.b,
+    iterations: f.i,
+    backing: f.s,
+    runVcpusDuringDisable: f.e,
+    manualProtect: !f.g,
+    writePercent: f.w,
+    randomAccess: f.a,
+    slots: f.x,
+    seed: f.r,
+    strategies: f.strategy,
+    eagerSplit: f.eagerSplit,
+    pml: f.pml,
+    fastPageFault: f.fastPageFault,
+    thpCoverage: f.thpCoverage,
+    bailouts: f.bailout,
+    profile: resolveProfile(f.profile),
+  };
+  if (params.vcpus * params.vcpuMemoryBytes > 4 * 2 ** 40) {
+    throw new CliError(`-v/-b: ${params.vcpus} vCPUs × ${params.vcpuMemoryBytes} bytes exceeds the 4TiB of guest memory migsim models`);
+  }
+  return { params, json: f.json };
+}
+
+/** Parses `migsim dirty-log-perf` arguments (without the subcommand name) into run parameters, as the command does. */
+export function parseDirtyLogPerfArgs(argv: readonly string[]): DirtyLogPerfParams {
+  const cmd = defineDirtyLogPerf().exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
+  cmd.parse([...argv], { from: 'user' });
+  return toParams(cmd.opts()).params;
+}
+
+export function dirtyLogPerfCommand(out: (text: string) => void): Command {
+  return defineDirtyLogPerf().action((raw: Record<string, unknown>) => {
+    const { params, json } = toParams(raw);
+    let run;
+    try {
+      run = runDirtyLogPerf(params);
+    } catch (e) {
+      if (e instanceof MemstressLayoutError) throw new CliError(`${e.flag}: ${e.message}`);
+      throw e;
+    }
+    out(json ? JSON.stringify(dirtyLogPerfJson(run), null, 2) : formatDirtyLogPerfText(run));
+  });
 }

@@ -6,11 +6,12 @@ import { KVM_MEM_LOG_DIRTY_PAGES } from './kvm-memory-slot.js';
 import type { Kvm } from './kvm.js';
 import type { MmuLockMode } from './mmu-lock.js';
 import { PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K } from './pg-level.js';
+import { hostSplitThp } from './mmu-notifier.js';
 import { kvmTdpMmuRecoverHugePages } from './recover-huge-pages.js';
 import { kvmTdpMmuTrySplitHugePages } from './split-huge-pages.js';
-import { ENTRY_LEAF, ENTRY_TABLE, ENTRY_W, R2, splitHugePage } from './tdp-mmu.js';
+import { ENTRY_LEAF, ENTRY_TABLE, ENTRY_W, R2, tdpMmuSplitHugePage } from './tdp-mmu.js';
 import type { VcpuActivity } from './vcpu-activity.js';
-import { kvmTdpMmuProtectMasked, kvmTdpMmuWrprotSlot } from './wrprot.js';
+import { kvmTdpMmuClearDirtyPtMasked, kvmTdpMmuWrprotSlot } from './wrprot.js';
 import { kvmTdpMmuZapCollapsibleSptes } from './zap-collapsible-sptes.js';
 
 /** Runs fn with mmu_lock held in `mode` by the ioctl thread, recording the hold time. */
@@ -67,16 +68,16 @@ function longsWithBits(m: Uint32Array): number {
  * with manual-protect + initially-set, first eagerly split the huge page holding them and write-protect any huge
  * leaf still mapping them; then protect the 4K leaves.
  */
-function protectRegionMasked(kvm: Kvm, regionGfn: number, m: Uint32Array, initSet: boolean): void {
+function kvmArchMmuEnableLogDirtyPtMasked(kvm: Kvm, regionGfn: number, m: Uint32Array, initSet: boolean): void {
   const acct = kvm.ioctlAccount;
   const mmu = kvm.mmu;
   if (initSet) {
     if (kvm.config.eagerPageSplit) {
       if ((mmu.entry(4, regionGfn) & 3) === ENTRY_TABLE && (mmu.entry(PG_LEVEL_1G, regionGfn) & 3) === ENTRY_LEAF) {
-        splitHugePage(mmu, PG_LEVEL_1G, regionGfn, acct);
+        tdpMmuSplitHugePage(mmu, PG_LEVEL_1G, regionGfn, acct);
       }
       if ((mmu.entry(PG_LEVEL_1G, regionGfn) & 3) === ENTRY_TABLE && (mmu.entry(PG_LEVEL_2M, regionGfn) & 3) === ENTRY_LEAF) {
-        splitHugePage(mmu, PG_LEVEL_2M, regionGfn, acct);
+        tdpMmuSplitHugePage(mmu, PG_LEVEL_2M, regionGfn, acct);
       }
     }
     // kvm_mmu_slot_gfn_write_protect(kvm, slot, start, PG_LEVEL_2M): a huge leaf mapping the range is protected.
@@ -86,11 +87,11 @@ function protectRegionMasked(kvm: Kvm, regionGfn: number, m: Uint32Array, initSe
       kvm.ioctl.charge(CostId.spte_wrprot_ns);
     }
   }
-  kvmTdpMmuProtectMasked(kvm, regionGfn, m, acct);
+  kvmTdpMmuClearDirtyPtMasked(kvm, regionGfn, m, acct);
 }
 
 /**
- * `protectRegionMasked` for a region whose 512 dirty bits are all being cleared, when its 4K table (if any) is
+ * `kvmArchMmuEnableLogDirtyPtMasked` for a region whose 512 dirty bits are all being cleared, when its 4K table (if any) is
  * uniformly present: O(1). Returns false (having changed nothing) when the general path is needed.
  */
 function protectRegionFull(kvm: Kvm, regionGfn: number, initSet: boolean): boolean {
@@ -103,10 +104,10 @@ function protectRegionFull(kvm: Kvm, regionGfn: number, initSet: boolean): boole
   if (initSet) {
     if (kvm.config.eagerPageSplit) {
       if ((mmu.entry(4, regionGfn) & 3) === ENTRY_TABLE && (mmu.entry(PG_LEVEL_1G, regionGfn) & 3) === ENTRY_LEAF) {
-        splitHugePage(mmu, PG_LEVEL_1G, regionGfn, acct);
+        tdpMmuSplitHugePage(mmu, PG_LEVEL_1G, regionGfn, acct);
       }
       if ((mmu.entry(PG_LEVEL_1G, regionGfn) & 3) === ENTRY_TABLE && (mmu.entry(PG_LEVEL_2M, regionGfn) & 3) === ENTRY_LEAF) {
-        splitHugePage(mmu, PG_LEVEL_2M, regionGfn, acct);
+        tdpMmuSplitHugePage(mmu, PG_LEVEL_2M, regionGfn, acct);
       }
     }
     const level = mmu.mappingLevel(regionGfn);
@@ -223,7 +224,7 @@ function harvestRange(
     if (longs === 0) continue;
     any = true;
     kvm.ioctl.charge(CostId.dirty_log_word_ns, longs);
-    protectRegionMasked(kvm, regionGfn, M, initSet);
+    kvmArchMmuEnableLogDirtyPtMasked(kvm, regionGfn, M, initSet);
     for (let w = 0; w < CHUNK_WORDS; w++) D[w] = (D[w]! & ~M[w]!) >>> 0;
     bitmap.writeChunk(r, D);
   }
@@ -262,10 +263,28 @@ export function kvmDisableDirtyLogging(kvm: Kvm, slot: KvmMemorySlot, options: D
   kvm.dirtyBitmap.clearRange(slot.baseGfn, slot.endGfn);
   if (kvm.config.pml) {
     // With PML the 4K leaves were only D-cleared: once logging is off the CPU sets D without an exit.
+    const mmu = kvm.mmu;
     for (let r = Math.floor(slot.baseGfn / R2); r * R2 < slot.endGfn; r++) {
-      const k = kvm.mmu.present.chunkKind(r);
-      if (k === 1) kvm.mmu.writable.setChunkUniform(r, true);
-      else if (k === 2) kvm.mmu.writable.writeChunk(r, kvm.mmu.present.readChunk(r, U));
+      const lo = Math.max(slot.baseGfn, r * R2);
+      const hi = Math.min(slot.endGfn, r * R2 + R2);
+      if (lo === r * R2 && hi === r * R2 + R2) {
+        const k = mmu.present.chunkKind(r);
+        if (k === ChunkKind.One) mmu.writable.setChunkUniform(r, true);
+        else if (k === ChunkKind.Mixed) mmu.writable.writeChunk(r, mmu.present.readChunk(r, U));
+      } else {
+        for (let g = lo; g < hi; g++) if (mmu.present.get(g)) mmu.writable.set(g);
+      }
+    }
+  }
+  // THPs the host split while the slot was logged (likelihood `pfn_not_mappable`): the same regions whatever the
+  // strategy, since the draw is seeded per region. The notifier's work is the host's, not the ioctl's.
+  if (kvm.bailouts.pfn_not_mappable > 0 && kvm.config.backing === 'anonymous_thp') {
+    const hostAcct = { ledger: kvm.hostLedger, stats: kvm.stats };
+    for (let r = Math.ceil(slot.baseGfn / R2); (r + 1) * R2 <= slot.endGfn; r++) {
+      const gfn = r * R2;
+      if (kvm.host.hostMappingLevel(gfn) >= PG_LEVEL_2M && kvm.bailsOut('pfn_not_mappable', gfn, PG_LEVEL_2M)) {
+        hostSplitThp(kvm, gfn, hostAcct);
+      }
     }
   }
   const running = options.activity?.running ?? kvm.nrRunningVcpus;

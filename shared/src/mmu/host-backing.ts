@@ -48,7 +48,7 @@ export class HostBacking {
   }
 
   /** The host split the huge page backing `region` (e.g. a THP split): it can only be mapped at 4K from now on. */
-  splitHugePage(region: number): void {
+  markThpSplit(region: number): void {
     this.flags[region]! |= HOST_SPLIT;
   }
 

@@ -54,6 +54,8 @@ export class Kvm {
   host: HostBacking;
   readonly vcpus: Vcpu[];
   readonly ioctl: CostLedger;
+  /** Work done in host context outside the VMM's threads (MMU notifier invalidations). */
+  readonly hostLedger: CostLedger;
   stats = new MmuStats();
   readonly mmuLock = new MmuLock();
   /** The memslots' dirty bitmaps, one bit per gfn (`memslot->dirty_bitmap`); all-zero storage while logging is off. */
@@ -76,6 +78,7 @@ export class Kvm {
     this.host = new HostBacking(config.backing, this.mmu.nGfns, config.thpCoverage ?? 1, config.seed);
     this.vcpus = Array.from({ length: config.nrVcpus }, (_, i) => new Vcpu(i, config.profile, this.inGuestCount));
     this.ioctl = new CostLedger(config.profile, 'ioctl');
+    this.hostLedger = new CostLedger(config.profile, 'host');
     this.dirtyBitmap = new ChunkedBitmap(this.mmu.nGfns);
     this.bailouts = config.bailouts ?? NO_BAILOUTS;
   }

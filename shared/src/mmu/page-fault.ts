@@ -220,13 +220,19 @@ export function guestAccessSequential(kvm: Kvm, vcpu: Vcpu, start: Gfn, end: Gfn
     const regionGfn = gfn - (gfn & (R2 - 1));
     const lo = gfn - regionGfn;
     const hi = Math.min(end - regionGfn, R2);
-    if (lo === 0 && hi === R2 && uniform >= 0 && accessFullRegion(kvm, vcpu, regionGfn, uniform === 1)) {
+    const slot = kvm.slotOf(regionGfn);
+    const oneSlot = slot !== undefined && slot.baseGfn <= regionGfn && slot.endGfn >= regionGfn + R2;
+    if (oneSlot && lo === 0 && hi === R2 && uniform >= 0 && accessFullRegion(kvm, vcpu, regionGfn, uniform === 1)) {
       gfn = regionGfn + R2;
       continue;
     }
     rangeMask(lo, hi, A);
     writes.fill(regionGfn, lo, hi, WM);
-    accessRegion(kvm, vcpu, regionGfn, A, WM);
+    if (oneSlot) accessRegion(kvm, vcpu, regionGfn, A, WM);
+    else {
+      // The region straddles memslots (which may differ in logging): page by page.
+      for (let i = lo; i < hi; i++) kvmGuestAccess(kvm, vcpu, regionGfn + i, (WM[i >>> 5]! & (1 << (i & 31))) !== 0);
+    }
     gfn = regionGfn + hi;
   }
 }

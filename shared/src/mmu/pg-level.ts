@@ -1,5 +1,5 @@
 /**
- * Page-table levels, as `enum pg_level` in arch/x86/include/asm/kvm_host.h: PG_LEVEL_4K = 1 is a leaf SPTE
+ * Page-table levels, as `enum pg_level` in arch/x86/include/asm/pgtable_types.h: PG_LEVEL_4K = 1 is a leaf SPTE
  * mapping 4 KiB, PG_LEVEL_2M = 2 and PG_LEVEL_1G = 3 map huge pages, level 4 is the root of 4-level EPT/NPT.
  */
 export const PG_LEVEL_4K = 1;

@@ -287,7 +287,7 @@ export { G1_PAGES, R2 };
  * Splits the huge leaf at (level, gfn) into a page table of 512 SPTEs one level down (`tdp_mmu_split_huge_page`):
  * the children inherit the huge SPTE's permissions (`make_small_spte`). Returns false when there is no huge leaf.
  */
-export function splitHugePage(mmu: TdpMmu, level: number, gfn: Gfn, acct: MmuAccount): boolean {
+export function tdpMmuSplitHugePage(mmu: TdpMmu, level: number, gfn: Gfn, acct: MmuAccount): boolean {
   const e = mmu.entry(level, gfn);
   if ((e & KIND_MASK_EXPORT) !== ENTRY_LEAF || level < PG_LEVEL_2M) return false;
   const writable = (e & ENTRY_W) !== 0;

@@ -67,7 +67,7 @@ export function kvmTdpMmuWrprotSlot(kvm: Kvm, start: Gfn, end: Gfn, minLevel: nu
  * (16 words, bit i = gfn regionGfn + i), make the next write tracked again. Huge leaves are skipped, as in the
  * kernel. Returns the number of present leaves touched.
  */
-export function kvmTdpMmuProtectMasked(kvm: Kvm, regionGfn: Gfn, mask: Uint32Array, acct: MmuAccount): number {
+export function kvmTdpMmuClearDirtyPtMasked(kvm: Kvm, regionGfn: Gfn, mask: Uint32Array, acct: MmuAccount): number {
   const mmu = kvm.mmu;
   const r = regionGfn / R2;
   if ((mmu.l3[Math.floor(r / 512)]! & 3) !== ENTRY_TABLE || (mmu.l2[r]! & 3) !== ENTRY_TABLE) return 0;
