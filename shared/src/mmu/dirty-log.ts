@@ -7,6 +7,7 @@ import type { Kvm } from './kvm.js';
 import type { MmuLockMode } from './mmu-lock.js';
 import { PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K } from './pg-level.js';
 import { hostSplitThp } from './mmu-notifier.js';
+import { fastPaths } from './fast-paths.js';
 import { kvmTdpMmuRecoverHugePages } from './recover-huge-pages.js';
 import { kvmTdpMmuTrySplitHugePages } from './split-huge-pages.js';
 import { ENTRY_LEAF, ENTRY_TABLE, ENTRY_W, R2, tdpMmuSplitHugePage } from './tdp-mmu.js';
@@ -198,7 +199,7 @@ function harvestRange(
     const regionGfn = r * R2;
     const kind = bitmap.chunkKind(r);
     if (kind === ChunkKind.Zero) continue;
-    if (kind === ChunkKind.One && !mask && regionGfn >= start && regionGfn + R2 <= end && protectRegionFull(kvm, regionGfn, initSet)) {
+    if (kind === ChunkKind.One && !mask && fastPaths.enabled && regionGfn >= start && regionGfn + R2 <= end && protectRegionFull(kvm, regionGfn, initSet)) {
       any = true;
       bitmap.setChunkUniform(r, false);
       continue;

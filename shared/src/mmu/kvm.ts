@@ -64,6 +64,8 @@ export class Kvm {
   readonly nrVcpus: number;
   private readonly flushVcpuStallNs: number;
   private inGuestCount = { n: 0 };
+  /** Cached {ledger, stats} pairs, so hot paths do not allocate. */
+  private accounts = new Map<CostLedger, MmuAccount>();
 
   constructor(readonly config: KvmConfig) {
     this.nrVcpus = config.nrVcpus;
@@ -89,11 +91,21 @@ export class Kvm {
 
   /** The ioctl thread's account. */
   get ioctlAccount(): MmuAccount {
-    return { ledger: this.ioctl, stats: this.stats };
+    let a = this.accounts.get(this.ioctl);
+    if (!a || a.stats !== this.stats) {
+      a = { ledger: this.ioctl, stats: this.stats };
+      this.accounts.set(this.ioctl, a);
+    }
+    return a;
   }
 
   vcpuAccount(vcpu: Vcpu): MmuAccount {
-    return { ledger: vcpu.ledger, stats: this.stats };
+    let a = this.accounts.get(vcpu.ledger);
+    if (!a || a.stats !== this.stats) {
+      a = { ledger: vcpu.ledger, stats: this.stats };
+      this.accounts.set(vcpu.ledger, a);
+    }
+    return a;
   }
 
   /** `gfn_to_memslot`. */
@@ -201,6 +213,7 @@ export class Kvm {
       mmuLock: MmuLock;
     };
     copy.memslots = this.memslots.map((s) => Object.assign(new KvmMemorySlot(s.id, s.baseGfn, s.npages, s.asId), { flags: s.flags }));
+    (c as unknown as { accounts: Map<CostLedger, MmuAccount> }).accounts = new Map();
     const count = { n: 0 };
     (c as unknown as { inGuestCount: { n: number } }).inGuestCount = count;
     copy.vcpus = this.vcpus.map((v) => {

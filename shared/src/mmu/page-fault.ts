@@ -1,6 +1,7 @@
 import { ChunkKind, CHUNK_WORDS, popcount32 } from '../common/chunked-bitmap.js';
 import { CostId } from './cost-profile.js';
 import type { FaultKind } from './fault-kind.js';
+import { fastPaths } from './fast-paths.js';
 import type { Kvm } from './kvm.js';
 import { pagesPerHpage, PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K, ROOT_LEVEL, type Gfn } from './pg-level.js';
 import { ENTRY_COLLAPSED, ENTRY_LEAF, ENTRY_TABLE, ENTRY_W, G1_PAGES, R2, type MmuAccount } from './tdp-mmu.js';
@@ -222,7 +223,7 @@ export function guestAccessSequential(kvm: Kvm, vcpu: Vcpu, start: Gfn, end: Gfn
     const hi = Math.min(end - regionGfn, R2);
     const slot = kvm.slotOf(regionGfn);
     const oneSlot = slot !== undefined && slot.baseGfn <= regionGfn && slot.endGfn >= regionGfn + R2;
-    if (oneSlot && lo === 0 && hi === R2 && uniform >= 0 && accessFullRegion(kvm, vcpu, regionGfn, uniform === 1)) {
+    if (oneSlot && lo === 0 && hi === R2 && uniform >= 0 && fastPaths.enabled && accessFullRegion(kvm, vcpu, regionGfn, uniform === 1)) {
       gfn = regionGfn + R2;
       continue;
     }

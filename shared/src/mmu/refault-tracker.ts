@@ -1,7 +1,7 @@
 import type { Kvm } from './kvm.js';
 import { notPresentFault } from './page-fault.js';
 import type { Gfn } from './pg-level.js';
-import type { VcpuActivity } from './vcpu-activity.js';
+import { newTouch, type VcpuActivity } from './vcpu-activity.js';
 
 /**
  * The EPT-violation storm during a disable with running vCPUs: each region zapped for collapse is refaulted (mapped
@@ -14,6 +14,7 @@ export class RefaultTracker {
   private gfns = new Float64Array(64);
   private vcpuIdxs = new Int32Array(64);
   private n = 0;
+  private readonly touch = newTouch();
 
   constructor(
     private readonly kvm: Kvm,
@@ -26,8 +27,8 @@ export class RefaultTracker {
    */
   onCollapsed(gfn: Gfn, npages: number, tNs: number, frozenUntilNs: number = tNs): void {
     if (!this.activity) return;
-    const touch = this.activity.firstTouch(gfn, npages, tNs);
-    if (!touch) return;
+    const touch = this.touch;
+    if (!this.activity.firstTouch(gfn, npages, tNs, touch)) return;
     let t = touch.tNs;
     if (t < frozenUntilNs) {
       this.kvm.stats.vcpuStallNs += frozenUntilNs - t;

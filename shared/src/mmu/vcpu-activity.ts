@@ -8,8 +8,18 @@ export interface VcpuActivity {
   /** vCPUs in guest mode during the ioctl (remote flushes must IPI and wait for each). */
   readonly running: number;
   /**
-   * The first access at or after `tNs` (absolute simulated ns) by any running vCPU to a page of [gfn, gfn + npages),
-   * or undefined when none comes.
+   * The first access at or after `tNs` (absolute simulated ns) by any running vCPU to a page of [gfn, gfn + npages):
+   * fills `out` and returns true, or returns false when none comes. (An out-parameter: this is called per region.)
    */
-  firstTouch(gfn: Gfn, npages: number, tNs: number): { readonly vcpuIdx: number; readonly tNs: number } | undefined;
+  firstTouch(gfn: Gfn, npages: number, tNs: number, out: Touch): boolean;
+}
+
+/** Who touches a region first, and when (absolute simulated ns). */
+export interface Touch {
+  vcpuIdx: number;
+  tNs: number;
+}
+
+export function newTouch(): Touch {
+  return { vcpuIdx: -1, tNs: 0 };
 }

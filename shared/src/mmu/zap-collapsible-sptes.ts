@@ -5,12 +5,14 @@ import type { DisableStrategy } from './disable-strategy.js';
 import type { KvmMemorySlot } from './kvm-memory-slot.js';
 import type { Kvm } from './kvm.js';
 import { notPresentFault } from './page-fault.js';
-import { KVM_MAX_HUGEPAGE_LEVEL, pagesPerHpage, PG_LEVEL_1G, PG_LEVEL_2M } from './pg-level.js';
+import { KVM_MAX_HUGEPAGE_LEVEL, pagesPerHpage, PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K } from './pg-level.js';
 import { RefaultTracker } from './refault-tracker.js';
 import { isLastSpte, isShadowPresentPte } from './spte.js';
 import { TdpIter } from './tdp-iter.js';
-import { ENTRY_COLLAPSED, ENTRY_LEAF, ENTRY_TABLE, G1_PAGES, R2 } from './tdp-mmu.js';
-import type { VcpuActivity } from './vcpu-activity.js';
+import { ENTRY_COLLAPSED, ENTRY_LEAF, ENTRY_TABLE, ENTRY_W, G1_PAGES, R2 } from './tdp-mmu.js';
+import { newTouch, type VcpuActivity } from './vcpu-activity.js';
+import type { Vcpu } from './vcpu.js';
+import { fastPaths } from './fast-paths.js';
 
 interface WalkOptions {
   readonly activity?: VcpuActivity;
@@ -44,6 +46,8 @@ export function kvmTdpMmuZapCollapsibleSptes(
   let flushPending = false;
   // zap-leaf with running vCPUs: a refault of a 1G-capable region mid-walk maps it 1G and ends its zapping.
   let pending1G: { g: number; tNs: number; vcpuIdx: number } | undefined;
+  const activity = options.activity;
+  const touch = newTouch();
 
   const iter = new TdpIter(mmu).startWalk(PG_LEVEL_2M, slot.baseGfn, slot.endGfn);
   while (iter.valid) {
@@ -115,32 +119,62 @@ export function kvmTdpMmuZapCollapsibleSptes(
       return;
     }
     if (kind !== ENTRY_TABLE || maxLevel < PG_LEVEL_2M) return;
-    const r = gfn / R2;
+    const r = gfn >>> 9;
     const n = mmu.present.chunkCount(r);
     const perLeafNs = kvm.profile.costs.leaf_zap_ns + flushNs;
     const ts = now();
-    const touch = options.activity?.firstTouch(gfn, R2, ts);
-    let zapped = n;
-    if (touch && touch.tNs < ts + n * perLeafNs) zapped = Math.min(n, Math.max(1, Math.ceil((touch.tNs - ts) / perLeafNs)));
+    // A running vCPU that reaches the table's first (already zapped) page while the walk is still zapping it maps
+    // the region huge at once; the walk then finds nothing left to zap there.
+    const raced = activity !== undefined && n > 0 && activity.firstTouch(gfn, 1, ts, touch) && touch.tNs < ts + n * perLeafNs;
+    const zapped = raced ? Math.min(n, Math.max(1, Math.ceil((touch.tNs - ts) / perLeafNs))) : n;
     ledger.charge(CostId.spte_walk_ns, R2 - zapped);
     ledger.charge(CostId.leaf_zap_ns, zapped);
     kvm.flushRemoteTlbsN(acct, zapped, running);
     kvm.stats.sptesZapped += zapped;
-    clearFirstPresent(r, zapped);
-    mmu.l2[r] = mmu.l2[r]! | ENTRY_COLLAPSED;
-    if (zapped < n && touch) {
-      // The owner touched a zapped leaf while the table was being zapped: it maps the region huge at once.
-      notPresentFault(kvm, kvm.vcpus[touch.vcpuIdx]!, gfn);
-    } else if (zapped > 0) noteCollapsed(gfn, ts);
+    const refaultNow = raced && zapped < n;
+    if (refaultNow && maxLevel === PG_LEVEL_2M && fastPaths.enabled && kvm.host.isPopulated(r)) {
+      refaultZappedTable(r, n, n - zapped, kvm.vcpus[touch.vcpuIdx]!);
+    } else {
+      clearFirstPresent(r, zapped);
+      mmu.l2[r] = mmu.l2[r]! | ENTRY_COLLAPSED;
+      if (refaultNow) notPresentFault(kvm, kvm.vcpus[touch.vcpuIdx]!, gfn);
+      else if (zapped > 0) noteCollapsed(gfn, ts);
+    }
     it.read();
+  }
+
+  /**
+   * Shortcut of `clearFirstPresent(r, n - left)` + mark collapsed + `notPresentFault` on a populated region that can
+   * be mapped 2M: the vCPU's refault replaces the table (still holding `left` present leaves) with a 2M leaf.
+   */
+  function refaultZappedTable(r: number, n: number, left: number, vcpu: Vcpu): void {
+    const vacct = kvm.vcpuAccount(vcpu);
+    const vledger = vcpu.ledger;
+    const before = vledger.ns;
+    vledger.charge(CostId.fault_not_present_ns);
+    kvm.stats.faults.refault++;
+    mmu.pages[PG_LEVEL_4K]! -= n - left;
+    mmu.present.setChunkUniform(r, false);
+    mmu.writable.setChunkUniform(r, false);
+    // handle_removed_pt of the table as it stood: `left` present children.
+    vledger.charge(CostId.child_spte_teardown_ns, left);
+    vledger.charge(CostId.child_spte_teardown_nonpresent_ns, R2 - left);
+    kvm.stats.childSptesTornDown += left;
+    mmu.pages[PG_LEVEL_4K]! -= left;
+    mmu.spCount[PG_LEVEL_4K]!--;
+    vledger.charge(CostId.sp_free_ns);
+    kvm.stats.spFreed++;
+    mmu.l2[r] = ENTRY_LEAF | ENTRY_W;
+    mmu.pages[PG_LEVEL_2M]!++;
+    kvm.flushRemoteTlbs(vacct);
+    kvm.stats.vcpuStallNs += vledger.ns - before;
   }
 
   function noteCollapsed(gfn: number, tz: number): void {
     if (!options.activity) return;
     const slotLevel = kvm.maxMappingLevel(slot, gfn);
     if (slotLevel >= PG_LEVEL_1G) {
-      const touch = options.activity.firstTouch(gfn, R2, tz);
-      if (!touch) return;
+      if (!options.activity.firstTouch(gfn, R2, tz, touch)) return;
       const g = Math.floor(gfn / G1_PAGES);
       if (pending1G && pending1G.g !== g) {
         refaults.push(pending1G.tNs, pending1G.g * G1_PAGES, pending1G.vcpuIdx);

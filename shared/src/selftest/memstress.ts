@@ -5,7 +5,7 @@ import { Kvm } from '../mmu/kvm.js';
 import { guestAccessSequential, kvmGuestAccess, WRITE_ALL, WRITE_NONE, type WriteDecider } from '../mmu/page-fault.js';
 import { pagesPerHpage, type Gfn } from '../mmu/pg-level.js';
 import type { BailoutLikelihoods } from '../mmu/promote-bailout.js';
-import type { VcpuActivity } from '../mmu/vcpu-activity.js';
+import type { Touch, VcpuActivity } from '../mmu/vcpu-activity.js';
 import { unitHash, type Rng } from '../sim/rng.js';
 
 /** Where memstress puts guest test memory: 4 GiB, aligned for every backing page size. */
@@ -155,14 +155,14 @@ export class MemstressActivity implements VcpuActivity {
     this.running = vm.config.nrVcpus;
   }
 
-  firstTouch(gfn: Gfn, npages: number, tNs: number): { vcpuIdx: number; tNs: number } | undefined {
+  firstTouch(gfn: Gfn, npages: number, tNs: number, out: Touch): boolean {
     const vm = this.vm;
     const P = vm.pagesPerVcpu;
     const first = Math.max(0, Math.floor((gfn - MEMSTRESS_BASE_GFN) / P));
     const last = Math.min(vm.config.nrVcpus - 1, Math.floor((gfn + npages - 1 - MEMSTRESS_BASE_GFN) / P));
-    let best: { vcpuIdx: number; tNs: number } | undefined;
+    let found = false;
     for (let v = first; v <= last; v++) {
-      const s = vm.vcpuStartGfn(v);
+      const s = MEMSTRESS_BASE_GFN + v * P;
       const a = Math.max(gfn, s) - s;
       const b = Math.min(gfn + npages, s + P) - s;
       if (b <= a) continue;
@@ -172,11 +172,15 @@ export class MemstressActivity implements VcpuActivity {
         t = tNs - Math.log(1 - u) * (P / (b - a)) * this.nsPerPage;
       } else {
         const pos = ((tNs - this.releasedAtNs) / this.nsPerPage) % P;
-        t = pos >= a && pos < b ? tNs : tNs + (((a - pos) % P) + P) % P * this.nsPerPage;
+        t = pos >= a && pos < b ? tNs : tNs + ((((a - pos) % P) + P) % P) * this.nsPerPage;
       }
-      if (!best || t < best.tNs) best = { vcpuIdx: v, tNs: t };
+      if (!found || t < out.tNs) {
+        out.vcpuIdx = v;
+        out.tNs = t;
+        found = true;
+      }
     }
-    return best;
+    return found;
   }
 }
 
