@@ -72,6 +72,7 @@ export class ChunkedBitmap {
   }
 
   get(i: number): boolean {
+    if (i >= this.nbits) return false;
     const s = this.state[i >>> CHUNK_SHIFT]!;
     if (s === ALL_ZERO) return false;
     if (s === ALL_ONE) return true;

@@ -1,3 +1,4 @@
+import type { CostLedger } from './cost-ledger.js';
 import type { Kvm } from './kvm.js';
 
 /**
@@ -6,14 +7,18 @@ import type { Kvm } from './kvm.js';
  */
 export class CondResched {
   private lastYieldNs: number;
+  private readonly intervalNs: number;
+  private readonly ledger: CostLedger;
 
   constructor(private readonly kvm: Kvm) {
+    this.ledger = kvm.ioctl;
     this.lastYieldNs = kvm.ioctl.ns;
+    this.intervalNs = kvm.profile.params.cond_resched_interval_ns;
   }
 
   /** True when the walk should yield now. */
   due(): boolean {
-    return this.kvm.ioctl.ns - this.lastYieldNs >= this.kvm.profile.params.cond_resched_interval_ns;
+    return this.ledger.ns - this.lastYieldNs >= this.intervalNs;
   }
 
   yielded(): void {

@@ -17,13 +17,14 @@ import { kvmTdpMmuZapCollapsibleSptes } from './zap-collapsible-sptes.js';
 
 /** Runs fn with mmu_lock held in `mode` by the ioctl thread, recording the hold time. */
 function withMmuLock<T>(kvm: Kvm, mode: MmuLockMode, fn: () => T): T {
-  kvm.mmuLock.acquire(mode, kvm.ioctl.ns);
+  const t0 = kvm.ioctl.ns;
+  kvm.mmuLock.acquire(mode, t0);
   try {
     return fn();
   } finally {
     kvm.mmuLock.release(kvm.ioctl.ns);
-    kvm.stats.mmuLockReadNs = kvm.mmuLock.readNs;
-    kvm.stats.mmuLockWriteNs = kvm.mmuLock.writeNs;
+    if (mode === 'read') kvm.stats.mmuLockReadNs += kvm.ioctl.ns - t0;
+    else kvm.stats.mmuLockWriteNs += kvm.ioctl.ns - t0;
   }
 }
 

@@ -56,7 +56,7 @@ export class Kvm {
   readonly ioctl: CostLedger;
   /** Work done in host context outside the VMM's threads (MMU notifier invalidations). */
   readonly hostLedger: CostLedger;
-  stats = new MmuStats();
+  readonly stats: MmuStats = new MmuStats();
   readonly mmuLock = new MmuLock();
   /** The memslots' dirty bitmaps, one bit per gfn (`memslot->dirty_bitmap`); all-zero storage while logging is off. */
   dirtyBitmap: ChunkedBitmap;
@@ -64,8 +64,7 @@ export class Kvm {
   readonly nrVcpus: number;
   private readonly flushVcpuStallNs: number;
   private inGuestCount = { n: 0 };
-  /** Cached {ledger, stats} pairs, so hot paths do not allocate. */
-  private accounts = new Map<CostLedger, MmuAccount>();
+  private ioctlAcct: MmuAccount;
 
   constructor(readonly config: KvmConfig) {
     this.nrVcpus = config.nrVcpus;
@@ -81,6 +80,8 @@ export class Kvm {
     this.vcpus = Array.from({ length: config.nrVcpus }, (_, i) => new Vcpu(i, config.profile, this.inGuestCount));
     this.ioctl = new CostLedger(config.profile, 'ioctl');
     this.hostLedger = new CostLedger(config.profile, 'host');
+    this.ioctlAcct = { ledger: this.ioctl, stats: this.stats };
+    for (const v of this.vcpus) v.account = { ledger: v.ledger, stats: this.stats };
     this.dirtyBitmap = new ChunkedBitmap(this.mmu.nGfns);
     this.bailouts = config.bailouts ?? NO_BAILOUTS;
   }
@@ -91,21 +92,11 @@ export class Kvm {
 
   /** The ioctl thread's account. */
   get ioctlAccount(): MmuAccount {
-    let a = this.accounts.get(this.ioctl);
-    if (!a || a.stats !== this.stats) {
-      a = { ledger: this.ioctl, stats: this.stats };
-      this.accounts.set(this.ioctl, a);
-    }
-    return a;
+    return this.ioctlAcct;
   }
 
   vcpuAccount(vcpu: Vcpu): MmuAccount {
-    let a = this.accounts.get(vcpu.ledger);
-    if (!a || a.stats !== this.stats) {
-      a = { ledger: vcpu.ledger, stats: this.stats };
-      this.accounts.set(vcpu.ledger, a);
-    }
-    return a;
+    return vcpu.account!;
   }
 
   /** `gfn_to_memslot`. */
@@ -213,7 +204,6 @@ export class Kvm {
       mmuLock: MmuLock;
     };
     copy.memslots = this.memslots.map((s) => Object.assign(new KvmMemorySlot(s.id, s.baseGfn, s.npages, s.asId), { flags: s.flags }));
-    (c as unknown as { accounts: Map<CostLedger, MmuAccount> }).accounts = new Map();
     const count = { n: 0 };
     (c as unknown as { inGuestCount: { n: number } }).inGuestCount = count;
     copy.vcpus = this.vcpus.map((v) => {
@@ -231,7 +221,9 @@ export class Kvm {
     c.mmu = this.mmu.clone();
     c.host = this.host.clone();
     c.dirtyBitmap = this.dirtyBitmap.clone();
-    c.stats = this.stats.clone();
+    (c as unknown as { stats: MmuStats }).stats = this.stats.clone();
+    (c as unknown as { ioctlAcct: MmuAccount }).ioctlAcct = { ledger: ioctl, stats: c.stats };
+    for (const v of copy.vcpus) v.account = { ledger: v.ledger, stats: c.stats };
     return c;
   }
 }

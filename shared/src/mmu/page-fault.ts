@@ -252,6 +252,16 @@ function accessFullRegion(kvm: Kvm, vcpu: Vcpu, regionGfn: Gfn, write: boolean):
     ledger.charge(CostId.guest_access_huge_ns, R2);
     return true;
   }
+  if (level === 0) {
+    // Nothing mapped yet and logging off: the first access maps the region huge (populate).
+    const slot = kvm.slotOf(regionGfn)!;
+    const e3 = mmu.l3[regionGfn >>> 18]!;
+    if (slot.dirtyLogging || (e3 & ENTRY_COLLAPSED) !== 0 || ((e3 & 3) === ENTRY_TABLE && (mmu.l2[regionGfn >>> 9]! & ENTRY_COLLAPSED) !== 0)) return false;
+    if (kvm.maxMappingLevel(slot, regionGfn) < PG_LEVEL_2M) return false;
+    notPresentFault(kvm, vcpu, regionGfn);
+    ledger.charge(CostId.guest_access_huge_ns, R2);
+    return true;
+  }
   if (level !== PG_LEVEL_4K) return false;
   const r = regionGfn >>> 9;
   if (mmu.present.chunkKind(r) !== ChunkKind.One || (mmu.l2[r]! & ENTRY_COLLAPSED) !== 0) return false;

@@ -28,6 +28,7 @@ export class TdpIter {
     this.end = Math.min(end, this.mmu.nGfns);
     this.nextLastLevelGfn = start;
     this.restart();
+    if (start >= this.end) this.valid = false;
     return this;
   }
 
@@ -47,7 +48,10 @@ export class TdpIter {
       this.restart();
       return;
     }
-    if (this.tryStepDown()) return;
+    if (this.tryStepDown()) {
+      this.valid = this.gfn < this.end;
+      return;
+    }
     do {
       if (this.tryStepSide()) {
         this.valid = this.gfn < this.end;

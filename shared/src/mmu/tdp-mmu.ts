@@ -24,6 +24,12 @@ export interface MmuAccount {
   readonly stats: MmuStats;
 }
 
+const SPTE_4K_W = makeSpte(PG_LEVEL_4K, true);
+const SPTE_4K_RO = makeSpte(PG_LEVEL_4K, false);
+const SPTE_HUGE_W = makeSpte(PG_LEVEL_2M, true);
+const SPTE_HUGE_RO = makeSpte(PG_LEVEL_2M, false);
+const SPTE_NONLEAF = makeNonleafSpte();
+
 /** 4K pages per 2M region and 2M regions per 1G region. */
 const R2 = 512;
 const G1_PAGES = 512 * 512;
@@ -108,17 +114,13 @@ export class TdpMmu {
   spteAt(level: number, gfn: Gfn): Spte {
     if (level === PG_LEVEL_4K) {
       if (!this.present.get(gfn)) return SHADOW_NONPRESENT_VALUE;
-      return makeSpte(PG_LEVEL_4K, this.writable.get(gfn));
+      return this.writable.get(gfn) ? SPTE_4K_W : SPTE_4K_RO;
     }
-    const e = this.entry(level, gfn);
-    switch (e & KIND_MASK) {
-      case ENTRY_LEAF:
-        return makeSpte(level, (e & ENTRY_W) !== 0);
-      case ENTRY_TABLE:
-        return makeNonleafSpte();
-      default:
-        return SHADOW_NONPRESENT_VALUE;
-    }
+    const e = level === PG_LEVEL_2M ? this.l2[gfn >>> 9]! : level === PG_LEVEL_1G ? this.l3[gfn >>> 18]! : this.l4[gfn >>> 27]!;
+    const kind = e & KIND_MASK;
+    if (kind === ENTRY_TABLE) return SPTE_NONLEAF;
+    if (kind === ENTRY_LEAF) return (e & ENTRY_W) !== 0 ? SPTE_HUGE_W : SPTE_HUGE_RO;
+    return SHADOW_NONPRESENT_VALUE;
   }
 
   /**

@@ -1,10 +1,13 @@
 import { CostLedger } from './cost-ledger.js';
 import type { CostProfile } from './cost-profile.js';
+import type { MmuAccount } from './tdp-mmu.js';
 
 /** One vCPU (`struct kvm_vcpu`): its thread's cost ledger and whether it is running in guest mode. */
 export class Vcpu {
   readonly ledger: CostLedger;
   private running = false;
+  /** {ledger, VM counters}, set by the VM that owns this vCPU. */
+  account: MmuAccount | undefined;
 
   constructor(
     readonly vcpuIdx: number,

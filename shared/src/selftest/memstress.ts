@@ -153,26 +153,33 @@ export class MemstressActivity implements VcpuActivity {
     private readonly seed: number,
   ) {
     this.running = vm.config.nrVcpus;
+    this.pagesPerNs = 1 / nsPerPage;
   }
 
+  private readonly pagesPerNs: number;
+
   firstTouch(gfn: Gfn, npages: number, tNs: number, out: Touch): boolean {
-    const vm = this.vm;
-    const P = vm.pagesPerVcpu;
-    const first = Math.max(0, Math.floor((gfn - MEMSTRESS_BASE_GFN) / P));
-    const last = Math.min(vm.config.nrVcpus - 1, Math.floor((gfn + npages - 1 - MEMSTRESS_BASE_GFN) / P));
+    const P = this.vm.pagesPerVcpu;
+    const rel = gfn - MEMSTRESS_BASE_GFN;
+    const first = rel <= 0 ? 0 : Math.floor(rel / P);
+    const last = Math.min(this.vm.config.nrVcpus - 1, Math.floor((rel + npages - 1) / P));
     let found = false;
     for (let v = first; v <= last; v++) {
-      const s = MEMSTRESS_BASE_GFN + v * P;
-      const a = Math.max(gfn, s) - s;
-      const b = Math.min(gfn + npages, s + P) - s;
+      const s = v * P;
+      const a = Math.max(rel, s) - s;
+      const b = Math.min(rel + npages, s + P) - s;
       if (b <= a) continue;
       let t: number;
       if (this.randomAccess) {
         const u = unitHash(this.seed, 0x52414e44, Math.floor(gfn / 512), Math.floor(tNs));
         t = tNs - Math.log(1 - u) * (P / (b - a)) * this.nsPerPage;
       } else {
-        const pos = ((tNs - this.releasedAtNs) / this.nsPerPage) % P;
-        t = pos >= a && pos < b ? tNs : tNs + ((((a - pos) % P) + P) % P) * this.nsPerPage;
+        const pos = ((tNs - this.releasedAtNs) * this.pagesPerNs) % P;
+        if (pos >= a && pos < b) t = tNs;
+        else {
+          const ahead = a - pos;
+          t = tNs + (ahead >= 0 ? ahead : ahead + P) * this.nsPerPage;
+        }
       }
       if (!found || t < out.tNs) {
         out.vcpuIdx = v;
@@ -183,4 +190,3 @@ export class MemstressActivity implements VcpuActivity {
     return found;
   }
 }
-

@@ -44,6 +44,7 @@ function iterWalk(mmu: TdpMmu, minLevel: number, start: number, end: number): Vi
     // The iterator's oldSpte must be what is at its position.
     if (iter.oldSpte !== mmu.spteAt(iter.level, iter.gfn)) expect.fail(`oldSpte stale at level ${iter.level}, gfn ${iter.gfn}`);
     out.push([iter.level, iter.gfn]);
+    if (out.length > 5_000_000) expect.fail('walk does not terminate');
   });
   return out;
 }
@@ -206,6 +207,19 @@ describe('forEachTdpPte on a hand-built VM', () => {
     expect(iterWalk(kvm.mmu, 1, BASE_GFN + 3, BASE_GFN + 4)).toEqual([[4, 0], [3, BASE_GFN], [2, BASE_GFN]]);
   });
 
+  it('never visits an SPTE starting at or past end, even for an empty range or one past nGfns', () => {
+    const kvm = handBuilt();
+    const n = kvm.mmu.nGfns;
+    for (const [start, end] of [
+      [BASE_GFN + 600, BASE_GFN + 600],
+      [n + 5, n + 100],
+    ] as const) {
+      forEachTdpPte(kvm.mmu, 1, start, end, (iter) => {
+        expect(iter.gfn, `[${start}, ${end}) visits level ${iter.level}`).toBeLessThan(Math.min(end, n));
+      });
+    }
+  });
+
   it('clamps end to the gfn space the MMU covers', () => {
     const kvm = handBuilt();
     const n = kvm.mmu.nGfns;
@@ -233,7 +247,34 @@ describe('forEachTdpPte against a naive recursive walk', () => {
           for (const k of shapeOf(kvm.mmu, actual)) seen.add(k);
         }
       }),
-      { numRuns: 60 },
+      {
+        numRuns: 60,
+        // Always include a VM with a 1G leaf next to 2M leaves split by logging, so every shape below is met.
+        examples: [
+          [
+            {
+              backing: 'anonymous_hugetlb_1gb',
+              slots: [{ gap: 0, npages: 3 * 262_144 }],
+              before: [0.1, 0.5].map((at) => ({ slot: 0, at, write: true })),
+              logging: null,
+              after: [],
+              seed: 7,
+            },
+            [[{ a: 0.3, b: 0.6, snap: 0 }, 1]],
+          ],
+          [
+            {
+              backing: 'anonymous_hugetlb_2mb',
+              slots: [{ gap: 0, npages: 10_000 }, { gap: 1000, npages: 5000 }],
+              before: [0.1, 0.5, 0.9].map((at) => ({ slot: 0, at, write: true })),
+              logging: { eagerSplit: false, initiallySet: false, pml: true },
+              after: [0.5, 0.7].map((at) => ({ slot: 0, at, write: true })).concat([{ slot: 1, at: 0.5, write: false }]),
+              seed: 7,
+            },
+            [[{ a: 0.2, b: 0.8, snap: 0 }, 2]],
+          ],
+        ],
+      },
     );
     // The random VMs did exercise huge leaves at 1G and 2M, 4K tables and non-present entries.
     for (const k of ['4:table', '3:table', '3:leaf', '3:none', '2:table', '2:leaf', '2:none', '1:leaf', '1:none']) expect(seen).toContain(k);
@@ -346,7 +387,11 @@ describe('TdpIter yielding (markYielded, then next restarts from the root)', () 
       const { visits, yields } = walkWithYields(kvm.mmu, minLevel, 0, kvm.mmu.nGfns, () => true);
       const firsts: string[] = [];
       const seen = new Set<string>();
-      for (const v of visits) if (!seen.has(key(v))) (seen.add(key(v)), firsts.push(key(v)));
+      for (const v of visits) {
+        if (seen.has(key(v))) continue;
+        seen.add(key(v));
+        firsts.push(key(v));
+      }
       expect(firsts).toEqual(expected.map(key));
       // Every visit after the first can yield once progress has been made: there are many yields and each costs at
       // most one path of ROOT - minLevel + 1 revisits.
