@@ -204,6 +204,19 @@ export class ChunkedBitmap {
     return copy;
   }
 
+  /** Bits [c0 * 512, c0 * 512 + n) as a new bitmap: uniform chunks are copied as state words. */
+  copyAlignedRange(c0: number, n: number): ChunkedBitmap {
+    const out = new ChunkedBitmap(n);
+    const words = new Uint32Array(CHUNK_WORDS);
+    for (let c = 0; c < out.nchunks; c++) {
+      const s = this.state[c0 + c]!;
+      if (s === ALL_ZERO) continue;
+      if (s === ALL_ONE && out.chunkBits(c) === CHUNK_BITS) out.state[c] = ALL_ONE;
+      else out.writeChunk(c, this.readChunk(c0 + c, words));
+    }
+    return out;
+  }
+
   /** Calls fn(chunk) for each chunk in [c0, c1) that has at least one set bit. */
   forEachNonZeroChunk(c0: number, c1: number, fn: (c: number) => void): void {
     for (let c = c0; c < c1; c++) if (this.state[c] !== ALL_ZERO) fn(c);
@@ -336,6 +349,7 @@ export class ChunkedBitmap {
 
 /** A copy of bits [start, start + n) of `src` as a new bitmap of n bits. */
 export function copyBitRange(src: ChunkedBitmap, start: number, n: number): ChunkedBitmap {
+  if (start % CHUNK_BITS === 0) return src.copyAlignedRange(start / CHUNK_BITS, n);
   const out = new ChunkedBitmap(n);
   if (start % CHUNK_BITS === 0) {
     const words = new Uint32Array(CHUNK_WORDS);

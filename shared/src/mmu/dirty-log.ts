@@ -144,8 +144,8 @@ export function kvmGetDirtyLog(kvm: Kvm, slot: KvmMemorySlot): ChunkedBitmap {
   kvm.ioctl.charge(CostId.dirty_bitmap_copy_ns_per_kib, Math.ceil(slot.npages / 8) / 1024);
   const copy = copyBitRange(kvm.dirtyBitmap, slot.baseGfn, slot.npages);
   if (kvm.config.manualProtect) return copy;
-  const flush = withMmuLock(kvm, 'write', () => harvestRange(kvm, slot, slot.baseGfn, slot.endGfn, undefined, false));
-  if (flush) kvm.flushRemoteTlbs(kvm.ioctlAccount);
+  const reported = withMmuLock(kvm, 'write', () => harvestRange(kvm, slot, slot.baseGfn, slot.endGfn, undefined, false));
+  if (reported > 0) kvm.flushRemoteTlbs(kvm.ioctlAccount);
   return copy;
 }
 
@@ -173,18 +173,14 @@ export function kvmClearDirtyLog(
   if (mask && mask.nbits < numPages) throw new RangeError('mask smaller than num_pages');
   kvm.ioctl.charge(CostId.ioctl_ns);
   const start = slot.baseGfn + firstPage;
-  let cleared = 0;
-  const flush = withMmuLock(kvm, 'write', () => {
-    const before = kvm.dirtyBitmap.countRange(start, start + numPages);
-    const any = harvestRange(kvm, slot, start, start + numPages, mask ? { mask, origin: start } : undefined, true);
-    cleared = before - kvm.dirtyBitmap.countRange(start, start + numPages);
-    return any;
-  });
-  if (flush) kvm.flushRemoteTlbs(kvm.ioctlAccount);
+  const cleared = withMmuLock(kvm, 'write', () =>
+    harvestRange(kvm, slot, start, start + numPages, mask ? { mask, origin: start } : undefined, true),
+  );
+  if (cleared > 0) kvm.flushRemoteTlbs(kvm.ioctlAccount);
   return cleared;
 }
 
-/** Clears dirty bits in [start, end) (∩ mask) and re-protects those pages; returns whether any bit was set. */
+/** Clears dirty bits in [start, end) (∩ mask) and re-protects those pages; returns how many bits it cleared. */
 function harvestRange(
   kvm: Kvm,
   _slot: KvmMemorySlot,
@@ -192,16 +188,16 @@ function harvestRange(
   end: number,
   mask: { mask: ChunkedBitmap; origin: number } | undefined,
   clearPath: boolean,
-): boolean {
+): number {
   const initSet = clearPath && manualProtectAndInitSet(kvm);
   const bitmap = kvm.dirtyBitmap;
-  let any = false;
+  let cleared = 0;
   for (let r = Math.floor(start / R2); r * R2 < end; r++) {
     const regionGfn = r * R2;
     const kind = bitmap.chunkKind(r);
     if (kind === ChunkKind.Zero) continue;
     if (kind === ChunkKind.One && !mask && fastPaths.enabled && regionGfn >= start && regionGfn + R2 <= end && protectRegionFull(kvm, regionGfn, initSet)) {
-      any = true;
+      cleared += R2;
       bitmap.setChunkUniform(r, false);
       continue;
     }
@@ -224,13 +220,13 @@ function harvestRange(
     }
     const longs = longsWithBits(M);
     if (longs === 0) continue;
-    any = true;
+    for (let w = 0; w < CHUNK_WORDS; w++) cleared += popcount32(M[w]!);
     kvm.ioctl.charge(CostId.dirty_log_word_ns, longs);
     kvmArchMmuEnableLogDirtyPtMasked(kvm, regionGfn, M, initSet);
     for (let w = 0; w < CHUNK_WORDS; w++) D[w] = (D[w]! & ~M[w]!) >>> 0;
     bitmap.writeChunk(r, D);
   }
-  return any;
+  return cleared;
 }
 
 /** Bits [offset, offset + 512) of `mask` as 16 words (bits outside the mask read as 0). */

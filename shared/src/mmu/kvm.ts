@@ -7,7 +7,7 @@ import { HostBacking } from './host-backing.js';
 import { KvmMemorySlot } from './kvm-memory-slot.js';
 import { MmuLock } from './mmu-lock.js';
 import { MmuStats } from './mmu-stats.js';
-import { KVM_MAX_HUGEPAGE_LEVEL, pagesPerHpage, PG_LEVEL_1G, PG_LEVEL_4K, type Gfn } from './pg-level.js';
+import { KVM_MAX_HUGEPAGE_LEVEL, pagesPerHpage, PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K, type Gfn } from './pg-level.js';
 import { NO_BAILOUTS, type BailoutLikelihoods, type PromoteBailout } from './promote-bailout.js';
 import { ENTRY_COLLAPSED, ENTRY_TABLE, G1_PAGES, TdpMmu, type MmuAccount } from './tdp-mmu.js';
 import { Vcpu } from './vcpu.js';
@@ -124,7 +124,14 @@ export class Kvm {
    * `disallow_lpage` of misaligned heads and tails). Dirty logging is not considered here; the fault path is.
    */
   maxMappingLevel(slot: KvmMemorySlot, gfn: Gfn): number {
-    let level = Math.min(this.host.hostMappingLevel(gfn), KVM_MAX_HUGEPAGE_LEVEL);
+    let level: number = this.host.hostMappingLevel(gfn);
+    if (level === PG_LEVEL_4K) return level;
+    // gfn < 2^31: unsigned shifts give the huge page's base.
+    if (level === PG_LEVEL_2M) {
+      const base = (gfn >>> 9) << 9;
+      return base >= slot.baseGfn && base + 512 <= slot.baseGfn + slot.npages ? PG_LEVEL_2M : PG_LEVEL_4K;
+    }
+    level = Math.min(level, KVM_MAX_HUGEPAGE_LEVEL);
     while (level > PG_LEVEL_4K) {
       const size = pagesPerHpage(level);
       const base = gfn - (gfn % size);

@@ -2,6 +2,7 @@ import { ChunkKind, CHUNK_WORDS, popcount32 } from '../common/chunked-bitmap.js'
 import { CostId } from './cost-profile.js';
 import type { FaultKind } from './fault-kind.js';
 import { fastPaths } from './fast-paths.js';
+import type { KvmMemorySlot } from './kvm-memory-slot.js';
 import type { Kvm } from './kvm.js';
 import { pagesPerHpage, PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K, ROOT_LEVEL, type Gfn } from './pg-level.js';
 import { ENTRY_COLLAPSED, ENTRY_LEAF, ENTRY_TABLE, ENTRY_W, G1_PAGES, R2, type MmuAccount } from './tdp-mmu.js';
@@ -223,7 +224,7 @@ export function guestAccessSequential(kvm: Kvm, vcpu: Vcpu, start: Gfn, end: Gfn
     const hi = Math.min(end - regionGfn, R2);
     const slot = kvm.slotOf(regionGfn);
     const oneSlot = slot !== undefined && slot.baseGfn <= regionGfn && slot.endGfn >= regionGfn + R2;
-    if (oneSlot && lo === 0 && hi === R2 && uniform >= 0 && fastPaths.enabled && accessFullRegion(kvm, vcpu, regionGfn, uniform === 1)) {
+    if (oneSlot && lo === 0 && hi === R2 && uniform >= 0 && fastPaths.enabled && accessFullRegion(kvm, vcpu, slot, regionGfn, uniform === 1)) {
       gfn = regionGfn + R2;
       continue;
     }
@@ -243,7 +244,7 @@ export function guestAccessSequential(kvm: Kvm, vcpu: Vcpu, start: Gfn, end: Gfn
  * states a memstress pass meets almost everywhere. Returns false (having changed nothing) when the general path
  * is needed.
  */
-function accessFullRegion(kvm: Kvm, vcpu: Vcpu, regionGfn: Gfn, write: boolean): boolean {
+function accessFullRegion(kvm: Kvm, vcpu: Vcpu, slot: KvmMemorySlot, regionGfn: Gfn, write: boolean): boolean {
   const mmu = kvm.mmu;
   const ledger = vcpu.ledger;
   const level = regionMappingLevel(kvm, regionGfn);
@@ -254,7 +255,6 @@ function accessFullRegion(kvm: Kvm, vcpu: Vcpu, regionGfn: Gfn, write: boolean):
   }
   if (level === 0) {
     // Nothing mapped yet and logging off: the first access maps the region huge (populate).
-    const slot = kvm.slotOf(regionGfn)!;
     const e3 = mmu.l3[regionGfn >>> 18]!;
     if (slot.dirtyLogging || (e3 & ENTRY_COLLAPSED) !== 0 || ((e3 & 3) === ENTRY_TABLE && (mmu.l2[regionGfn >>> 9]! & ENTRY_COLLAPSED) !== 0)) return false;
     if (kvm.maxMappingLevel(slot, regionGfn) < PG_LEVEL_2M) return false;
@@ -272,7 +272,7 @@ function accessFullRegion(kvm: Kvm, vcpu: Vcpu, regionGfn: Gfn, write: boolean):
   }
   if (wKind !== ChunkKind.Zero) return false;
   // Every page present and write-protected: one tracked write each.
-  const logging = kvm.slotOf(regionGfn)!.dirtyLogging;
+  const logging = slot.dirtyLogging;
   const before = ledger.ns;
   if (logging && kvm.config.pml) {
     ledger.charge(CostId.pml_logged_write_ns, R2);

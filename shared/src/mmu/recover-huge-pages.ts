@@ -32,7 +32,7 @@ export function kvmTdpMmuRecoverHugePages(kvm: Kvm, slot: KvmMemorySlot, running
   const startNs = options.startNs ?? 0;
   const now = (): number => startNs + (ledger.ns - t0);
   const resched = new CondResched(kvm);
-  const refaults = new RefaultTracker(kvm, options.activity);
+  const refaults = new RefaultTracker(kvm, options.activity, slot);
   let flushPending = false;
 
   const bail = (reason: PromoteBailout, gfn: Gfn, level: number): void => {

@@ -1,5 +1,6 @@
 import { CostId } from './cost-profile.js';
 import { fastPaths } from './fast-paths.js';
+import type { KvmMemorySlot } from './kvm-memory-slot.js';
 import type { Kvm } from './kvm.js';
 import { PG_LEVEL_2M } from './pg-level.js';
 import { ENTRY_COLLAPSED, ENTRY_LEAF, ENTRY_TABLE, ENTRY_W } from './tdp-mmu.js';
@@ -24,6 +25,8 @@ export class RefaultTracker {
   constructor(
     private readonly kvm: Kvm,
     private readonly activity: VcpuActivity | undefined,
+    /** The memslot being walked, when all recorded regions lie in it. */
+    private readonly slot?: KvmMemorySlot,
   ) {}
 
   /**
@@ -67,9 +70,13 @@ export class RefaultTracker {
     for (let i = 0; i < this.n; i++) {
       if (this.times[i]! > endNs) continue;
       const gfn = this.gfns[i]!;
-      if (mmu.mappingLevel(gfn) !== 0) continue; // already mapped again (e.g. by a 1G refault)
       const vcpu = this.kvm.vcpus[this.vcpuIdxs[i]!]!;
-      if (!(fastPaths.enabled && this.refault2M(vcpu, gfn))) notPresentFault(this.kvm, vcpu, gfn);
+      if (fastPaths.enabled && this.refault2M(vcpu, gfn)) {
+        applied++;
+        continue;
+      }
+      if (mmu.mappingLevel(gfn) !== 0) continue; // already mapped again (e.g. by a 1G refault)
+      notPresentFault(this.kvm, vcpu, gfn);
       applied++;
     }
     this.n = 0;
@@ -84,9 +91,9 @@ export class RefaultTracker {
     const kvm = this.kvm;
     const mmu = kvm.mmu;
     const r = gfn >>> 9;
-    if ((mmu.l3[gfn >>> 18]! & 3) !== ENTRY_TABLE || mmu.l2[r] !== ENTRY_COLLAPSED || !kvm.host.isPopulated(r)) return false;
-    const slot = kvm.slotOf(gfn);
-    if (!slot || slot.dirtyLogging || kvm.maxMappingLevel(slot, gfn) !== PG_LEVEL_2M) return false;
+    if (mmu.l2[r] !== ENTRY_COLLAPSED || (mmu.l3[gfn >>> 18]! & 3) !== ENTRY_TABLE || !kvm.host.isPopulated(r)) return false;
+    const slot = this.slot ?? kvm.slotOf(gfn);
+    if (!slot || !slot.contains(gfn) || slot.dirtyLogging || kvm.maxMappingLevel(slot, gfn) !== PG_LEVEL_2M) return false;
     const before = vcpu.ledger.ns;
     vcpu.ledger.charge(CostId.fault_not_present_ns);
     kvm.stats.faults.refault++;

@@ -21,5 +21,6 @@ export interface Touch {
 }
 
 export function newTouch(): Touch {
-  return { vcpuIdx: -1, tNs: 0 };
+  // tNs starts as a non-integer so V8 gives the field a double representation from the start.
+  return { vcpuIdx: -1, tNs: 0.5 };
 }

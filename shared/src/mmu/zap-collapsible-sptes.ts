@@ -41,8 +41,9 @@ export function kvmTdpMmuZapCollapsibleSptes(
   const startNs = options.startNs ?? 0;
   const now = (): number => startNs + (ledger.ns - t0);
   const resched = new CondResched(kvm);
-  const refaults = new RefaultTracker(kvm, options.activity);
+  const refaults = new RefaultTracker(kvm, options.activity, slot);
   const flushNs = kvm.flushCostNs(running);
+  const perLeafNs = kvm.profile.costs.leaf_zap_ns + flushNs;
   let flushPending = false;
   // zap-leaf with running vCPUs: a refault of a 1G-capable region mid-walk maps it 1G and ends its zapping.
   let pending1G: { g: number; tNs: number; vcpuIdx: number } | undefined;
@@ -94,7 +95,7 @@ export function kvmTdpMmuZapCollapsibleSptes(
     mmu.zapEntry(level, gfn, acct, true);
     kvm.stats.sptesZapped++;
     refaults.onCollapsed(gfn, pagesPerHpage(level), tz, frozenUntil);
-    iter.read();
+    iter.skipChildren();
     iter.next();
   }
   if (flushPending) kvm.flushRemoteTlbs(acct, running);
@@ -121,7 +122,6 @@ export function kvmTdpMmuZapCollapsibleSptes(
     if (kind !== ENTRY_TABLE || maxLevel < PG_LEVEL_2M) return;
     const r = gfn >>> 9;
     const n = mmu.present.chunkCount(r);
-    const perLeafNs = kvm.profile.costs.leaf_zap_ns + flushNs;
     const ts = now();
     // A running vCPU that reaches the table's first (already zapped) page while the walk is still zapping it maps
     // the region huge at once; the walk then finds nothing left to zap there.

@@ -174,7 +174,8 @@ export class MemstressActivity implements VcpuActivity {
         const u = unitHash(this.seed, 0x52414e44, Math.floor(gfn / 512), Math.floor(tNs));
         t = tNs - Math.log(1 - u) * (P / (b - a)) * this.nsPerPage;
       } else {
-        const pos = ((tNs - this.releasedAtNs) * this.pagesPerNs) % P;
+        const swept = (tNs - this.releasedAtNs) * this.pagesPerNs;
+        const pos = swept - Math.floor(swept / P) * P;
         if (pos >= a && pos < b) t = tNs;
         else {
           const ahead = a - pos;
