@@ -1,0 +1,41 @@
+import type { BackingSource } from '../mmu/backing-source.js';
+import { backingPageLevel } from '../mmu/backing-source.js';
+import type { CostProfile } from '../mmu/cost-profile.js';
+import type { BailoutLikelihoods } from '../mmu/promote-bailout.js';
+import type { PageClass } from '../workload/page-class.js';
+
+/** What the aggregate model needs to know about one VM and its host. */
+export interface AggregateVmConfig {
+  readonly pages: number;
+  readonly vcpus: number;
+  readonly backing: BackingSource;
+  readonly thpCoverage: number;
+  /** KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | INITIALLY_SET, as QEMU uses when the kernel has it. */
+  readonly manualProtect: boolean;
+  readonly eagerPageSplit: boolean;
+  readonly pml: boolean;
+  readonly fastPageFault: boolean;
+  readonly profile: CostProfile;
+  readonly bailouts: BailoutLikelihoods;
+  readonly classes: readonly PageClass[];
+}
+
+/** The collapsible unit of a backing: the host huge page (2 MiB or 1 GiB), or none for 4 KiB backing. */
+export function unitLevel(backing: BackingSource): 1 | 2 | 3 {
+  return backingPageLevel(backing);
+}
+
+export function unitPages(level: number): number {
+  return level === 3 ? 262144 : level === 2 ? 512 : 1;
+}
+
+/**
+ * Huge units of a page class that the host backs huge (THP coverage applies to `anonymous_thp`); fractional
+ * counts are expectations.
+ */
+export function hugeUnits(cfg: AggregateVmConfig, c: PageClass): number {
+  const level = unitLevel(cfg.backing);
+  if (level === 1) return 0;
+  const units = c.pages / unitPages(level);
+  return cfg.backing === 'anonymous_thp' ? units * cfg.thpCoverage : units;
+}

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { AggregateMmu } from '../../../shared/src/mmu-aggregate/aggregate-mmu.js';
+import type { BackingSource } from '../../../shared/src/mmu/backing-source.js';
+import { DEFAULT_PROFILE } from '../../../shared/src/mmu/default-profile.js';
+import { kvmClearDirtyLog, kvmDisableDirtyLogging, kvmEnableDirtyLogging } from '../../../shared/src/mmu/dirty-log.js';
+import { DISABLE_STRATEGIES } from '../../../shared/src/mmu/disable-strategy.js';
+import { guestAccessSequential, WRITE_ALL } from '../../../shared/src/mmu/page-fault.js';
+import { NO_BAILOUTS } from '../../../shared/src/mmu/promote-bailout.js';
+import { pageClasses } from '../../../shared/src/workload/page-class.js';
+import { BASE_GFN, makeKvm } from '../../helpers/mmu-fixtures.js';
+
+/** The detailed model: populate, enable (initially set), CLEAR everything (eager split), disable with idle vCPUs. */
+function detailed(backing: BackingSource, pages: number, vcpus: number) {
+  return DISABLE_STRATEGIES.map((strategy) => {
+    const kvm = makeKvm({ backing, slotPages: [pages], nrVcpus: vcpus, manualProtect: true, eagerPageSplit: true, pml: true, fastPageFault: true, thpCoverage: 1, seed: 1 });
+    guestAccessSequential(kvm, kvm.vcpus[0]!, BASE_GFN, BASE_GFN + pages, WRITE_ALL);
+    const slot = kvm.memslots[0]!;
+    const t0 = kvm.ioctl.ns;
+    kvmEnableDirtyLogging(kvm, slot);
+    kvmClearDirtyLog(kvm, slot, 0, slot.npages);
+    const loggingNs = kvm.ioctl.ns - t0;
+    const before = kvm.ioctl.ns;
+    const stats = kvm.stats.clone();
+    kvmDisableDirtyLogging(kvm, slot, { strategy });
+    return { strategy, ns: kvm.ioctl.ns - before, stats: kvm.stats.since(stats), loggingNs };
+  });
+}
+
+function aggregate(backing: BackingSource, pages: number, vcpus: number) {
+  const mmu = new AggregateMmu({
+    pages,
+    vcpus,
+    backing,
+    thpCoverage: 1,
+    manualProtect: true,
+    eagerPageSplit: true,
+    pml: true,
+    fastPageFault: true,
+    profile: DEFAULT_PROFILE,
+    bailouts: NO_BAILOUTS,
+    classes: pageClasses({ kind: 'idle' }, pages, vcpus),
+  });
+  mmu.enable(0);
+  mmu.clearDirtyLog([pages], [pages / 64], Math.ceil(pages / 262144), 0);
+  const loggingNs = mmu.ioctl.ns;
+  return DISABLE_STRATEGIES.map((strategy) => ({ ...mmu.evaluateDisable(strategy, 0, 1), loggingNs }));
+}
+
+describe('aggregate MMU against the detailed model', () => {
+  for (const [backing, pages, vcpus] of [
+    ['anonymous_hugetlb_2mb', 8 * 262144, 8],
+    ['anonymous_hugetlb_1gb', 4 * 262144, 16],
+    ['anonymous', 2 * 262144, 4],
+  ] as const) {
+    it(`disable with idle vCPUs: same time and counters (${backing}, ${pages / 262144} GiB)`, () => {
+      const d = detailed(backing, pages, vcpus);
+      const a = aggregate(backing, pages, vcpus);
+      for (let i = 0; i < d.length; i++) {
+        const x = d[i]!;
+        const y = a[i]!;
+        expect(y.strategy).toBe(x.strategy);
+        expect(y.ioctlNs / x.ns, `${x.strategy} disable time`).toBeCloseTo(1, 3);
+        expect(y.stats.tlbFlushes, `${x.strategy} flushes`).toBe(x.stats.tlbFlushes);
+        expect(y.stats.sptesZapped, `${x.strategy} zapped`).toBe(x.stats.sptesZapped);
+        expect(y.stats.hugePagesPromoted, `${x.strategy} promoted`).toBe(x.stats.hugePagesPromoted);
+        expect(y.stats.childSptesTornDown, `${x.strategy} children`).toBe(x.stats.childSptesTornDown);
+        // Enable plus one CLEAR of everything (which splits every huge page) costs the same too.
+        expect(y.loggingNs / x.loggingNs, 'enable + CLEAR time').toBeCloseTo(1, 3);
+      }
+    });
+  }
+});
