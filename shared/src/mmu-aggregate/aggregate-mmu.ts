@@ -101,9 +101,18 @@ export class AggregateMmu {
   /**
    * The CLEAR_DIRTY_LOG calls of one pass, one per 1 GiB chunk that holds dirty pages, just before the chunk is
    * sent: `pages[i]` dirty pages and `words[i]` 64-page words with bits in class i, `chunks` calls in all. With
-   * initially-set and eager split, the huge pages holding cleared bits are split first.
+   * initially-set and eager split, the huge pages holding cleared bits are split first. `share` is the fraction
+   * of guest memory these chunks cover (a step of a pass); counts are for that share; `fresh` when the share
+   * has not been cleared before since logging started.
    */
-  clearDirtyLog(pages: readonly number[], words: readonly number[], chunks: number, running: number): void {
+  clearDirtyLog(
+    pages: readonly number[],
+    words: readonly number[],
+    chunks: number,
+    running: number,
+    share: number = 1,
+    fresh: boolean = false,
+  ): void {
     if (chunks <= 0) return;
     this.ioctl.charge(CostId.ioctl_ns, chunks);
     const initSet = this.cfg.manualProtect;
@@ -113,9 +122,14 @@ export class AggregateMmu {
       this.ioctl.charge(CostId.dirty_log_word_ns, words[i] ?? 0);
       const huge = hugeUnits(this.cfg, c);
       if (initSet && this.cfg.eagerPageSplit && huge > 0) {
-        // Every huge unit holding a cleared bit is split; units with dirty bits ≈ those the cleared pages touch.
-        const perUnit = p / (c.pages / this.uPages);
-        this.splitUnits(i, -Math.expm1(-perUnit), this.ioctl);
+        // Every huge unit holding a cleared bit is split. The cleared pages lie in `share` of the class's address
+        // range (the chunks being cleared), spread evenly over its units.
+        const perUnit = p / ((share * c.pages) / this.uPages);
+        const dirtyUnits = -Math.expm1(-perUnit);
+        // `fresh`: this share was never cleared since logging started (the first pass walks memory in order), so
+        // all its units are unsplit; otherwise its units are split like the class as a whole.
+        const unsplit = 1 - this.split[i]!;
+        if (unsplit > 0) this.splitUnits(i, fresh ? Math.min(1, (share * dirtyUnits) / unsplit) : share * dirtyUnits, this.ioctl);
       }
       this.ioctl.charge(CostId.spte_wrprot_ns, p);
     });

@@ -1,0 +1,249 @@
+import { Command, Option } from 'commander';
+import { formatDuration, formatRate, formatSize, parseDuration, parseRate, parseSizeStrict } from '../common/units.js';
+import { migrationJobSchema, type MigrationJob, type MigrationJobInput } from '../migration/migration-job.js';
+import type { MigrationResult } from '../migration/migration-result.js';
+import { runMigrationJob } from '../migration/run-migration-job.js';
+import { BACKING_SOURCES } from '../mmu/backing-source.js';
+import { DISABLE_STRATEGIES } from '../mmu/disable-strategy.js';
+import { PROMOTE_BAILOUTS } from '../mmu/promote-bailout.js';
+import { WORKLOAD_KINDS } from '../workload/workload-spec.js';
+import { CliError } from './cli-error.js';
+import { resolveProfile } from './resolve-profile.js';
+
+/** A flag value turned into a number by a unit parser, or a CliError naming the flag and the accepted form. */
+function unit(flag: string, text: string | undefined, parse: (t: string) => number | undefined, form: string): number | undefined {
+  if (text === undefined) return undefined;
+  const v = parse(text);
+  if (v === undefined) throw new CliError(`${flag}: '${text}' is not ${form}`);
+  return v;
+}
+
+function num(flag: string, text: string | undefined, min: number, max: number, integer = false): number | undefined {
+  if (text === undefined) return undefined;
+  const v = text.trim() === '' ? NaN : Number(text);
+  if (!(v >= min && v <= max) || (integer && !Number.isInteger(v))) {
+    throw new CliError(`${flag}: must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max} (got '${text}')`);
+  }
+  return v;
+}
+
+function oneOf<T extends string>(flag: string, text: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(text)) throw new CliError(`${flag}: must be one of ${allowed.join(', ')} (got '${text}')`);
+  return text as T;
+}
+
+const onOff = (flag: string, text: string): boolean => oneOf(flag, text, ['on', 'off'] as const) === 'on';
+
+const SIZE = 'a size such as 64GiB, 512MiB or 4G';
+const RATE = 'a rate such as 128MiB/s, 10Gbit/s or 1.5GB/s';
+const DURATION = 'a duration such as 300ms, 30s or 10m';
+
+/** Which job-schema path each flag sets, to name the flag when the schema rejects a combination. */
+const FLAG_OF_PATH: Record<string, string> = {
+  'vm.ram_bytes': '--ram',
+  'vm.vcpus': '--vcpus',
+  'vm.backing': '--backing',
+  'vm.thp_coverage': '--thp-coverage',
+  'vm.zero_fraction': '--zero-fraction',
+  'vm.workload': '--workload',
+  'migration.max_bandwidth_bytes_per_s': '--max-bandwidth',
+  'migration.link_bandwidth_bytes_per_s': '--link-bandwidth',
+  'migration.downtime_limit_s': '--downtime-limit',
+  'migration.dirty_limit_bytes_per_s': '--dirty-limit',
+  'migration.timeout_s': '--timeout',
+  'migration.cancel_at_s': '--cancel-at',
+  'migration.fail_at_s': '--fail-at',
+  'probe.calc_time_s': '--calc-time',
+};
+
+type Raw = Record<string, string | boolean | undefined>;
+const str = (raw: Raw, k: string): string | undefined => (typeof raw[k] === 'string' ? (raw[k] as string) : undefined);
+
+/** Builds and validates the job from the flags; every error names its flag. */
+export function migrationJobFromFlags(raw: Raw): MigrationJob {
+  const kind = oneOf('--workload', str(raw, 'workload') ?? 'uniform', WORKLOAD_KINDS);
+  const rate = unit('--dirty-rate', str(raw, 'dirtyRate'), parseRate, RATE);
+  let workload: MigrationJobInput['vm']['workload'];
+  switch (kind) {
+    case 'idle':
+      workload = { kind };
+      break;
+    case 'uniform':
+      workload = {
+        kind,
+        dirty_rate_bytes_per_s: rate ?? 0,
+        working_set: num('--working-set', str(raw, 'workingSet'), 0.000001, 1) ?? 1,
+        read_share: num('--read-share', str(raw, 'readShare'), 0, 0.99) ?? 0.5,
+      };
+      break;
+    case 'hotcold':
+      workload = {
+        kind,
+        dirty_rate_bytes_per_s: rate ?? 0,
+        hot_fraction: num('--hot-fraction', str(raw, 'hotFraction'), 0.000001, 0.999999) ?? 0.1,
+        hot_write_share: num('--hot-write-share', str(raw, 'hotWriteShare'), 0, 1) ?? 0.9,
+        read_share: num('--read-share', str(raw, 'readShare'), 0, 0.99) ?? 0.5,
+      };
+      break;
+    case 'memstress':
+      workload = {
+        kind,
+        write_percent: num('--write-percent', str(raw, 'writePercent'), 0, 100) ?? 100,
+        pass_seconds: unit('--pass-time', str(raw, 'passTime'), parseDuration, DURATION) ?? 1,
+      };
+      break;
+  }
+  const bailouts: Record<string, number> = {};
+  for (const part of (str(raw, 'bailout') ?? '').split(',').map((t) => t.trim()).filter(Boolean)) {
+    const m = /^([a-z_]+)=([0-9.]+)$/.exec(part);
+    const p = m ? Number(m[2]) : NaN;
+    if (!m || !(PROMOTE_BAILOUTS as readonly string[]).includes(m[1]!) || !(p >= 0 && p <= 1)) {
+      throw new CliError(`--bailout: '${part}' is not REASON=PROBABILITY with REASON one of ${PROMOTE_BAILOUTS.join(', ')}`);
+    }
+    bailouts[m[1]!] = p;
+  }
+  const input: MigrationJobInput = {
+    kind: raw.probe === true ? 'dirty-rate-probe' : 'migration',
+    model: oneOf('--model', str(raw, 'model') ?? 'migsim', ['migsim', 'simgrid'] as const),
+    seed: num('--seed', str(raw, 'seed'), 0, 2 ** 31 - 1, true) ?? 1,
+    vm: {
+      ram_bytes: unit('--ram', str(raw, 'ram') ?? '8GiB', parseSizeStrict, SIZE)!,
+      vcpus: num('--vcpus', str(raw, 'vcpus') ?? '4', 1, 4096, true)!,
+      backing: oneOf('--backing', str(raw, 'backing') ?? 'anonymous_thp', BACKING_SOURCES),
+      thp_coverage: num('--thp-coverage', str(raw, 'thpCoverage'), 0, 1) ?? 1,
+      zero_fraction: num('--zero-fraction', str(raw, 'zeroFraction'), 0, 1) ?? 0,
+      workload,
+    },
+    migration: {
+      ...(str(raw, 'maxBandwidth') !== undefined ? { max_bandwidth_bytes_per_s: unit('--max-bandwidth', str(raw, 'maxBandwidth'), parseRate, RATE)! } : {}),
+      link_bandwidth_bytes_per_s: unit('--link-bandwidth', str(raw, 'linkBandwidth'), parseRate, RATE) ?? null,
+      ...(str(raw, 'downtimeLimit') !== undefined ? { downtime_limit_s: unit('--downtime-limit', str(raw, 'downtimeLimit'), parseDuration, DURATION)! } : {}),
+      auto_converge: raw.autoConverge === true,
+      dirty_limit_bytes_per_s: unit('--dirty-limit', str(raw, 'dirtyLimit'), parseRate, RATE) ?? null,
+      timeout_s: unit('--timeout', str(raw, 'timeout'), parseDuration, DURATION) ?? null,
+      cancel_at_s: unit('--cancel-at', str(raw, 'cancelAt'), parseDuration, DURATION) ?? null,
+      fail_at_s: unit('--fail-at', str(raw, 'failAt'), parseDuration, DURATION) ?? null,
+      ...(str(raw, 'horizon') !== undefined ? { horizon_s: unit('--horizon', str(raw, 'horizon'), parseDuration, DURATION)! } : {}),
+    },
+    probe: { ...(str(raw, 'calcTime') !== undefined ? { calc_time_s: unit('--calc-time', str(raw, 'calcTime'), parseDuration, DURATION)! } : {}) },
+    kernel: {
+      strategy: oneOf('--strategy', str(raw, 'strategy') ?? 'promote', DISABLE_STRATEGIES),
+      eager_split: onOff('--eager-split', str(raw, 'eagerSplit') ?? 'on'),
+      pml: onOff('--pml', str(raw, 'pml') ?? 'on'),
+      fast_page_fault: onOff('--fast-page-fault', str(raw, 'fastPageFault') ?? 'on'),
+      manual_protect: onOff('--manual-protect', str(raw, 'manualProtect') ?? 'on'),
+      profile: str(raw, 'profile') ?? 'default',
+    },
+    bailouts,
+  };
+  const parsed = migrationJobSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new CliError(
+      parsed.error.issues
+        .map((i) => {
+          const path = i.path.join('.');
+          const flag = Object.entries(FLAG_OF_PATH).find(([p]) => path.startsWith(p))?.[1] ?? path;
+          return `${flag}: ${i.message}`;
+        })
+        .join('\n'),
+    );
+  }
+  return parsed.data;
+}
+
+/** Bytes with a binary unit and up to three decimals. */
+function bytes(n: number): string {
+  for (const [u, m] of [['TiB', 2 ** 40], ['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) {
+    if (n >= m) return `${Number((n / m).toFixed(3))}${u}`;
+  }
+  return `${Math.round(n)}B`;
+}
+
+function formatResult(job: MigrationJob, r: MigrationResult): string {
+  const lines: string[] = [];
+  const what = r.job === 'dirty-rate-probe' ? 'dirty-rate probe (calc-dirty-rate, dirty-bitmap mode)' : `migration (${r.model} model)`;
+  lines.push(`${what}: ${formatSize(job.vm.ram_bytes)} RAM, ${job.vm.vcpus} vCPUs, ${job.vm.backing}, workload ${job.vm.workload.kind}`);
+  lines.push(`status: ${r.status}${r.error_desc ? ` (${r.error_desc})` : ''}`);
+  lines.push(`total time: ${formatDuration(r.total_time_s)}   setup: ${formatDuration(r.setup_time_s)}   downtime: ${r.downtime_s === null ? '-' : formatDuration(r.downtime_s)}   expected downtime: ${formatDuration(r.expected_downtime_s)}`);
+  if (r.job === 'migration') {
+    lines.push(`transferred: ${bytes(r.ram.transferred_bytes)}   remaining: ${bytes(r.ram.remaining_bytes)}   passes: ${r.rounds}   dirty syncs: ${r.dirty_sync_count}   throttle: ${r.cpu_throttle_percentage}%   dirty pages rate: ${r.ram.dirty_pages_rate.toFixed(0)}/s`);
+  } else {
+    lines.push(`measured dirty rate: ${formatRate(r.measured_dirty_rate_bytes_per_s ?? 0)}`);
+  }
+  lines.push(`dirty logging stopped on the source: ${r.dirty_log_stop}${r.dirty_log_stopped_at_s !== null ? ` at ${formatDuration(r.dirty_log_stopped_at_s)}` : ''}`);
+  if (!r.mmu) {
+    lines.push('MMU: not modelled by the SimGrid model');
+    return lines.join('\n');
+  }
+  lines.push('');
+  lines.push(`MMU cost on the source, per disable strategy (in effect: ${r.strategy_in_effect}):`);
+  const header = ['strategy', 'enable', 'disable', 'flushes', 'faults', 'refaults', 'PML writes', 'vCPU stall', 'host CPU', 'huge pages back'];
+  const rows = DISABLE_STRATEGIES.map((s) => {
+    const b = r.mmu![s]!;
+    return [
+      s,
+      formatDuration(b.enable_s),
+      b.disable_ran ? formatDuration(b.disable_s) : 'never ran',
+      String(b.remote_tlb_flushes),
+      String(b.page_faults),
+      String(b.page_faults_by_kind.refault),
+      String(b.pml_logged_writes),
+      formatDuration(b.vcpu_stall_s),
+      formatDuration(b.host_cpu_s),
+      !b.disable_ran ? '-' : b.huge_coverage_restored_s === null ? 'never' : `after ${formatDuration(b.huge_coverage_restored_s)}`,
+    ];
+  });
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  for (const row of [header, ...rows]) lines.push(row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  return lines.join('\n');
+}
+
+export function migrateCommand(out: (text: string) => void): Command {
+  const o = (flags: string, help: string) => new Option(flags, help);
+  return new Command('migrate')
+    .description(
+      'Simulate one QEMU precopy live migration (or, with --probe, one calc-dirty-rate probe) of one VM on the MMU model, ' +
+        'and report it like query-migrate plus the source MMU cost under each disable strategy.',
+    )
+    .helpOption('-h, --help', 'show this help')
+    .addOption(o('--ram <size>', 'guest RAM (default 8GiB)'))
+    .addOption(o('--vcpus <n>', 'vCPUs (default 4)'))
+    .addOption(o('--backing <src>', `host backing: ${BACKING_SOURCES.join(', ')} (default anonymous_thp)`))
+    .addOption(o('--thp-coverage <fraction>', 'anonymous_thp: fraction of 2MiB regions backed by a THP (default 1)'))
+    .addOption(o('--zero-fraction <fraction>', 'fraction of RAM that is zero pages (default 0)'))
+    .addOption(o('--workload <kind>', `guest workload: ${WORKLOAD_KINDS.join(', ')} (default uniform)`))
+    .addOption(o('--dirty-rate <rate>', 'uniform/hotcold: page writes per second × 4KiB, e.g. 200MiB/s (default 0)'))
+    .addOption(o('--working-set <fraction>', 'uniform: fraction of RAM written (default 1)'))
+    .addOption(o('--hot-fraction <fraction>', 'hotcold: fraction of RAM that is hot (default 0.1)'))
+    .addOption(o('--hot-write-share <fraction>', 'hotcold: share of writes to the hot set (default 0.9)'))
+    .addOption(o('--read-share <fraction>', 'uniform/hotcold: share of accesses that are reads (default 0.5)'))
+    .addOption(o('--write-percent <pct>', 'memstress: percentage of pages written per pass (default 100)'))
+    .addOption(o('--pass-time <duration>', 'memstress: time of one pass over a vCPU slice (default 1s)'))
+    .addOption(o('--max-bandwidth <rate>', 'QEMU max-bandwidth (default 128MiB/s)'))
+    .addOption(o('--link-bandwidth <rate>', 'bandwidth available on the link if less (shared link)'))
+    .addOption(o('--downtime-limit <duration>', 'QEMU downtime-limit (default 300ms)'))
+    .addOption(o('--auto-converge', 'enable the auto-converge capability (20% initial, +10%, max 99%)'))
+    .addOption(o('--dirty-limit <rate>', 'enable dirty-limit with this per-vCPU dirty rate'))
+    .addOption(o('--timeout <duration>', 'completion timeout; the migration is aborted (action abort)'))
+    .addOption(o('--cancel-at <duration>', 'cancel the migration at this time'))
+    .addOption(o('--fail-at <duration>', 'the destination fails at this time'))
+    .addOption(o('--horizon <duration>', 'report a migration still running after this long as active (default 24h)'))
+    .addOption(o('--probe', 'run a dirty-rate probe (calc-dirty-rate, dirty-bitmap mode) instead of a migration'))
+    .addOption(o('--calc-time <duration>', 'probe: calc-time (default 1s)'))
+    .addOption(o('--strategy <name>', `disable strategy in effect on the host: ${DISABLE_STRATEGIES.join(', ')} (default promote)`))
+    .addOption(o('--eager-split <on|off>', 'kvm.eager_page_split (default on)'))
+    .addOption(o('--pml <on|off>', 'kvm_intel.pml (default on)'))
+    .addOption(o('--fast-page-fault <on|off>', 'TDP MMU fast page fault (default on)'))
+    .addOption(o('--manual-protect <on|off>', 'KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 with initially-set (default on)'))
+    .addOption(o('--bailout <list>', `promotion bail-out likelihoods, REASON=P,... (${PROMOTE_BAILOUTS.join(', ')})`))
+    .addOption(o('--model <name>', "'migsim' (default) or 'simgrid' (SimGrid's precopy model, no MMU)"))
+    .addOption(o('--profile <name|file>', "cost profile: 'default' or a JSON file of overrides"))
+    .addOption(o('--seed <n>', 'seed (default 1)'))
+    .addOption(o('--json', 'print the result record as JSON'))
+    .action((raw: Raw) => {
+      const job = migrationJobFromFlags(raw);
+      const profile = resolveProfile(job.kernel.profile);
+      const result = runMigrationJob(job, profile);
+      out(raw.json === true ? JSON.stringify(result, null, 2) : formatResult(job, result));
+    });
+}
