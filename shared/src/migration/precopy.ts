@@ -45,7 +45,17 @@ export function runningVcpus(job: MigrationJob, classes: readonly PageClass[]): 
  * bandwidth × downtime-limit) and auto-converge / dirty-limit triggers, then stop-and-copy. Cancel, destination
  * failure and the completion timeout interrupt it; dirty logging is then turned off as QEMU does.
  */
-export function runPrecopy(job: MigrationJob, profile: CostProfile): MigrationResult {
+/** What a pass ended with, for observers (tests, progress, reports). */
+export interface PassReport {
+  readonly pass: number;
+  readonly endS: number;
+  readonly durationS: number;
+  readonly sentBytes: number;
+  readonly dirtyPages: number;
+  readonly throttlePct: number;
+}
+
+export function runPrecopy(job: MigrationJob, profile: CostProfile, onPass?: (p: PassReport) => void): MigrationResult {
   const { mmu, classes, pages } = aggregateFor(job, profile);
   const m = job.migration;
   const bw = Math.min(m.max_bandwidth_bytes_per_s, m.link_bandwidth_bytes_per_s ?? Infinity);
@@ -159,6 +169,7 @@ export function runPrecopy(job: MigrationJob, profile: CostProfile): MigrationRe
             }
           }
         }
+        onPass?.({ pass: rounds, endS: env.now, durationS: roundS, sentBytes: bytes, dirtyPages, throttlePct: throttle });
         if (dirtyPages * 4096 <= bw * m.downtime_limit_s) break;
         if (rounds >= MIGRATION_OVERHEADS.maxRounds || env.now >= m.horizon_s) {
           status = 'active';

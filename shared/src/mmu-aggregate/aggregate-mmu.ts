@@ -306,7 +306,8 @@ export class AggregateMmu {
     const yields = Math.floor((ledger.ns - t0) / interval);
     ledger.charge(CostId.spte_walk_ns, 2 * yields);
     stats.yields += yields;
-    if ((strategy === 'zap-batched' || strategy === 'promote') && collapsed > 0) flushN(yields + 1);
+    // The final flush happens when anything was zapped or promoted (with expected counts below one unit, that many).
+    if ((strategy === 'zap-batched' || strategy === 'promote') && collapsed > 0) flushN(yields + Math.min(1, collapsed));
     const disableNs = ledger.ns;
 
     // The refault storm: every zapped unit comes back on its first touch; those touched while the walk still runs
