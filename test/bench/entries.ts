@@ -1,4 +1,7 @@
 import { parseDirtyLogPerfArgs } from '../../shared/src/cli/dirty-log-perf-command.js';
+import { migrationJobSchema } from '../../shared/src/migration/migration-job.js';
+import { runMigrationJob } from '../../shared/src/migration/run-migration-job.js';
+import { DEFAULT_PROFILE } from '../../shared/src/mmu/default-profile.js';
 import { runDirtyLogPerf } from '../../shared/src/selftest/dirty-log-perf.js';
 import { popcountBaseline } from './popcount-baseline.js';
 
@@ -41,8 +44,48 @@ function dirtyLogPerfEntry(args: string, reps: number): BenchResult {
   };
 }
 
+export interface MigrationBenchResult {
+  readonly job: string;
+  readonly wall_ms: number;
+  readonly baseline_ms: number;
+  readonly ratio: number;
+  readonly rounds: number;
+  readonly simulated_total_s: number;
+}
+
+/**
+ * One whole migration job (hotcold workload, about ten passes, all four disable strategies' MMU blocks) against
+ * the popcount pass over a bitmap of the same memory. Median of `reps` alternating pairs.
+ */
+function migrationEntry(ramGiB: number, dirtyRateMiB: number, reps: number): MigrationBenchResult {
+  const job = migrationJobSchema.parse({
+    vm: { ram_bytes: ramGiB * 2 ** 30, vcpus: ramGiB / 4, workload: { kind: 'hotcold', dirty_rate_bytes_per_s: dirtyRateMiB * 2 ** 20 } },
+    migration: { max_bandwidth_bytes_per_s: 1.25e9 },
+  });
+  const pairs: { wall: number; baseline: number }[] = [];
+  let result;
+  for (let i = 0; i < reps; i++) {
+    const baseline = popcountBaseline(ramGiB * 2 ** 30, 1);
+    const t0 = performance.now();
+    result = runMigrationJob(job, DEFAULT_PROFILE);
+    pairs.push({ wall: (performance.now() - t0) / 1e3, baseline });
+  }
+  pairs.sort((a, b) => a.wall / a.baseline - b.wall / b.baseline);
+  const median = pairs[Math.floor(pairs.length / 2)]!;
+  return {
+    job: `migrate --ram ${ramGiB}GiB --vcpus ${ramGiB / 4} --workload hotcold --dirty-rate ${dirtyRateMiB}MiB/s --max-bandwidth 10Gbit/s`,
+    wall_ms: median.wall * 1e3,
+    baseline_ms: median.baseline * 1e3,
+    ratio: median.wall / median.baseline,
+    rounds: result!.rounds,
+    simulated_total_s: result!.total_time_s,
+  };
+}
+
 /** Benchmark entries by name. Each runs in its own process so that peak RSS is its own. */
-export const ENTRIES: Record<string, () => BenchResult> = {
+export const ENTRIES: Record<string, () => BenchResult | MigrationBenchResult> = {
   mmu_1tib: () => dirtyLogPerfEntry('-v 256 -b 4G -s anonymous_hugetlb_2mb -e', 7),
   seed_96vcpu: () => dirtyLogPerfEntry('-v 96 -b 1G -s anonymous_hugetlb_1gb', 7),
+  migration_64gib: () => migrationEntry(64, 900, 101),
+  migration_256gib: () => migrationEntry(256, 700, 101),
 };
