@@ -24,6 +24,8 @@ export const mmuBlockSchema = z
     refaults_during_disable: nonneg,
     /** vCPU time lost to faults, PML, flush IPIs, frozen SPTEs and the refault storm, summed over vCPUs. */
     vcpu_stall_s: nonneg,
+    /** The same per vCPU (the model spreads a VM's faults evenly over its vCPUs). */
+    vcpu_stall_s_per_vcpu: nonneg,
     /** Host CPU time of all of it: the ioctl thread plus the vCPUs' stall. */
     host_cpu_s: nonneg,
     /** Seconds after the disable until 99 % of the zapped huge pages are back; null = never (or not disabled). */

@@ -36,6 +36,7 @@ export function mmuBlocks(
       promote_bailouts: Object.fromEntries(PROMOTE_BAILOUTS.map((k) => [k, count(d?.stats.bailouts[k] ?? 0)])) as MmuBlock['promote_bailouts'],
       refaults_during_disable: count(d?.refaultsDuringDisable ?? 0),
       vcpu_stall_s: s(stallNs),
+      vcpu_stall_s_per_vcpu: s(stallNs) / mmu.cfg.vcpus,
       host_cpu_s: s(mmu.ioctl.ns + (d?.ioctlNs ?? 0) + stallNs),
       huge_coverage_restored_s: d ? d.hugeCoverageRestoredS : null,
     };
