@@ -1,0 +1,141 @@
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, Option } from 'commander';
+import { runExperiment } from '../experiment/run-experiment.js';
+import { EmbeddedTransport } from '../fleet/embedded-transport.js';
+import type { Progress } from '../fleet/fleet-simulation.js';
+import { loadScenario } from '../scenario/load-scenario.js';
+import { ScenarioInvalid } from '../scenario/scenario-error.js';
+import type { Scenario } from '../scenario/scenario-schema.js';
+import { CliError } from './cli-error.js';
+import { resolveProfile } from './resolve-profile.js';
+
+/** The bundled scenarios folder (`scenarios/` at the package root). */
+export const SCENARIOS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../scenarios');
+
+/** A scenario argument: a path, or the name of a bundled scenario (`quick`, `seed-96vcpu`, …). */
+export function scenarioPath(arg: string | undefined): string {
+  if (arg === undefined) return join(SCENARIOS_DIR, 'quick.yaml');
+  if (existsSync(arg)) return arg;
+  const bundled = join(SCENARIOS_DIR, arg.endsWith('.yaml') ? arg : `${arg}.yaml`);
+  if (existsSync(bundled)) return bundled;
+  throw new CliError(`scenario '${arg}' not found (give a path, or one of the bundled scenarios in ${SCENARIOS_DIR})`);
+}
+
+export function loadScenarioOrExit(path: string, seed: string | undefined): Scenario {
+  let scenario: Scenario;
+  try {
+    scenario = loadScenario(path);
+  } catch (e) {
+    if (e instanceof ScenarioInvalid) throw new CliError(e.message);
+    throw e;
+  }
+  if (seed !== undefined) {
+    const n = Number(seed);
+    if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1) throw new CliError(`--seed: must be an integer from 0 to ${2 ** 31 - 1} (got '${seed}')`);
+    scenario = { ...scenario, seed: n };
+  }
+  return scenario;
+}
+
+/** A progress line: a bar on a terminal, a plain line per 10 % otherwise. */
+export function progressReporter(horizonS: number, stream: NodeJS.WriteStream = process.stderr): { update: (p: Progress) => void; done: () => void } {
+  const tty = stream.isTTY === true;
+  let lastPct = -1;
+  let lastDraw = 0;
+  return {
+    update(p) {
+      const frac = p.wavesTotal > 0 ? p.wavesDone / p.wavesTotal : Math.min(1, p.simulatedS / horizonS);
+      const pct = Math.floor(frac * 100);
+      const text = `${p.wavesTotal > 0 ? `waves ${p.wavesDone}/${p.wavesTotal}` : `${pct}%`}, ${p.jobsDone}/${p.jobsSubmitted} jobs, simulated ${(p.simulatedS / 3600).toFixed(2)} h`;
+      if (tty) {
+        const now = Date.now();
+        if (now - lastDraw < 100 && pct === lastPct) return;
+        lastDraw = now;
+        const width = 30;
+        const fill = Math.round(frac * width);
+        stream.write(`\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${text}   `);
+      } else if (pct >= lastPct + 10 || (lastPct < 0 && pct >= 0)) {
+        stream.write(`progress: ${text}\n`);
+      }
+      lastPct = pct;
+    },
+    done() {
+      if (tty) stream.write('\n');
+    },
+  };
+}
+
+export function runCommand(out: (text: string) => void): Command {
+  return new Command('run')
+    .description(
+      'Run a capacity-planning experiment: the coordinator simulates the fleet and sends each migration or dirty-rate probe ' +
+        'as a job to the workers. Without --redis both run in this process (the embedded default). Writes summary.json, jobs.csv and report.html.',
+    )
+    .helpOption('-h, --help', 'show this help')
+    .argument('[scenario]', 'scenario file, or a bundled scenario name (quick, seed-96vcpu, rolling-upgrade-1000, probe-rebalance); default quick')
+    .addOption(new Option('--out <dir>', 'output folder (default out/<scenario>-seed<N>)'))
+    .addOption(new Option('--seed <n>', 'override the scenario seed'))
+    .addOption(new Option('--redis <url>', 'run as coordinator against workers on this Redis (redis:// or rediss://)'))
+    .addOption(new Option('--run-id <id>', 'run id (default derived from the scenario and seed; the same id resumes a run)'))
+    .addOption(new Option('--quiet', 'no progress output'))
+    .action(async (arg: string | undefined, opts: { out?: string; seed?: string; redis?: string; runId?: string; quiet?: boolean }) => {
+      const path = scenarioPath(arg);
+      const scenario = loadScenarioOrExit(path, opts.seed);
+      const outDir = opts.out ?? join('out', `${basename(path).replace(/\.ya?ml$/, '')}-seed${scenario.seed}`);
+      const progress = opts.quiet ? undefined : progressReporter(scenario.horizon);
+      if (opts.redis) {
+        const { runDistributed } = await import('./run-distributed.js');
+        await runDistributed({ scenario, outDir, redisUrl: opts.redis, runId: opts.runId, progress, out });
+        return;
+      }
+      const transport = new EmbeddedTransport(resolveProfile);
+      const stop = () => {
+        progress?.done();
+        process.stderr.write('migsim: interrupted; nothing was written. An embedded run starts over: run the same command again.\n');
+        process.exit(130);
+      };
+      process.once('SIGINT', stop);
+      try {
+        const { summary } = await runExperiment({
+          scenario,
+          transport,
+          outDir,
+          ...(opts.runId ? { runId: opts.runId } : {}),
+          ...(progress ? { onProgress: progress.update } : {}),
+        });
+        progress?.done();
+        out(formatSummaryLines(summary, outDir));
+      } finally {
+        process.removeListener('SIGINT', stop);
+      }
+    });
+}
+
+/** The few lines a person wants after a run. */
+export function formatSummaryLines(s: import('../report/run-summary.js').RunSummary, outDir: string): string {
+  const m = s.migrations;
+  const z = s.strategies.zap;
+  const p = s.strategies.promote;
+  return [
+    `${s.scenario} (seed ${s.seed}): ${s.jobs} jobs, ${m.total} migrations (${m.completed} completed, ${m.cancelled} cancelled, ${m.failed} failed, ${m.active} still running), ${s.probes} dirty-rate probes`,
+    s.makespan_s === null ? '' : `evacuation makespan: ${(s.makespan_s / 3600).toFixed(2)} h`,
+    `host CPU spent disabling dirty logging: zap ${z.host_cpu_s.toFixed(1)} s, promote ${p.host_cpu_s.toFixed(1)} s; vCPU stall: zap ${z.vcpu_stall_s.toFixed(1)} s, promote ${p.vcpu_stall_s.toFixed(1)} s`,
+    `digest ${s.digest}`,
+    `wrote ${join(outDir, 'summary.json')}, ${join(outDir, 'jobs.csv')}, ${join(outDir, 'report.html')} (${s.wall_s.toFixed(2)} s)`,
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+export function validateCommand(out: (text: string) => void): Command {
+  return new Command('validate')
+    .description('Check a scenario file; every problem is reported with its YAML path and line (exit 2).')
+    .helpOption('-h, --help', 'show this help')
+    .argument('<file>', 'scenario file')
+    .action((file: string) => {
+      const s = loadScenarioOrExit(file, undefined);
+      out(`${file}: ok (${s.name}, seed ${s.seed})`);
+    });
+}

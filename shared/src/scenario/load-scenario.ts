@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument } from 'yaml';
+import { capacityIssues } from '../fleet/build-fleet.js';
+import { ScenarioInvalid, type ScenarioIssue } from './scenario-error.js';
+import { scenarioSchema, type Scenario } from './scenario-schema.js';
+
+function pathText(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out;
+}
+
+/**
+ * Parses and validates a scenario (YAML or JSON text). Every problem is reported with its YAML path and, where the
+ * node exists, its line and column; unknown keys, wrong types, bad units, negative sizes and fleets whose VMs do
+ * not fit on their hosts are all errors.
+ */
+export function parseScenario(text: string, file: string = '<scenario>'): Scenario {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new ScenarioInvalid(
+      file,
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return { path: '', line: pos?.line, column: pos?.col, message: `YAML syntax: ${e.message.split('\n')[0]}` };
+      }),
+    );
+  }
+  const locate = (path: readonly PropertyKey[]): { line: number | undefined; column: number | undefined } => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
+      if (node && typeof node === 'object' && node.range) {
+        const pos = lineCounter.linePos(node.range[0]);
+        return { line: pos.line, column: pos.col };
+      }
+    }
+    return { line: undefined, column: undefined };
+  };
+  const parsed = scenarioSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    const issues: ScenarioIssue[] = parsed.error.issues.map((i) => {
+      // Unknown keys: point at the key itself.
+      const keys = (i as { keys?: string[] }).keys;
+      const path = keys && keys.length > 0 ? [...i.path, keys[0]!] : i.path;
+      return { path: pathText(path), ...locate(path), message: i.message };
+    });
+    throw new ScenarioInvalid(file, issues);
+  }
+  const capacity = capacityIssues(parsed.data);
+  if (capacity.length > 0) {
+    throw new ScenarioInvalid(
+      file,
+      capacity.map((c) => ({ path: c.path, ...locate(c.path.split('.')), message: c.message })),
+    );
+  }
+  return parsed.data;
+}
+
+export function loadScenario(file: string): Scenario {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ScenarioInvalid(file, [{ path: '', line: undefined, column: undefined, message: `cannot read: ${(e as Error).message}` }]);
+  }
+  return parseScenario(text, file);
+}
