@@ -1,6 +1,10 @@
+import { Coordinator } from '../../../services/coordinator/src/coordinator.js';
+import { createLogger } from '../common/logger.js';
 import type { Progress } from '../fleet/fleet-simulation.js';
+import { DEFAULT_PREFIX } from '../queue/queue-names.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 import { CliError } from './cli-error.js';
+import { formatSummaryLines } from './run-command.js';
 
 export interface DistributedRunOptions {
   readonly scenario: Scenario;
@@ -11,7 +15,28 @@ export interface DistributedRunOptions {
   readonly out: (text: string) => void;
 }
 
-/** `migsim run --redis`: the coordinator against workers over BullMQ (see services/coordinator). */
-export async function runDistributed(_opts: DistributedRunOptions): Promise<void> {
-  throw new CliError('--redis: the BullMQ transport is not available in this build yet; run without --redis (embedded)');
+/** `migsim run --redis URL`: this process is the coordinator; `migsim worker` processes simulate the jobs. */
+export async function runDistributed(opts: DistributedRunOptions): Promise<void> {
+  if (!/^rediss?:\/\//.test(opts.redisUrl)) throw new CliError(`--redis: must be a redis:// or rediss:// URL`);
+  const coordinator = new Coordinator(
+    { scenario: opts.scenario, redisUrl: opts.redisUrl, prefix: process.env.QUEUE_PREFIX ?? DEFAULT_PREFIX, runId: opts.runId, outDir: opts.outDir, ...(opts.progress ? { onProgress: opts.progress.update } : {}) },
+    createLogger('coordinator', 'warn'),
+  );
+  const onSigint = () => {
+    opts.progress?.done();
+    process.stderr.write(`migsim: interrupted. Finished jobs are kept in Redis under run ${coordinator.runId}; run the same command again to resume.\n`);
+    void coordinator.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    const r = await coordinator.run();
+    opts.progress?.done();
+    opts.out(formatSummaryLines(r.summary, opts.outDir));
+  } catch (e) {
+    if ((e as Error).message.startsWith('cannot reach Redis')) throw new CliError(`--redis: ${(e as Error).message}`);
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    await coordinator.stop();
+  }
 }

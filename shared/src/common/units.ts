@@ -131,13 +131,14 @@ const DURATION_UNITS: ReadonlyMap<string, Multiplier> = new Map<string, Multipli
   ['m', [60n, 0]],
   ['min', [60n, 0]],
   ['h', [3600n, 0]],
+  ['d', [86400n, 0]],
 ]);
 
 /**
  * Parses a duration into seconds; undefined when the text is not a duration.
  *
  * Same number syntax as {@link parseRate}. Units (case-sensitive): `ns`, `us` or `µs`, `ms`, `s`, `m` or `min`,
- * `h`; a bare number is seconds. Compound forms (`1h30m`) are not accepted.
+ * `h`, `d`; a bare number is seconds. Compound forms (`1h30m`) are not accepted.
  *
  * @example parseDuration('300ms') // 0.3
  * @example parseDuration('10m') // 600

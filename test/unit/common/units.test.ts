@@ -226,7 +226,7 @@ describe('parseDuration', () => {
   it('rejects negatives, non-numbers and unknown or wrongly cased units', () => {
     const bad = [
       '', ' ', 's', 'ms', '-1s', '-0', '+1s', 'NaN', 'Infinity', '1e3', '1e-3s', '1.s', '.5s', '1,5s', '1x', '1S', '1M', '1H',
-      '1Ms', '1MS', '1sec', '1secs', '1mins', '1hr', '1d', '1w', '1h30m', '1 m s', '1toString', '1__proto__', `${'9'.repeat(400)}h`,
+      '1Ms', '1MS', '1sec', '1secs', '1mins', '1hr', '1D', '1w', '1h30m', '1 m s', '1toString', '1__proto__', `${'9'.repeat(400)}h`,
     ];
     for (const text of bad) expect(parseDuration(text), JSON.stringify(text)).toBeUndefined();
   });

@@ -1,0 +1,14 @@
+import { parentPort } from 'node:worker_threads';
+import { resolveProfile } from '../../../shared/src/cli/resolve-profile.js';
+import type { MigrationJob } from '../../../shared/src/migration/migration-job.js';
+import { runMigrationJob } from '../../../shared/src/migration/run-migration-job.js';
+
+/** A simulation thread: runs validated jobs posted by the pool and posts their results back. */
+parentPort!.on('message', (msg: { seq: number; job: MigrationJob }) => {
+  try {
+    const result = runMigrationJob(msg.job, resolveProfile(msg.job.kernel.profile));
+    parentPort!.postMessage({ seq: msg.seq, result });
+  } catch (e) {
+    parentPort!.postMessage({ seq: msg.seq, error: (e as Error).message });
+  }
+});

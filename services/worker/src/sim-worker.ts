@@ -1,0 +1,92 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../../shared/src/common/logger.js';
+import { parseJobPayload } from '../../../shared/src/queue/job-payload.js';
+import { failuresKey, JOBS_QUEUE, resultsKey } from '../../../shared/src/queue/queue-names.js';
+import { connectOrThrow, createRedis, redactRedisUrl } from '../../../shared/src/queue/redis-connection.js';
+import { JobThreadPool } from './job-thread-pool.js';
+import type { WorkerConfig } from './worker-config.js';
+
+/**
+ * The worker service: a BullMQ Worker whose processor validates the payload, simulates the job on a worker thread
+ * and stores the result in the run's results hash (idempotent: a job run twice writes the same result). A
+ * malformed payload fails that job alone, without retries. `close()` stops taking jobs, lets the current ones
+ * finish, and closes the threads and connections; it is idempotent.
+ */
+export class SimWorker {
+  private worker: Worker | undefined;
+  private redis: Redis | undefined;
+  private pool: JobThreadPool | undefined;
+  private closing: Promise<void> | undefined;
+  jobsDone = 0;
+  jobsFailed = 0;
+
+  constructor(
+    private readonly config: WorkerConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const c = this.config;
+    this.redis = createRedis(c.REDIS_URL, { blocking: false });
+    await connectOrThrow(this.redis, c.REDIS_URL);
+    const workerConn = createRedis(c.REDIS_URL, { blocking: true });
+    await connectOrThrow(workerConn, c.REDIS_URL);
+    this.pool = new JobThreadPool(Math.max(1, Math.min(c.WORKER_CONCURRENCY, 64)));
+    this.worker = new Worker(JOBS_QUEUE, (job) => this.process(job), {
+      connection: workerConn,
+      prefix: c.QUEUE_PREFIX,
+      concurrency: c.WORKER_CONCURRENCY,
+      lockDuration: c.LOCK_DURATION_MS,
+      stalledInterval: c.STALLED_INTERVAL_MS,
+      maxStalledCount: 2,
+    });
+    this.worker.on('error', (e) => this.logger.warn('worker error', { error: e.message }));
+    this.worker.on('failed', (job, err) => {
+      this.jobsFailed++;
+      this.logger.warn('job failed', { job: job?.id, error: err.message });
+    });
+    this.logger.info('worker started', { redis: redactRedisUrl(c.REDIS_URL), prefix: c.QUEUE_PREFIX, concurrency: c.WORKER_CONCURRENCY });
+  }
+
+  private async process(job: Job): Promise<{ ok: true }> {
+    let payload;
+    try {
+      payload = parseJobPayload(job.data);
+    } catch (e) {
+      // Retrying a malformed payload cannot help: fail this job alone.
+      throw new UnrecoverableError((e as Error).message);
+    }
+    try {
+      const result = await this.pool!.run(payload.job);
+      await this.redis!.hset(resultsKey(this.config.QUEUE_PREFIX, payload.run_id), payload.id, JSON.stringify(result));
+      this.jobsDone++;
+      return { ok: true };
+    } catch (e) {
+      if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+        await this.redis!.hset(failuresKey(this.config.QUEUE_PREFIX, payload.run_id), payload.id, (e as Error).message).catch(() => {});
+      }
+      throw e;
+    }
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const step of [
+        async () => this.worker?.close(),
+        async () => this.pool?.close(),
+        async () => {
+          this.redis?.disconnect();
+        },
+      ]) {
+        try {
+          await step();
+        } catch (e) {
+          this.logger.warn('error while closing', { error: (e as Error).message });
+        }
+      }
+      this.logger.info('worker stopped', { jobs_done: this.jobsDone, jobs_failed: this.jobsFailed });
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,33 @@
+import { Command, Option } from 'commander';
+import { parseWorkerConfig } from '../../../services/worker/src/worker-config.js';
+import { CliError } from './cli-error.js';
+
+/** `migsim worker --redis URL [--concurrency N]`: a worker service in this process (flags over environment). */
+export function workerCommand(): Command {
+  return new Command('worker')
+    .description('Serve simulation jobs from Redis (BullMQ) until SIGTERM/SIGINT. Flags override REDIS_URL, WORKER_CONCURRENCY, QUEUE_PREFIX.')
+    .helpOption('-h, --help', 'show this help')
+    .addOption(new Option('--redis <url>', 'Redis URL (redis:// or rediss://, may include user:password)'))
+    .addOption(new Option('--concurrency <n>', 'jobs simulated at once (default 2)'))
+    .addOption(new Option('--prefix <prefix>', 'queue key prefix (default {migsim})'))
+    .action(async (opts: { redis?: string; concurrency?: string; prefix?: string }) => {
+      const env = { ...process.env };
+      if (opts.redis !== undefined) env.REDIS_URL = opts.redis;
+      if (opts.concurrency !== undefined) env.WORKER_CONCURRENCY = opts.concurrency;
+      if (opts.prefix !== undefined) env.QUEUE_PREFIX = opts.prefix;
+      let config;
+      try {
+        config = parseWorkerConfig(env);
+      } catch (e) {
+        throw new CliError((e as Error).message.replace(/REDIS_URL/g, '--redis / REDIS_URL').replace(/WORKER_CONCURRENCY/g, '--concurrency / WORKER_CONCURRENCY'));
+      }
+      const { runWorker } = await import('../../../services/worker/src/main.js');
+      try {
+        await runWorker(config);
+      } catch (e) {
+        throw new CliError((e as Error).message);
+      }
+      // Serve until a signal stops the process.
+      await new Promise<never>(() => {});
+    });
+}

@@ -1,0 +1,128 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { JobEnvelope, JobOutcome, JobTransport } from '../fleet/job-transport.js';
+import { migrationResultSchema } from '../migration/migration-result.js';
+import type { JobPayload } from './job-payload.js';
+import { failuresKey, JOBS_QUEUE, resultsKey } from './queue-names.js';
+import { connectOrThrow, createRedis } from './redis-connection.js';
+
+export interface BullmqTransportOptions {
+  readonly redisUrl: string;
+  readonly prefix: string;
+  readonly runId: string;
+  /** Longest pause between polls of the results hash. */
+  readonly maxPollMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The coordinator's side of the queue: jobs are added with their deterministic ids (adding an id that is waiting
+ * or active is a no-op); workers write each result into the run's results hash, which is also how a restarted
+ * coordinator gets finished jobs back without simulating them again.
+ */
+export class BullmqTransport implements JobTransport {
+  private readonly pending = new Set<string>();
+  private ready: JobOutcome[] = [];
+  private error: Error | undefined;
+  private inFlightSubmits = 0;
+  jobsFromCache = 0;
+  jobsQueued = 0;
+
+  private constructor(
+    private readonly opts: BullmqTransportOptions,
+    private readonly redis: Redis,
+    private readonly queue: Queue,
+    private readonly queueConn: Redis,
+  ) {}
+
+  static async open(opts: BullmqTransportOptions): Promise<BullmqTransport> {
+    // Fail fast if Redis is not there at the start; once connected, ride out restarts (commands wait and retry).
+    const redis = createRedis(opts.redisUrl, { blocking: true });
+    await connectOrThrow(redis, opts.redisUrl);
+    const queueConn = createRedis(opts.redisUrl, { blocking: true });
+    await connectOrThrow(queueConn, opts.redisUrl);
+    const queue = new Queue(JOBS_QUEUE, { connection: queueConn, prefix: opts.prefix });
+    queue.on('error', () => {});
+    return new BullmqTransport(opts, redis, queue, queueConn);
+  }
+
+  submit(envelope: JobEnvelope): Promise<void> {
+    this.inFlightSubmits++;
+    return this.doSubmit(envelope)
+      .catch((e: Error) => {
+        this.error ??= e;
+      })
+      .finally(() => {
+        this.inFlightSubmits--;
+      });
+  }
+
+  private async doSubmit(envelope: JobEnvelope): Promise<void> {
+    const key = resultsKey(this.opts.prefix, this.opts.runId);
+    const cached = await this.redis.hget(key, envelope.id);
+    if (cached !== null) {
+      this.jobsFromCache++;
+      this.ready.push({ id: envelope.id, result: migrationResultSchema.parse(JSON.parse(cached)) });
+      return;
+    }
+    this.pending.add(envelope.id);
+    const payload: JobPayload = { run_id: this.opts.runId, id: envelope.id, job: envelope.job };
+    await this.queue.add('job', payload, {
+      jobId: envelope.id,
+      removeOnComplete: true,
+      removeOnFail: { count: 1000 },
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 200 },
+    });
+    this.jobsQueued++;
+  }
+
+  async nextResults(): Promise<JobOutcome[]> {
+    let pause = 1;
+    for (;;) {
+      if (this.error) throw this.error;
+      if (this.ready.length > 0) {
+        const out = this.ready;
+        this.ready = [];
+        return out;
+      }
+      if (this.pending.size > 0) {
+        const found = await this.poll();
+        if (found.length > 0) return found;
+      } else if (this.inFlightSubmits === 0) {
+        return [];
+      }
+      await sleep(pause);
+      pause = Math.min(this.opts.maxPollMs ?? 50, pause * 2);
+    }
+  }
+
+  private async poll(): Promise<JobOutcome[]> {
+    const ids = [...this.pending];
+    const out: JobOutcome[] = [];
+    const key = resultsKey(this.opts.prefix, this.opts.runId);
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const values = await this.redis.hmget(key, ...chunk);
+      values.forEach((v, k) => {
+        if (v === null) return;
+        const id = chunk[k]!;
+        this.pending.delete(id);
+        out.push({ id, result: migrationResultSchema.parse(JSON.parse(v)) });
+      });
+    }
+    if (out.length === 0 && ids.length > 0) {
+      const failures = await this.redis.hmget(failuresKey(this.opts.prefix, this.opts.runId), ...ids.slice(0, 500));
+      const bad = failures.findIndex((f) => f !== null);
+      if (bad >= 0) throw new Error(`job ${ids[bad]} failed on a worker: ${failures[bad]}`);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close().catch(() => {});
+    this.queueConn.disconnect();
+    this.redis.disconnect();
+  }
+}
