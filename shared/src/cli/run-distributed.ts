@@ -4,7 +4,7 @@ import type { Progress } from '../fleet/fleet-simulation.js';
 import { DEFAULT_PREFIX } from '../queue/queue-names.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 import { CliError } from './cli-error.js';
-import { formatSummaryLines } from './run-command.js';
+import { formatSummaryLines } from './format-summary.js';
 
 export interface DistributedRunOptions {
   readonly scenario: Scenario;
