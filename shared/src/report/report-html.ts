@@ -31,27 +31,45 @@ function cumulativeStall(jobs: readonly JobRecord[]): Series[] {
 }
 
 /**
- * Fraction of the fleet's VM memory mapped huge over time, per strategy: a disable that zaps takes a VM's huge
- * pages away until its refaults bring 99 % back (never, if its workload does not touch them).
+ * Fraction of the fleet's VM memory mapped huge over time, per strategy. A disable that zaps takes away the share
+ * of a VM's huge pages it zapped (all of them for the zap strategies, the bail-outs for promote) until the refaults
+ * bring 99 % back (never, if the workload does not touch them); a later disable of the same VM replaces the
+ * earlier loss.
  */
 function hugeCoverage(jobs: readonly JobRecord[], fleetRamBytes: number, endS: number): Series[] {
   return DISABLE_STRATEGIES.map((s) => {
-    const deltas: [number, number][] = [];
+    const byVm = new Map<number, { at: number; until: number; bytes: number }[]>();
     for (const j of jobs) {
       const b = j.result.mmu?.[s];
       if (!b || !b.disable_ran || j.result.dirty_log_stopped_at_s === null) continue;
-      if (b.huge_coverage_restored_s === 0) continue;
+      const zapped = b.sptes_zapped;
+      const share = zapped + b.huge_pages_promoted > 0 ? zapped / (zapped + b.huge_pages_promoted) : 0;
+      if (share <= 0) continue;
       const at = j.startS + j.result.dirty_log_stopped_at_s;
-      const ram = j.result.ram.total_bytes;
-      deltas.push([at, -ram]);
-      if (b.huge_coverage_restored_s !== null) deltas.push([at + b.huge_coverage_restored_s, ram]);
+      const until = b.huge_coverage_restored_s === null ? Infinity : at + b.huge_coverage_restored_s;
+      const list = byVm.get(j.vm) ?? [];
+      list.push({ at, until, bytes: share * j.result.ram.total_bytes });
+      byVm.set(j.vm, list);
+    }
+    const deltas: [number, number][] = [];
+    for (const list of byVm.values()) {
+      list.sort((a, b) => a.at - b.at);
+      list.forEach((x, i) => {
+        const next = list[i + 1];
+        const end = next ? Math.min(x.until, next.at) : x.until;
+        if (end <= x.at) return;
+        deltas.push([x.at, x.bytes]);
+        if (end !== Infinity) deltas.push([end, -x.bytes]);
+      });
     }
     deltas.sort((a, b) => a[0] - b[0]);
     let lost = 0;
     const points: [number, number][] = [[0, 1]];
     for (const [t, d] of deltas) {
-      lost -= d;
-      points.push([Math.min(t, endS), 1 - lost / fleetRamBytes]);
+      if (t > endS) break;
+      points.push([t, 1 - lost / fleetRamBytes]);
+      lost += d;
+      points.push([t, 1 - lost / fleetRamBytes]);
     }
     points.push([endS, 1 - lost / fleetRamBytes]);
     return { name: s, color: STRATEGY_COLORS[s], points };
@@ -90,10 +108,10 @@ export function reportHtml(summary: RunSummary, jobs: readonly JobRecord[], flee
       ? gantt(
           'Evacuation timeline per wave',
           'simulated time (s)',
-          summary.waves.map((w) => ({ label: `wave ${w.wave} (${w.migrations} migrations)`, start: w.start_s, end: w.end_s ?? summary.simulated_end_s, color: w.stuck_vms > 0 ? '#d62728' : '#1f77b4' })),
+          summary.waves.map((w) => ({ label: `wave ${w.wave}`, start: w.start_s, end: w.end_s ?? summary.simulated_end_s, color: w.stuck_vms > 0 ? '#d62728' : '#1f77b4' })),
         )
       : '<p>No maintenance waves in this scenario.</p>';
-  const coverageChart = lineChart('Huge-page coverage of VM memory over time', 'simulated time (s)', 'fraction mapped huge', hugeCoverage(jobs, fleetRamBytes, summary.simulated_end_s));
+  const coverageChart = lineChart('Huge-page coverage of VM memory over time', 'simulated time (s)', 'fraction mapped huge', hugeCoverage(jobs, fleetRamBytes, summary.simulated_end_s), false);
   const pct = (p: RunSummary['migration_time_s']) => `${p.count} jobs; p50 ${p.p50 === null ? '-' : fmt(p.p50)} s, p90 ${p.p90 === null ? '-' : fmt(p.p90)} s, p99 ${p.p99 === null ? '-' : fmt(p.p99)} s, max ${p.max === null ? '-' : fmt(p.max)} s`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>migsim: ${esc(summary.scenario)}</title>

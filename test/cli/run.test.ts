@@ -1,0 +1,66 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { digestOf, migsim } from '../helpers/cluster.js';
+
+describe('migsim run (embedded) and validate', () => {
+  it('runs the bundled quick scenario by default and writes summary.json, jobs.csv and report.html', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'migsim-run-'));
+    const r = migsim(['run', '--out', dir]);
+    expect(r.status).toBe(0);
+    const summary = JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+    expect(summary.scenario).toBe('quick');
+    for (const k of ['completed', 'cancelled', 'failed', 'active', 'total']) expect(typeof summary.migrations[k]).toBe('number');
+    for (const s of ['zap-leaf', 'zap', 'zap-batched', 'promote']) {
+      for (const k of ['disable_s', 'vcpu_stall_s', 'tlb_flushes', 'page_faults', 'host_cpu_s']) expect(typeof summary.strategies[s][k]).toBe('number');
+    }
+    expect(typeof summary.makespan_s).toBe('number');
+    expect(typeof summary.wall_s).toBe('number');
+    expect(summary.digest).toBe(digestOf(r.stdout));
+    const csv = readFileSync(join(dir, 'jobs.csv'), 'utf8').trim().split('\n');
+    expect(csv.length).toBe(summary.jobs + 1);
+    expect(csv[0]).toContain('promote_host_cpu_s');
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('<svg');
+    // Not a TTY: plain progress lines.
+    expect(r.stderr).toMatch(/progress: waves/);
+  });
+
+  it('the same scenario and seed give the same digest; another seed another', () => {
+    const a = digestOf(migsim(['run', 'quick', '--quiet', '--out', mkdtempSync(join(tmpdir(), 'migsim-a-'))]).stdout);
+    const b = digestOf(migsim(['run', 'quick', '--quiet', '--out', mkdtempSync(join(tmpdir(), 'migsim-b-'))]).stdout);
+    const c = digestOf(migsim(['run', 'quick', '--quiet', '--seed', '2', '--out', mkdtempSync(join(tmpdir(), 'migsim-c-'))]).stdout);
+    expect(a).toBe(b);
+    expect(c).not.toBe(a);
+  });
+
+  it('validate accepts every bundled scenario', () => {
+    for (const s of ['quick', 'seed-96vcpu', 'rolling-upgrade-1000', 'probe-rebalance']) {
+      const r = migsim(['validate', `scenarios/${s}.yaml`]);
+      expect(r.status, r.stderr).toBe(0);
+    }
+  });
+
+  const base = readFileSync('scenarios/quick.yaml', 'utf8');
+  for (const [name, edit, path] of [
+    ['a missing field', (t: string) => t.replace(/\n\s+nic: 25Gbit\/s/, ''), 'cluster.host_classes[0].nic'],
+    ['a wrong type', (t: string) => t.replace('count: 8', 'count: eight'), 'cluster.host_classes[0].count'],
+    ['a negative size', (t: string) => t.replace('memory: 768GiB', 'memory: -768GiB'), 'cluster.host_classes[0].memory'],
+    ['an unknown key', (t: string) => t.replace('seed: 1', 'seed: 1\ncolour: blue'), 'colour'],
+    ['more VMs than hosts can hold', (t: string) => t.replace('per_host: 6', 'per_host: 60'), 'vms'],
+    ['a bad unit', (t: string) => t.replace('downtime_limit: 300ms', 'downtime_limit: 300 furlongs'), 'migration.downtime_limit'],
+    ['a failure of a host that does not exist', (t: string) => t.replace('host: 7, at: 40m', 'host: 70, at: 40m'), 'events.host_failures.0.host'],
+  ] as const) {
+    it(`rejects ${name}, naming ${path} and its line (exit 2)`, () => {
+      const f = join(mkdtempSync(join(tmpdir(), 'migsim-bad-')), 'bad.yaml');
+      writeFileSync(f, edit(base));
+      for (const cmd of [['validate', f], ['run', f, '--quiet']]) {
+        const r = migsim(cmd);
+        expect(r.status).toBe(2);
+        expect(r.stderr).toContain(path);
+        expect(r.stderr).toMatch(new RegExp(`${f.replace(/[/.]/g, '\\$&')}:\\d+:\\d+`));
+        expect(r.stderr).not.toMatch(/\n\s+at /);
+      }
+    });
+  }
+});

@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { digestOf, migsim, migsimAsync, sleep, startWorker, stopAll, testPrefix, waitExit } from '../helpers/cluster.js';
+
+const MEDIUM = 'test/fixtures/scenarios/medium.yaml';
+const PORT = 16379 + Math.floor(Math.random() * 1000);
+const URL = `redis://127.0.0.1:${PORT}`;
+let dir: string;
+let redis: ChildProcess | undefined;
+
+/** A Redis of the test's own, with AOF on, that the test can stop and restart. */
+function startRedis(): Promise<ChildProcess> {
+  const p = spawn('redis-server', ['--port', String(PORT), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--dir', dir, '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const probe = async () => {
+      const r = new Redis(URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      r.on('error', () => {});
+      try {
+        await r.connect();
+        await r.ping();
+        r.disconnect();
+        resolve(p);
+      } catch {
+        r.disconnect();
+        if (Date.now() - t0 > 10_000) reject(new Error('redis-server did not start'));
+        else setTimeout(() => void probe(), 100);
+      }
+    };
+    void probe();
+  });
+}
+
+async function results(prefix: string): Promise<number> {
+  const r = new Redis(URL, { maxRetriesPerRequest: 1 });
+  r.on('error', () => {});
+  try {
+    let n = 0;
+    for (const k of await r.keys(`${prefix}:run:*:results`)) n += await r.hlen(k);
+    return n;
+  } catch {
+    return 0;
+  } finally {
+    r.disconnect();
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'migsim-aof-'));
+  redis = await startRedis();
+});
+
+afterAll(async () => {
+  redis?.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('Redis restarted during a run (AOF on)', () => {
+  it('the run completes with the undisturbed digest', async () => {
+    const expected = digestOf(migsim(['run', MEDIUM, '--quiet', '--out', '/tmp/migsim-test-aof-embedded']).stdout)!;
+    const prefix = testPrefix();
+    const workers = [startWorker(prefix, { url: URL }), startWorker(prefix, { url: URL })];
+    try {
+      const run = migsimAsync(['run', MEDIUM, '--quiet', '--redis', URL, '--out', '/tmp/migsim-test-aof'], { QUEUE_PREFIX: prefix });
+      const done = waitExit(run, 240_000);
+      for (let i = 0; i < 300 && (await results(prefix)) < 100; i++) await sleep(50);
+      expect(await results(prefix)).toBeGreaterThanOrEqual(100);
+      // A clean shutdown (SIGTERM) flushes the AOF; the restart reloads it.
+      await new Promise<void>((resolve) => {
+        redis!.once('exit', () => resolve());
+        redis!.kill('SIGTERM');
+      });
+      await sleep(1500);
+      redis = await startRedis();
+      const r = await done;
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      expect(r.code).toBe(0);
+      expect(digestOf(r.stdout)).toBe(expected);
+    } finally {
+      await stopAll(workers);
+    }
+  });
+
+  it('with Redis gone for good, the coordinator and the workers give up with a clear message', async () => {
+    const prefix = testPrefix();
+    const worker = startWorker(prefix, { url: URL, env: { SHUTDOWN_TIMEOUT_MS: '3000' } });
+    await sleep(1500);
+    await new Promise<void>((resolve) => {
+      redis!.once('exit', () => resolve());
+      redis!.kill('SIGKILL');
+    });
+    const r = migsim(['run', 'quick', '--quiet', '--redis', URL], {}, 60_000);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/cannot reach Redis/);
+    worker.kill('SIGTERM');
+    const w = await waitExit(worker, 60_000);
+    expect(w.code).not.toBeNull();
+    redis = await startRedis();
+  });
+});
