@@ -3,6 +3,7 @@ import { migrationJobSchema } from '../../shared/src/migration/migration-job.js'
 import { runMigrationJob } from '../../shared/src/migration/run-migration-job.js';
 import { DEFAULT_PROFILE } from '../../shared/src/mmu/default-profile.js';
 import { runDirtyLogPerf } from '../../shared/src/selftest/dirty-log-perf.js';
+import { fleetEntry, type FleetBenchResult } from './fleet-entry.js';
 import { popcountBaseline } from './popcount-baseline.js';
 
 export interface BenchResult {
@@ -83,9 +84,10 @@ function migrationEntry(ramGiB: number, dirtyRateMiB: number, reps: number): Mig
 }
 
 /** Benchmark entries by name. Each runs in its own process so that peak RSS is its own. */
-export const ENTRIES: Record<string, () => BenchResult | MigrationBenchResult> = {
+export const ENTRIES: Record<string, () => BenchResult | MigrationBenchResult | Promise<FleetBenchResult>> = {
   mmu_1tib: () => dirtyLogPerfEntry('-v 256 -b 4G -s anonymous_hugetlb_2mb -e', 7),
   seed_96vcpu: () => dirtyLogPerfEntry('-v 96 -b 1G -s anonymous_hugetlb_1gb', 7),
   migration_64gib: () => migrationEntry(64, 900, 101),
   migration_256gib: () => migrationEntry(256, 700, 101),
+  fleet_1000x24: () => fleetEntry('scenarios/rolling-upgrade-1000.yaml'),
 };

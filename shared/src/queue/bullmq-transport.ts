@@ -26,6 +26,8 @@ export class BullmqTransport implements JobTransport {
   private ready: JobOutcome[] = [];
   private error: Error | undefined;
   private inFlightSubmits = 0;
+  private batch: JobEnvelope[] = [];
+  private flushing: Promise<void> | undefined;
   jobsFromCache = 0;
   jobsQueued = 0;
 
@@ -47,35 +49,61 @@ export class BullmqTransport implements JobTransport {
     return new BullmqTransport(opts, redis, queue, queueConn);
   }
 
+  /**
+   * Queues a job. Submissions made in the same turn of the event loop are sent together: one HMGET for results
+   * already stored (a resumed run) and one addBulk for the rest.
+   */
   submit(envelope: JobEnvelope): Promise<void> {
-    this.inFlightSubmits++;
-    return this.doSubmit(envelope)
-      .catch((e: Error) => {
-        this.error ??= e;
-      })
-      .finally(() => {
-        this.inFlightSubmits--;
-      });
+    this.batch.push(envelope);
+    if (!this.flushing) {
+      this.flushing = new Promise<void>((resolve) => setImmediate(resolve))
+        .then(() => this.flush())
+        .catch((e: Error) => {
+          this.error ??= e;
+        })
+        .finally(() => {
+          this.flushing = undefined;
+          if (this.batch.length > 0) void this.submit(this.batch.pop()!);
+        });
+    }
+    return this.flushing;
   }
 
-  private async doSubmit(envelope: JobEnvelope): Promise<void> {
-    const key = resultsKey(this.opts.prefix, this.opts.runId);
-    const cached = await this.redis.hget(key, envelope.id);
-    if (cached !== null) {
-      this.jobsFromCache++;
-      this.ready.push({ id: envelope.id, result: migrationResultSchema.parse(JSON.parse(cached)) });
-      return;
+  private async flush(): Promise<void> {
+    const batch = this.batch;
+    this.batch = [];
+    if (batch.length === 0) return;
+    this.inFlightSubmits++;
+    try {
+      const key = resultsKey(this.opts.prefix, this.opts.runId);
+      const cached = await this.redis.hmget(key, ...batch.map((b) => b.id));
+      const toQueue: JobEnvelope[] = [];
+      batch.forEach((b, i) => {
+        const c = cached[i];
+        if (c !== null && c !== undefined) {
+          this.jobsFromCache++;
+          this.ready.push({ id: b.id, result: migrationResultSchema.parse(JSON.parse(c)) });
+        } else {
+          this.pending.add(b.id);
+          toQueue.push(b);
+        }
+      });
+      if (toQueue.length > 0) {
+        await this.queue.addBulk(
+          toQueue.map((b) => {
+            const payload: JobPayload = { run_id: this.opts.runId, id: b.id, job: b.job };
+            return {
+              name: 'job',
+              data: payload,
+              opts: { jobId: b.id, removeOnComplete: true, removeOnFail: { count: 1000 }, attempts: 3, backoff: { type: 'exponential' as const, delay: 200 } },
+            };
+          }),
+        );
+        this.jobsQueued += toQueue.length;
+      }
+    } finally {
+      this.inFlightSubmits--;
     }
-    this.pending.add(envelope.id);
-    const payload: JobPayload = { run_id: this.opts.runId, id: envelope.id, job: envelope.job };
-    await this.queue.add('job', payload, {
-      jobId: envelope.id,
-      removeOnComplete: true,
-      removeOnFail: { count: 1000 },
-      attempts: 3,
-      backoff: { type: 'exponential', delay: 200 },
-    });
-    this.jobsQueued++;
   }
 
   async nextResults(): Promise<JobOutcome[]> {
@@ -90,7 +118,7 @@ export class BullmqTransport implements JobTransport {
       if (this.pending.size > 0) {
         const found = await this.poll();
         if (found.length > 0) return found;
-      } else if (this.inFlightSubmits === 0) {
+      } else if (this.inFlightSubmits === 0 && !this.flushing && this.batch.length === 0) {
         return [];
       }
       await sleep(pause);

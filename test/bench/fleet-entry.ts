@@ -1,0 +1,119 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { Coordinator } from '../../services/coordinator/src/coordinator.js';
+import { resolveProfile } from '../../shared/src/cli/resolve-profile.js';
+import { createLogger } from '../../shared/src/common/logger.js';
+import { runExperiment } from '../../shared/src/experiment/run-experiment.js';
+import { EmbeddedTransport } from '../../shared/src/fleet/embedded-transport.js';
+import { loadScenario } from '../../shared/src/scenario/load-scenario.js';
+
+const REDIS = process.env.MIGSIM_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface FleetBenchResult {
+  readonly scenario: string;
+  readonly jobs: number;
+  readonly embedded_wall_s: number;
+  readonly workers1_jobs_per_s: number | null;
+  readonly workers2_jobs_per_s: number | null;
+  readonly workers2_over_workers1: number | null;
+  readonly noop_bullmq_jobs_per_s: number | null;
+  readonly digest_embedded: string;
+  readonly digests_match: boolean | null;
+}
+
+async function cleanup(prefix: string): Promise<void> {
+  const r = new Redis(REDIS);
+  let cursor = '0';
+  do {
+    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) await r.del(...keys);
+  } while (cursor !== '0');
+  r.disconnect();
+}
+
+async function distributed(file: string, workers: number): Promise<{ jobsPerS: number; digest: string }> {
+  const prefix = `{migsim-bench-${randomUUID().slice(0, 8)}}`;
+  const procs: ChildProcess[] = [];
+  for (let i = 0; i < workers; i++) {
+    procs.push(spawn(process.execPath, ['shared/bin/migsim.mjs', 'worker', '--redis', REDIS, '--prefix', prefix, '--concurrency', '2'], { stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'error' } }));
+  }
+  try {
+    await new Promise((r) => setTimeout(r, 2000));
+    const scenario = loadScenario(file);
+    const c = new Coordinator({ scenario, redisUrl: REDIS, prefix }, createLogger('bench', 'error'));
+    const t0 = performance.now();
+    const r = await c.run();
+    const wall = (performance.now() - t0) / 1e3;
+    await c.stop();
+    return { jobsPerS: r.summary.jobs / wall, digest: r.summary.digest };
+  } finally {
+    for (const p of procs) p.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    await cleanup(prefix);
+  }
+}
+
+/** The queue's own ceiling on this Redis: no-op jobs through one BullMQ worker of the same concurrency, per second. */
+async function noopJobsPerS(n: number): Promise<number> {
+  const prefix = `{migsim-bench-noop-${randomUUID().slice(0, 8)}}`;
+  const conn = new Redis(REDIS, { maxRetriesPerRequest: null });
+  const wconn = new Redis(REDIS, { maxRetriesPerRequest: null });
+  const q = new Queue('noop', { connection: conn, prefix });
+  const w = new Worker('noop', async () => ({ ok: true }), { connection: wconn, prefix, concurrency: 4 });
+  let done = 0;
+  const finished = new Promise<void>((resolve) => w.on('completed', () => (++done === n ? resolve() : undefined)));
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += 500) {
+    await q.addBulk(Array.from({ length: Math.min(500, n - i) }, (_, k) => ({ name: 'j', data: { i: i + k }, opts: { jobId: `n${i + k}`, removeOnComplete: true } })));
+  }
+  await finished;
+  const rate = n / ((performance.now() - t0) / 1e3);
+  await w.close();
+  await q.close();
+  conn.disconnect();
+  wconn.disconnect();
+  await cleanup(prefix);
+  return rate;
+}
+
+async function redisUp(): Promise<boolean> {
+  const r = new Redis(REDIS, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => {});
+  try {
+    await r.connect();
+    await r.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** fleet_1000x24: the rolling-upgrade scenario embedded, then with 1 and 2 worker processes over BullMQ. */
+export async function fleetEntry(file: string): Promise<FleetBenchResult> {
+  const scenario = loadScenario(file);
+  const t0 = performance.now();
+  const { summary } = await runExperiment({ scenario, transport: new EmbeddedTransport(resolveProfile) });
+  const embedded = (performance.now() - t0) / 1e3;
+  if (!(await redisUp())) {
+    return { scenario: scenario.name, jobs: summary.jobs, embedded_wall_s: embedded, workers1_jobs_per_s: null, workers2_jobs_per_s: null, workers2_over_workers1: null, noop_bullmq_jobs_per_s: null, digest_embedded: summary.digest, digests_match: null };
+  }
+  const w1 = await distributed(file, 1);
+  const w2 = await distributed(file, 2);
+  const noop = await noopJobsPerS(20_000);
+  return {
+    scenario: scenario.name,
+    jobs: summary.jobs,
+    embedded_wall_s: embedded,
+    workers1_jobs_per_s: w1.jobsPerS,
+    workers2_jobs_per_s: w2.jobsPerS,
+    workers2_over_workers1: w2.jobsPerS / w1.jobsPerS,
+    noop_bullmq_jobs_per_s: noop,
+    digest_embedded: summary.digest,
+    digests_match: w1.digest === summary.digest && w2.digest === summary.digest,
+  };
+}
