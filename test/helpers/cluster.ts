@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import { createRedis } from '../../shared/src/queue/redis-connection.js';
 
 export const REDIS_URL = process.env.MIGSIM_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const BIN = 'shared/bin/migsim.mjs';
@@ -10,21 +11,24 @@ export function testPrefix(): string {
   return `{migsim-test-${randomUUID().slice(0, 8)}}`;
 }
 
-/** Deletes every key under a prefix. */
+/** Deletes every key under a prefix (on every master of a cluster). */
 export async function cleanup(prefix: string, url: string = REDIS_URL): Promise<void> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const client = createRedis(url, { blocking: false });
   try {
-    await r.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await r.del(...keys);
-    } while (cursor !== '0');
+    await client.connect();
+    const nodes: Redis[] = client instanceof Cluster ? client.nodes('master') : [client];
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+        cursor = next;
+        for (const k of keys) await client.del(k);
+      } while (cursor !== '0');
+    }
   } catch {
     // Redis gone (a test stopped it): nothing to clean.
   } finally {
-    r.disconnect();
+    client.disconnect();
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../../shared/src/queue/redis-connection.js';
 import type { Logger } from '../../../shared/src/common/logger.js';
 import { runExperiment, runIdFor, type ExperimentResult } from '../../../shared/src/experiment/run-experiment.js';
 import type { Progress } from '../../../shared/src/fleet/fleet-simulation.js';
@@ -23,7 +23,7 @@ export interface CoordinatorOptions {
  */
 export class Coordinator {
   private transport: BullmqTransport | undefined;
-  private redis: Redis | undefined;
+  private redis: RedisClient | undefined;
   readonly runId: string;
 
   constructor(

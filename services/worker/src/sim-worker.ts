@@ -1,5 +1,5 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../../shared/src/queue/redis-connection.js';
 import type { Logger } from '../../../shared/src/common/logger.js';
 import { parseJobPayload } from '../../../shared/src/queue/job-payload.js';
 import { failuresKey, JOBS_QUEUE, resultsKey } from '../../../shared/src/queue/queue-names.js';
@@ -15,7 +15,7 @@ import type { WorkerConfig } from './worker-config.js';
  */
 export class SimWorker {
   private worker: Worker | undefined;
-  private redis: Redis | undefined;
+  private redis: RedisClient | undefined;
   private pool: JobThreadPool | undefined;
   private closing: Promise<void> | undefined;
   jobsDone = 0;

@@ -1,5 +1,5 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient as Redis } from './redis-connection.js';
 import type { JobEnvelope, JobOutcome, JobTransport } from '../fleet/job-transport.js';
 import { migrationResultSchema } from '../migration/migration-result.js';
 import type { JobPayload } from './job-payload.js';

@@ -1,14 +1,42 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
+
+/** A single Redis or a Redis Cluster client (BullMQ takes either). */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * A Redis URL: `redis://[user:password@]host:port[/db]`, `rediss://` for TLS, or several `host:port` after the
+ * authority for a Redis Cluster's seed nodes: `redis://:pw@10.0.0.1:7000,10.0.0.2:7000,10.0.0.3:7000`.
+ */
+export interface ParsedRedisUrl {
+  readonly tls: boolean;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly nodes: readonly { host: string; port: number }[];
+  readonly db: number;
+}
+
+export function parseRedisUrl(url: string): ParsedRedisUrl {
+  const m = /^(rediss?):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#]+)(?:\/(\d+))?\/?$/.exec(url);
+  if (!m) throw new Error(`not a redis:// or rediss:// URL`);
+  const nodes = m[4]!.split(',').map((hp) => {
+    const i = hp.lastIndexOf(':');
+    const host = i > 0 ? hp.slice(0, i) : hp;
+    const port = i > 0 ? Number(hp.slice(i + 1)) : 6379;
+    if (!host || !Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`bad host:port '${hp}'`);
+    return { host: host.replace(/^\[|\]$/g, ''), port };
+  });
+  return {
+    tls: m[1] === 'rediss',
+    username: m[2] ? decodeURIComponent(m[2]) : undefined,
+    password: m[3] !== undefined ? decodeURIComponent(m[3]) : undefined,
+    nodes,
+    db: m[5] ? Number(m[5]) : 0,
+  };
+}
 
 /** A Redis URL with its password replaced, for logs and messages. */
 export function redactRedisUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '<unparseable Redis URL>';
-  }
+  return url.replace(/^(rediss?:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
 }
 
 export interface ConnectionRole {
@@ -18,30 +46,52 @@ export interface ConnectionRole {
   readonly connectTimeoutMs?: number;
 }
 
+const lastErrors = new WeakMap<object, Error>();
+
 /**
- * An ioredis client for a `redis://` or `rediss://` URL (user and password in the URL). Producers fail fast when
- * Redis is unreachable; blocking (worker) connections keep retrying with a capped backoff.
+ * An ioredis client for a Redis URL (see `parseRedisUrl`): a Cluster client when the URL lists several nodes.
+ * Non-blocking clients fail fast when Redis is unreachable; blocking (worker) clients keep retrying with a capped
+ * backoff, which also carries them over a Redis restart.
  */
-export function createRedis(url: string, role: ConnectionRole): Redis {
-  const opts: RedisOptions = {
-    maxRetriesPerRequest: role.blocking ? null : 1,
-    enableOfflineQueue: role.blocking,
+export function createRedis(url: string, role: ConnectionRole): RedisClient {
+  const u = parseRedisUrl(url);
+  const common: RedisOptions = {
     connectTimeout: role.connectTimeoutMs ?? 5000,
-    retryStrategy: (times) => Math.min(1000 * 2 ** Math.min(times, 5), 20_000),
     lazyConnect: true,
+    ...(u.username !== undefined ? { username: u.username } : {}),
+    ...(u.password !== undefined ? { password: u.password } : {}),
+    ...(u.tls ? { tls: {} } : {}),
   };
-  const redis = new Redis(url, opts);
+  const retry = (times: number) => Math.min(1000 * 2 ** Math.min(times, 5), 20_000);
+  let client: RedisClient;
+  if (u.nodes.length > 1) {
+    client = new Cluster(u.nodes as ClusterNode[], {
+      lazyConnect: true,
+      enableOfflineQueue: role.blocking,
+      maxRedirections: 16,
+      clusterRetryStrategy: retry,
+      redisOptions: { ...common, maxRetriesPerRequest: role.blocking ? null : 1 },
+    });
+  } else {
+    client = new Redis({
+      ...common,
+      host: u.nodes[0]!.host,
+      port: u.nodes[0]!.port,
+      db: u.db,
+      maxRetriesPerRequest: role.blocking ? null : 1,
+      enableOfflineQueue: role.blocking,
+      retryStrategy: retry,
+    });
+  }
   // Without a listener ioredis prints every connection error with a stack trace; keep the last one for messages.
-  redis.on('error', (e: Error) => {
-    lastErrors.set(redis, e);
+  client.on('error', (e: Error) => {
+    lastErrors.set(client, e);
   });
-  return redis;
+  return client;
 }
 
-const lastErrors = new WeakMap<Redis, Error>();
-
 /** Connects, or throws a short error naming the (redacted) URL within the connect timeout. */
-export async function connectOrThrow(redis: Redis, url: string, timeoutMs: number = 5000): Promise<void> {
+export async function connectOrThrow(redis: RedisClient, url: string, timeoutMs: number = 5000): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([

@@ -1,0 +1,133 @@
+import type { ChildProcess } from 'node:child_process';
+import { Queue } from 'bullmq';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runIdFor } from '../../shared/src/experiment/run-experiment.js';
+import { JOBS_QUEUE, resultsKey } from '../../shared/src/queue/queue-names.js';
+import { createRedis } from '../../shared/src/queue/redis-connection.js';
+import { loadScenario } from '../../shared/src/scenario/load-scenario.js';
+import { cleanup, digestOf, migsim, migsimAsync, sleep, startWorker, stopAll, testPrefix, waitExit } from '../helpers/cluster.js';
+
+const MEDIUM = 'test/fixtures/scenarios/medium.yaml';
+const QUICK = 'scenarios/quick.yaml';
+
+/**
+ * The reliability suite of the coordinator and workers over BullMQ, against the Redis at `url()` (a single
+ * server or a cluster).
+ */
+export function distributedSuite(label: string, url: () => string): void {
+  let embeddedQuick: string;
+  let embeddedMedium: string;
+  const procs: ChildProcess[] = [];
+  const prefixes: string[] = [];
+  const prefix = (): string => {
+    const p = testPrefix();
+    prefixes.push(p);
+    return p;
+  };
+
+  async function results(p: string, scenarioFile: string, runId?: string): Promise<number> {
+    const r = createRedis(url(), { blocking: false });
+    try {
+      await r.connect();
+      return await r.hlen(resultsKey(p, runId ?? runIdFor(loadScenario(scenarioFile))));
+    } catch {
+      return 0;
+    } finally {
+      r.disconnect();
+    }
+  }
+
+  describe(`coordinator and workers over BullMQ (${label})`, () => {
+    beforeAll(() => {
+      const q = migsim(['run', 'quick', '--quiet', '--out', '/tmp/migsim-test-embedded-quick']);
+      expect(q.status).toBe(0);
+      embeddedQuick = digestOf(q.stdout)!;
+      const m = migsim(['run', MEDIUM, '--quiet', '--out', '/tmp/migsim-test-embedded-medium']);
+      expect(m.status).toBe(0);
+      embeddedMedium = digestOf(m.stdout)!;
+      expect(embeddedQuick).toMatch(/^[0-9a-f]{64}$/);
+    });
+
+    afterEach(async () => {
+      await stopAll(procs.splice(0));
+      for (const p of prefixes.splice(0)) await cleanup(p, url());
+    });
+
+    it('gives the embedded digest with 1 worker process and with 3', async () => {
+      for (const n of [1, 3]) {
+        const p = prefix();
+        for (let i = 0; i < n; i++) procs.push(startWorker(p, { url: url() }));
+        const r = migsim(['run', 'quick', '--quiet', '--redis', url(), '--out', `/tmp/migsim-test-w${n}`], { QUEUE_PREFIX: p });
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+        expect(digestOf(r.stdout)).toBe(embeddedQuick);
+        await stopAll(procs.splice(0));
+      }
+    });
+
+    it('completes with the same digest when a worker is killed with SIGKILL mid-run', async () => {
+      const p = prefix();
+      const victim = startWorker(p, { url: url() });
+      procs.push(victim, startWorker(p, { url: url() }));
+      const run = migsimAsync(['run', MEDIUM, '--quiet', '--redis', url(), '--out', '/tmp/migsim-test-kill'], { QUEUE_PREFIX: p });
+      procs.push(run);
+      const done = waitExit(run, 180_000);
+      for (let i = 0; i < 300 && (await results(p, MEDIUM)) < 100; i++) await sleep(50);
+      expect(await results(p, MEDIUM)).toBeGreaterThanOrEqual(100);
+      victim.kill('SIGKILL');
+      const r = await done;
+      expect(r.code).toBe(0);
+      expect(digestOf(r.stdout)).toBe(embeddedMedium);
+    });
+
+    it('resumes after the coordinator is killed, without simulating finished jobs again', async () => {
+      const p = prefix();
+      procs.push(startWorker(p, { url: url() }), startWorker(p, { url: url() }));
+      const first = migsimAsync(['run', MEDIUM, '--quiet', '--redis', url(), '--out', '/tmp/migsim-test-resume'], { QUEUE_PREFIX: p });
+      procs.push(first);
+      const firstDone = waitExit(first, 180_000);
+      for (let i = 0; i < 300 && (await results(p, MEDIUM)) < 150; i++) await sleep(50);
+      first.kill('SIGKILL');
+      await firstDone;
+      expect(await results(p, MEDIUM)).toBeGreaterThanOrEqual(150);
+      const second = migsim(['run', MEDIUM, '--quiet', '--redis', url(), '--out', '/tmp/migsim-test-resume'], { QUEUE_PREFIX: p }, 180_000);
+      expect(second.status).toBe(0);
+      expect(digestOf(second.stdout)).toBe(embeddedMedium);
+    });
+
+    it('fails a malformed job alone with a clear reason; the worker keeps serving', async () => {
+      const p = prefix();
+      procs.push(startWorker(p, { url: url() }));
+      const conn = createRedis(url(), { blocking: true });
+      await conn.connect();
+      const queue = new Queue(JOBS_QUEUE, { connection: conn, prefix: p });
+      try {
+        await queue.add('job', { run_id: 'x', id: 'bad-1', job: { vm: { ram_bytes: -1 } } }, { jobId: 'bad-1', attempts: 3 });
+        await queue.add('job', { run_id: 'x', id: 'bad-2', job: { vm: { ram_bytes: 2 ** 30, vcpus: 1, workload: { kind: 'idle' } } }, junk: 'x'.repeat(40_000) }, { jobId: 'bad-2' });
+        let failed: string[] = [];
+        for (let i = 0; i < 100; i++) {
+          failed = (await queue.getFailed()).map((j) => `${j.id}: ${j.failedReason}`);
+          if (failed.length === 2) break;
+          await sleep(100);
+        }
+        expect(failed.find((f) => f.startsWith('bad-1'))).toMatch(/invalid job payload: job\.vm/);
+        expect(failed.find((f) => f.startsWith('bad-2'))).toMatch(/exceeds the 16384-byte limit/);
+        expect((await queue.getJob('bad-1'))?.attemptsMade).toBe(1);
+        const r = migsim(['run', 'quick', '--quiet', '--redis', url(), '--out', '/tmp/migsim-test-malformed'], { QUEUE_PREFIX: p });
+        expect(r.status).toBe(0);
+        expect(digestOf(r.stdout)).toBe(embeddedQuick);
+      } finally {
+        await queue.close();
+        conn.disconnect();
+      }
+    });
+
+    it('keeps results under the run id in Redis (the durable run state)', async () => {
+      const p = prefix();
+      procs.push(startWorker(p, { url: url() }));
+      const r = migsim(['run', 'quick', '--quiet', '--redis', url(), '--run-id', 'itest-run', '--out', '/tmp/migsim-test-runid'], { QUEUE_PREFIX: p });
+      expect(r.status).toBe(0);
+      expect(await results(p, QUICK, 'itest-run')).toBe(Number(/: (\d+) jobs/.exec(r.stdout)![1]));
+    });
+  });
+}
