@@ -4,6 +4,7 @@ import { dirtyLogPerfCommand } from './dirty-log-perf-command.js';
 import { compareCommand } from './compare-command.js';
 import { migrateCommand } from './migrate-command.js';
 import { runCommand, validateCommand } from './run-command.js';
+import { statusCommand } from './status-command.js';
 import { workerCommand } from './worker-command.js';
 import { profileCommand } from './profile-command.js';
 
@@ -22,7 +23,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (t) => process.stderr.write(t), writeOut: (t) => process.stdout.write(t) });
-  for (const cmd of [runCommand(out), workerCommand(), validateCommand(out), compareCommand(out), migrateCommand(out), dirtyLogPerfCommand(out), profileCommand(out)]) {
+  for (const cmd of [runCommand(out), workerCommand(), statusCommand(out), validateCommand(out), compareCommand(out), migrateCommand(out), dirtyLogPerfCommand(out), profileCommand(out)]) {
     cmd.exitOverride().showHelpAfterError('(run with --help for usage)').configureOutput({ writeErr: (t) => process.stderr.write(t) });
     program.addCommand(cmd);
   }

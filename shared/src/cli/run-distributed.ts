@@ -28,6 +28,7 @@ export async function runDistributed(opts: DistributedRunOptions): Promise<void>
     void coordinator.stop().finally(() => process.exit(130));
   };
   process.once('SIGINT', onSigint);
+  if (opts.progress) process.stderr.write(`migsim: coordinating run ${coordinator.runId} (progress: migsim status --redis URL --run-id ${coordinator.runId})\n`);
   try {
     const r = await coordinator.run();
     opts.progress?.done();
