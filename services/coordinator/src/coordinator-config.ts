@@ -11,6 +11,11 @@ export const coordinatorConfigSchema = z.object({
   RUN_ID: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/).optional(),
   SEED: z.coerce.number().int().min(0).max(2 ** 31 - 1).optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  // Metrics: /metrics, /healthz and /readyz on METRICS_HOST:METRICS_PORT when a port is given
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Keep serving metrics this long after the run ends (so Prometheus scrapes the final totals). */
+  LINGER_SECONDS: z.coerce.number().min(0).max(86_400).default(0),
 });
 
 export type CoordinatorConfig = z.output<typeof coordinatorConfigSchema>;

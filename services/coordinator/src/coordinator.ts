@@ -2,6 +2,10 @@ import type { RedisClient } from '../../../shared/src/queue/redis-connection.js'
 import type { Logger } from '../../../shared/src/common/logger.js';
 import { runExperiment, runIdFor, type ExperimentResult } from '../../../shared/src/experiment/run-experiment.js';
 import type { Progress } from '../../../shared/src/fleet/fleet-simulation.js';
+import { MetricsServer } from '../../../shared/src/observability/metrics-server.js';
+import { SimulationMetrics } from '../../../shared/src/observability/simulation-metrics.js';
+import { JOBS_QUEUE } from '../../../shared/src/queue/queue-names.js';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { BullmqTransport } from '../../../shared/src/queue/bullmq-transport.js';
 import { progressKey } from '../../../shared/src/queue/queue-names.js';
 import { connectOrThrow, createRedis, redactRedisUrl } from '../../../shared/src/queue/redis-connection.js';
@@ -14,6 +18,8 @@ export interface CoordinatorOptions {
   readonly runId?: string | undefined;
   readonly outDir?: string | undefined;
   readonly onProgress?: (p: Progress) => void;
+  /** Serve /metrics, /healthz, /readyz here; none when omitted. */
+  readonly metrics?: { readonly host: string; readonly port: number } | undefined;
 }
 
 /**
@@ -25,19 +31,57 @@ export class Coordinator {
   private transport: BullmqTransport | undefined;
   private redis: RedisClient | undefined;
   readonly runId: string;
+  readonly registry = new Registry();
+  readonly metrics: SimulationMetrics;
+  private server: MetricsServer | undefined;
+  private ready = false;
 
   constructor(
     private readonly opts: CoordinatorOptions,
     private readonly logger: Logger,
   ) {
     this.runId = opts.runId ?? runIdFor(opts.scenario);
+    collectDefaultMetrics({ register: this.registry });
+    this.registry.setDefaultLabels({ service: 'coordinator' });
+    this.metrics = new SimulationMetrics(this.registry);
+    const transport = () => this.transport;
+    new Gauge({
+      name: 'migsim_queue_jobs',
+      help: 'Jobs in the BullMQ queue, by state',
+      labelNames: ['queue', 'state'],
+      registers: [this.registry],
+      async collect() {
+        const t = transport();
+        if (!t) return;
+        const counts = await t.jobCounts().catch(() => ({}) as Record<string, number>);
+        for (const [state, n] of Object.entries(counts)) this.set({ queue: JOBS_QUEUE, state }, n);
+      },
+    });
+  }
+
+  /** Port the metrics server listens on (after start), or 0. */
+  get metricsPort(): number {
+    return this.server?.port ?? 0;
+  }
+
+  /** Starts the metrics server (if configured) before the run, so /healthz answers while connecting. */
+  async startMetrics(): Promise<void> {
+    const m = this.opts.metrics;
+    if (!m || this.server) return;
+    this.server = new MetricsServer({ host: m.host, port: m.port, registry: this.registry, ready: () => this.ready });
+    await this.server.start();
+    this.logger.info('metrics server listening', { host: m.host, port: this.server.port });
   }
 
   async run(): Promise<ExperimentResult & { jobsFromCache: number; jobsQueued: number }> {
     const o = this.opts;
+    await this.startMetrics();
+    const hostClass = new Map<number, string>();
+    this.metrics.wavesTotal.set(0);
     this.redis = createRedis(o.redisUrl, { blocking: false });
     await connectOrThrow(this.redis, o.redisUrl);
     this.transport = await BullmqTransport.open({ redisUrl: o.redisUrl, prefix: o.prefix, runId: this.runId });
+    this.ready = true;
     this.logger.info('coordinator started', { redis: redactRedisUrl(o.redisUrl), run_id: this.runId, scenario: o.scenario.name });
     let lastWrite = 0;
     const result = await runExperiment({
@@ -45,8 +89,16 @@ export class Coordinator {
       transport: this.transport,
       runId: this.runId,
       ...(o.outDir ? { outDir: o.outDir } : {}),
+      onJobDone: (record, src) => {
+        hostClass.set(src.id, src.className);
+        this.metrics.record(record, src.className);
+      },
       onProgress: (p) => {
         o.onProgress?.(p);
+        this.metrics.inFlight.set(p.jobsInFlight);
+        this.metrics.wavesDone.set(p.wavesDone);
+        this.metrics.wavesTotal.set(p.wavesTotal);
+        this.metrics.simulatedSeconds.set(p.simulatedS);
         const now = Date.now();
         if (now - lastWrite > 500) {
           lastWrite = now;
@@ -59,7 +111,10 @@ export class Coordinator {
   }
 
   async stop(): Promise<void> {
+    this.ready = false;
     await this.transport?.close();
+    this.transport = undefined;
     this.redis?.disconnect();
+    await this.server?.stop();
   }
 }

@@ -4,6 +4,9 @@ import type { Logger } from '../../../shared/src/common/logger.js';
 import { parseJobPayload } from '../../../shared/src/queue/job-payload.js';
 import { failuresKey, JOBS_QUEUE, resultsKey } from '../../../shared/src/queue/queue-names.js';
 import { connectOrThrow, createRedis, redactRedisUrl } from '../../../shared/src/queue/redis-connection.js';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { MetricsServer } from '../../../shared/src/observability/metrics-server.js';
+import { WorkerMetrics } from '../../../shared/src/observability/worker-metrics.js';
 import { JobThreadPool } from './job-thread-pool.js';
 import type { WorkerConfig } from './worker-config.js';
 
@@ -18,16 +21,33 @@ export class SimWorker {
   private redis: RedisClient | undefined;
   private pool: JobThreadPool | undefined;
   private closing: Promise<void> | undefined;
+  private server: MetricsServer | undefined;
+  private ready = false;
+  readonly registry = new Registry();
+  readonly metrics: WorkerMetrics;
   jobsDone = 0;
   jobsFailed = 0;
 
   constructor(
     private readonly config: WorkerConfig,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    collectDefaultMetrics({ register: this.registry });
+    this.registry.setDefaultLabels({ service: 'worker' });
+    this.metrics = new WorkerMetrics(this.registry, config.WORKER_CONCURRENCY);
+  }
+
+  /** Port of the metrics server (after start), or 0. */
+  get metricsPort(): number {
+    return this.server?.port ?? 0;
+  }
 
   async start(): Promise<void> {
     const c = this.config;
+    if (c.METRICS_PORT !== undefined) {
+      this.server = new MetricsServer({ host: c.METRICS_HOST, port: c.METRICS_PORT, registry: this.registry, ready: () => this.ready });
+      await this.server.start();
+    }
     this.redis = createRedis(c.REDIS_URL, { blocking: false });
     await connectOrThrow(this.redis, c.REDIS_URL);
     const workerConn = createRedis(c.REDIS_URL, { blocking: true });
@@ -42,8 +62,10 @@ export class SimWorker {
       maxStalledCount: 2,
     });
     this.worker.on('error', (e) => this.logger.warn('worker error', { error: e.message }));
+    this.ready = true;
     this.worker.on('failed', (job, err) => {
       this.jobsFailed++;
+      this.metrics.jobs.inc({ result: 'failed' });
       this.logger.warn('job failed', { job: job?.id, error: err.message });
     });
     this.logger.info('worker started', { redis: redactRedisUrl(c.REDIS_URL), prefix: c.QUEUE_PREFIX, concurrency: c.WORKER_CONCURRENCY });
@@ -57,16 +79,24 @@ export class SimWorker {
       // Retrying a malformed payload cannot help: fail this job alone.
       throw new UnrecoverableError((e as Error).message);
     }
+    const t0 = performance.now();
+    this.metrics.active.inc();
     try {
       const result = await this.pool!.run(payload.job);
       await this.redis!.hset(resultsKey(this.config.QUEUE_PREFIX, payload.run_id), payload.id, JSON.stringify(result));
       this.jobsDone++;
+      this.metrics.jobs.inc({ result: 'completed' });
       return { ok: true };
     } catch (e) {
       if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
         await this.redis!.hset(failuresKey(this.config.QUEUE_PREFIX, payload.run_id), payload.id, (e as Error).message).catch(() => {});
       }
       throw e;
+    } finally {
+      const wall = (performance.now() - t0) / 1e3;
+      this.metrics.active.dec();
+      this.metrics.jobWall.observe(wall);
+      this.metrics.busy.inc(wall);
     }
   }
 
@@ -77,6 +107,10 @@ export class SimWorker {
         async () => this.pool?.close(),
         async () => {
           this.redis?.disconnect();
+        },
+        async () => {
+          this.ready = false;
+          await this.server?.stop();
         },
       ]) {
         try {

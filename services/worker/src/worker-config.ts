@@ -17,6 +17,9 @@ export const workerConfigSchema = z.object({
   // by the next stall check.
   LOCK_DURATION_MS: int(1000, 600_000).default(30_000),
   STALLED_INTERVAL_MS: int(1000, 600_000).default(30_000),
+  // Metrics: /metrics, /healthz and /readyz on METRICS_HOST:METRICS_PORT when a port is given
+  METRICS_PORT: int(0, 65535).optional(),
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   // Shutdown
   SHUTDOWN_TIMEOUT_MS: int(100, 600_000).default(30_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
+import { parseDuration } from '../common/units.js';
 import { runExperiment } from '../experiment/run-experiment.js';
 import { EmbeddedTransport } from '../fleet/embedded-transport.js';
 import type { Progress } from '../fleet/fleet-simulation.js';
@@ -81,14 +82,26 @@ export function runCommand(out: (text: string) => void): Command {
     .addOption(new Option('--redis <url>', 'run as coordinator against workers on this Redis (redis:// or rediss://)'))
     .addOption(new Option('--run-id <id>', 'run id (default derived from the scenario and seed; the same id resumes a run)'))
     .addOption(new Option('--quiet', 'no progress output'))
-    .action(async (arg: string | undefined, opts: { out?: string; seed?: string; redis?: string; runId?: string; quiet?: boolean }) => {
+    .addOption(new Option('--metrics-port <port>', 'with --redis: serve /metrics, /healthz, /readyz on this port (METRICS_PORT)'))
+    .addOption(new Option('--metrics-host <host>', 'with --redis: address of the metrics server (METRICS_HOST, default 127.0.0.1)'))
+    .addOption(new Option('--linger <duration>', 'with --redis: keep serving metrics this long after the run (so Prometheus scrapes the totals)'))
+    .action(async (arg: string | undefined, opts: { out?: string; seed?: string; redis?: string; runId?: string; quiet?: boolean; metricsPort?: string; metricsHost?: string; linger?: string }) => {
       const path = scenarioPath(arg);
       const scenario = loadScenarioOrExit(path, opts.seed);
       const outDir = opts.out ?? join('out', `${basename(path).replace(/\.ya?ml$/, '')}-seed${scenario.seed}`);
       const progress = opts.quiet ? undefined : progressReporter(scenario.horizon);
       if (opts.redis) {
         const { runDistributed } = await import('./run-distributed.js');
-        await runDistributed({ scenario, outDir, redisUrl: opts.redis, runId: opts.runId, progress, out });
+        const portText = opts.metricsPort ?? process.env.METRICS_PORT;
+        let metrics: { host: string; port: number } | undefined;
+        if (portText !== undefined) {
+          const port = Number(portText);
+          if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--metrics-port: must be a port number from 0 to 65535 (got '${portText}')`);
+          metrics = { host: opts.metricsHost ?? process.env.METRICS_HOST ?? '127.0.0.1', port };
+        }
+        const lingerS = opts.linger === undefined ? 0 : parseDuration(opts.linger);
+        if (lingerS === undefined) throw new CliError(`--linger: '${opts.linger}' is not a duration such as 15s`);
+        await runDistributed({ scenario, outDir, redisUrl: opts.redis, runId: opts.runId, progress, out, metrics, lingerS });
         return;
       }
       const transport = new EmbeddedTransport(resolveProfile);

@@ -13,13 +13,23 @@ export interface DistributedRunOptions {
   readonly runId: string | undefined;
   readonly progress: { update: (p: Progress) => void; done: () => void } | undefined;
   readonly out: (text: string) => void;
+  readonly metrics?: { readonly host: string; readonly port: number } | undefined;
+  readonly lingerS?: number;
 }
 
 /** `migsim run --redis URL`: this process is the coordinator; `migsim worker` processes simulate the jobs. */
 export async function runDistributed(opts: DistributedRunOptions): Promise<void> {
   if (!/^rediss?:\/\//.test(opts.redisUrl)) throw new CliError(`--redis: must be a redis:// or rediss:// URL`);
   const coordinator = new Coordinator(
-    { scenario: opts.scenario, redisUrl: opts.redisUrl, prefix: process.env.QUEUE_PREFIX ?? DEFAULT_PREFIX, runId: opts.runId, outDir: opts.outDir, ...(opts.progress ? { onProgress: opts.progress.update } : {}) },
+    {
+      scenario: opts.scenario,
+      redisUrl: opts.redisUrl,
+      prefix: process.env.QUEUE_PREFIX ?? DEFAULT_PREFIX,
+      runId: opts.runId,
+      outDir: opts.outDir,
+      metrics: opts.metrics,
+      ...(opts.progress ? { onProgress: opts.progress.update } : {}),
+    },
     createLogger('coordinator', 'warn'),
   );
   const onSigint = () => {
@@ -33,6 +43,8 @@ export async function runDistributed(opts: DistributedRunOptions): Promise<void>
     const r = await coordinator.run();
     opts.progress?.done();
     opts.out(formatSummaryLines(r.summary, opts.outDir));
+    if (opts.metrics) process.stderr.write(`migsim: metrics on http://${opts.metrics.host}:${coordinator.metricsPort}/metrics\n`);
+    if ((opts.lingerS ?? 0) > 0) await new Promise((resolve) => setTimeout(resolve, opts.lingerS! * 1000));
   } catch (e) {
     if ((e as Error).message.startsWith('cannot reach Redis')) throw new CliError(`--redis: ${(e as Error).message}`);
     throw e;

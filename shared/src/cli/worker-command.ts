@@ -10,16 +10,20 @@ export function workerCommand(): Command {
     .addOption(new Option('--redis <url>', 'Redis URL (redis:// or rediss://, may include user:password)'))
     .addOption(new Option('--concurrency <n>', 'jobs simulated at once (default 2)'))
     .addOption(new Option('--prefix <prefix>', 'queue key prefix (default {migsim})'))
-    .action(async (opts: { redis?: string; concurrency?: string; prefix?: string }) => {
+    .addOption(new Option('--metrics-port <port>', 'serve /metrics, /healthz, /readyz on this port (METRICS_PORT)'))
+    .addOption(new Option('--metrics-host <host>', 'address for the metrics server (METRICS_HOST, default 127.0.0.1)'))
+    .action(async (opts: { redis?: string; concurrency?: string; prefix?: string; metricsPort?: string; metricsHost?: string }) => {
       const env = { ...process.env };
       if (opts.redis !== undefined) env.REDIS_URL = opts.redis;
       if (opts.concurrency !== undefined) env.WORKER_CONCURRENCY = opts.concurrency;
       if (opts.prefix !== undefined) env.QUEUE_PREFIX = opts.prefix;
+      if (opts.metricsPort !== undefined) env.METRICS_PORT = opts.metricsPort;
+      if (opts.metricsHost !== undefined) env.METRICS_HOST = opts.metricsHost;
       let config;
       try {
         config = parseWorkerConfig(env);
       } catch (e) {
-        throw new CliError((e as Error).message.replace(/REDIS_URL/g, '--redis / REDIS_URL').replace(/WORKER_CONCURRENCY/g, '--concurrency / WORKER_CONCURRENCY'));
+        throw new CliError((e as Error).message.replace(/REDIS_URL/g, '--redis / REDIS_URL').replace(/WORKER_CONCURRENCY/g, '--concurrency / WORKER_CONCURRENCY').replace(/METRICS_PORT/g, '--metrics-port / METRICS_PORT'));
       }
       const { runWorker } = await import('../../../services/worker/src/main.js');
       try {

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildFleet } from '../fleet/build-fleet.js';
-import { FleetSimulation, type FleetRunResult, type Progress } from '../fleet/fleet-simulation.js';
+import type { Host } from '../fleet/build-fleet.js';
+import { FleetSimulation, type FleetRunResult, type JobRecord, type Progress } from '../fleet/fleet-simulation.js';
 import type { JobTransport } from '../fleet/job-transport.js';
 import { canonicalJson } from '../report/canonical-json.js';
 import { reportHtml } from '../report/report-html.js';
@@ -20,6 +21,8 @@ export interface ExperimentOptions {
   readonly runId?: string;
   readonly outDir?: string;
   readonly onProgress?: (p: Progress) => void;
+  /** Called as each job's result is applied (in simulated-time order), with its source host. */
+  readonly onJobDone?: (record: JobRecord, srcHost: Host) => void;
 }
 
 export interface ExperimentResult {
@@ -36,7 +39,7 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   const scenario = opts.scenario;
   const fleet = buildFleet(scenario);
   const runId = opts.runId ?? runIdFor(scenario);
-  const sim = new FleetSimulation(scenario, fleet, runId, opts.transport, opts.onProgress);
+  const sim = new FleetSimulation(scenario, fleet, runId, opts.transport, opts.onProgress, opts.onJobDone);
   const run = await sim.run();
   const wallS = (performance.now() - t0) / 1e3;
   const summary = summarize(scenario.name, scenario.seed, runId, run, wallS);

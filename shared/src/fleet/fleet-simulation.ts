@@ -44,6 +44,7 @@ export interface Progress {
   readonly simulatedS: number;
   readonly jobsDone: number;
   readonly jobsSubmitted: number;
+  readonly jobsInFlight: number;
   readonly wavesDone: number;
   readonly wavesTotal: number;
 }
@@ -106,6 +107,7 @@ export class FleetSimulation {
     private readonly runId: string,
     private readonly transport: JobTransport,
     private readonly onProgress?: (p: Progress) => void,
+    private readonly onJobDone?: (record: JobRecord, srcHost: Host) => void,
   ) {
     this.vmHost = fleet.placement.slice();
     this.freeMem = fleet.hosts.map((h) => h.memoryBytes);
@@ -191,6 +193,7 @@ export class FleetSimulation {
       simulatedS: this.env.now,
       jobsDone: this.jobsDone,
       jobsSubmitted: this.serial,
+      jobsInFlight: this.inflight.size,
       wavesDone: this.waves.filter((w) => w.endS !== null).length,
       wavesTotal: this.waveHosts.length,
     });
@@ -266,7 +269,9 @@ export class FleetSimulation {
     this.inflight.delete(j.id);
     this.vmBusy.delete(j.vm.id);
     this.jobsDone++;
-    this.records.push({ id: j.id, serial: j.serial, purpose: j.purpose, wave: j.wave, vm: j.vm.id, src: j.src, dst: j.dst, attempt: j.attempt, startS: j.startS, endS: this.env.now, result });
+    const record: JobRecord = { id: j.id, serial: j.serial, purpose: j.purpose, wave: j.wave, vm: j.vm.id, src: j.src, dst: j.dst, attempt: j.attempt, startS: j.startS, endS: this.env.now, result };
+    this.records.push(record);
+    this.onJobDone?.(record, this.fleet.hosts[j.src]!);
     if (j.dst !== null) {
       this.outbound[j.src]!--;
       this.inbound[j.dst]!--;

@@ -148,6 +148,11 @@ export class BullmqTransport implements JobTransport {
     return out;
   }
 
+  /** BullMQ's job counts by state, for the queue-depth gauge. */
+  async jobCounts(): Promise<Record<string, number>> {
+    return this.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+  }
+
   async close(): Promise<void> {
     await this.queue.close().catch(() => {});
     this.queueConn.disconnect();
