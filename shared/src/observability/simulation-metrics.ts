@@ -60,7 +60,10 @@ export class SimulationMetrics {
     this.wavesTotal = new Gauge({ name: 'migsim_evacuation_waves', help: 'Maintenance waves in the scenario', registers });
     this.simulatedSeconds = new Gauge({ name: 'migsim_simulated_time_seconds', help: 'Simulated time reached by the coordinator', registers });
     // Series exist from the start, so rates and dashboards have data before the first job of a kind.
+    for (const o of ['completed', 'cancelled', 'failed', 'active'] as const) this.migrationDuration.zero({ outcome: o });
     for (const s of DISABLE_STRATEGIES) {
+      this.enableDuration.zero({ strategy: s });
+      this.disableDuration.zero({ strategy: s });
       for (const m of [this.disableSeconds, this.tlbFlushes, this.sptesZapped, this.hugePagesPromoted, this.vcpuStall, this.hostCpu]) m.inc({ strategy: s }, 0);
       for (const k of FAULT_KINDS) this.pageFaults.inc({ strategy: s, fault_kind: k }, 0);
       for (const r of PROMOTE_BAILOUTS) this.bailouts.inc({ strategy: s, reason: r }, 0);

@@ -1,0 +1,98 @@
+import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import { board, statPanel, timeseriesPanel } from './common.js';
+
+/**
+ * migsim / zap vs promote: what disabling dirty logging costs the fleet under each strategy. Every job adds its
+ * cost under every strategy (a paired counterfactual), so the series compare like with like.
+ */
+export function zapVsPromoteDashboard(): dashboard.Dashboard {
+  return board('migsim-zap-vs-promote', 'migsim / zap vs promote', ['mmu'])
+    .withPanel(
+      statPanel({
+        id: 1,
+        title: 'Host CPU saved by promote over zap',
+        description: 'Cumulative host CPU seconds (ioctl thread and vCPU stall) of zap minus promote.',
+        unit: 's',
+        queries: [{ expr: 'sum(migsim_host_cpu_seconds_total{strategy="zap"}) - sum(migsim_host_cpu_seconds_total{strategy="promote"})', legend: 'saved' }],
+        grid: { x: 0, y: 0, w: 8, h: 5 },
+      }),
+    )
+    .withPanel(
+      statPanel({
+        id: 2,
+        title: 'Host CPU on dirty logging, by strategy',
+        description: 'Cumulative host CPU seconds spent on dirty logging under each strategy.',
+        unit: 's',
+        queries: [{ expr: 'sum by (strategy) (migsim_host_cpu_seconds_total)', legend: '{{strategy}}' }],
+        grid: { x: 8, y: 0, w: 16, h: 5 },
+      }),
+    )
+    .withPanel(
+      timeseriesPanel({
+        id: 3,
+        title: 'Disable time per job (p50, p99) by strategy',
+        description: 'Time on the ioctl thread to disable dirty logging, for jobs whose disable ran on the source.',
+        unit: 's',
+        queries: [
+          { expr: 'histogram_quantile(0.5, sum by (le, strategy) (rate(migsim_dirty_log_disable_duration_seconds_bucket[$__rate_interval])))', legend: '{{strategy}} p50' },
+          { expr: 'histogram_quantile(0.99, sum by (le, strategy) (rate(migsim_dirty_log_disable_duration_seconds_bucket[$__rate_interval])))', legend: '{{strategy}} p99' },
+        ],
+        grid: { x: 0, y: 5, w: 12, h: 8 },
+      }),
+    )
+    .withPanel(
+      timeseriesPanel({
+        id: 4,
+        title: 'vCPU stall seconds per second, by strategy',
+        description: 'vCPU time lost to MMU work (faults, PML, flush IPIs, the refault storm), per second.',
+        unit: 's',
+        queries: [{ expr: 'sum by (strategy) (rate(migsim_vcpu_stall_seconds_total[$__rate_interval]))', legend: '{{strategy}}' }],
+        grid: { x: 12, y: 5, w: 12, h: 8 },
+      }),
+    )
+    .withPanel(
+      timeseriesPanel({
+        id: 5,
+        title: 'Remote TLB flushes per second, by strategy',
+        description: 'kvm_flush_remote_tlbs calls on source hosts.',
+        unit: 'ops',
+        queries: [{ expr: 'sum by (strategy) (rate(migsim_remote_tlb_flushes_total[$__rate_interval]))', legend: '{{strategy}}' }],
+        grid: { x: 0, y: 13, w: 12, h: 8 },
+      }),
+    )
+    .withPanel(
+      timeseriesPanel({
+        id: 6,
+        title: 'Page faults per second, by strategy and kind',
+        description: 'EPT/NPT violations on source hosts; refaults are the storm after zapping.',
+        unit: 'ops',
+        queries: [{ expr: 'sum by (strategy, fault_kind) (rate(migsim_page_faults_total[$__rate_interval]))', legend: '{{strategy}} {{fault_kind}}' }],
+        grid: { x: 12, y: 13, w: 12, h: 8 },
+      }),
+    )
+    .withPanel(
+      timeseriesPanel({
+        id: 7,
+        title: 'Promotion bail-outs, by reason',
+        description: 'Regions in-place promotion gave up on (falling back to zapping), cumulative.',
+        unit: 'short',
+        queries: [{ expr: 'sum by (reason) (migsim_promote_bailouts_total{strategy="promote"})', legend: '{{reason}}' }],
+        grid: { x: 0, y: 21, w: 12, h: 8 },
+      }),
+    )
+    .withPanel(
+      timeseriesPanel({
+        id: 8,
+        title: 'Cumulative saving of promote over zap',
+        description: 'Host CPU seconds, disable seconds and vCPU stall seconds of zap minus promote, cumulative.',
+        unit: 's',
+        queries: [
+          { expr: 'sum(migsim_host_cpu_seconds_total{strategy="zap"}) - sum(migsim_host_cpu_seconds_total{strategy="promote"})', legend: 'host CPU' },
+          { expr: 'sum(migsim_dirty_log_disable_seconds_total{strategy="zap"}) - sum(migsim_dirty_log_disable_seconds_total{strategy="promote"})', legend: 'disable' },
+          { expr: 'sum(migsim_vcpu_stall_seconds_total{strategy="zap"}) - sum(migsim_vcpu_stall_seconds_total{strategy="promote"})', legend: 'vCPU stall' },
+        ],
+        grid: { x: 12, y: 21, w: 12, h: 8 },
+      }),
+    )
+    .build();
+}
