@@ -5,7 +5,13 @@
  */
 export type PrometheusTargets =
   | { readonly kind: 'compose' }
-  | { readonly kind: 'static'; readonly coordinator: readonly string[]; readonly workers: readonly string[]; readonly scrapeInterval?: string };
+  | {
+      readonly kind: 'static';
+      readonly coordinator: readonly string[];
+      readonly workers: readonly string[];
+      readonly loadgen?: readonly string[];
+      readonly scrapeInterval?: string;
+    };
 
 export const METRICS_PORT = 9464;
 
@@ -24,11 +30,11 @@ export function prometheusYaml(t: PrometheusTargets): string {
   } else {
     lines.push('    static_configs:', `      - targets: [${t.coordinator.map((x) => `'${x}'`).join(', ')}]`);
   }
-  lines.push('  - job_name: migsim-worker');
-  if (t.kind === 'compose') {
-    lines.push('    dns_sd_configs:', '      - names: [worker]', '        type: A', `        port: ${METRICS_PORT}`, '        refresh_interval: 5s');
-  } else {
-    lines.push('    static_configs:', `      - targets: [${t.workers.map((x) => `'${x}'`).join(', ')}]`);
-  }
+  // Every replica of a scaled service, through compose's DNS (a service that is not running has no targets).
+  const dns = (name: string) => ['    dns_sd_configs:', `      - names: [${name}]`, '        type: A', `        port: ${METRICS_PORT}`, '        refresh_interval: 5s'];
+  const fixed = (targets: readonly string[]) => ['    static_configs:', `      - targets: [${targets.map((x) => `'${x}'`).join(', ')}]`];
+  lines.push('  - job_name: migsim-worker', ...(t.kind === 'compose' ? dns('worker') : fixed(t.workers)));
+  if (t.kind === 'compose') lines.push('  - job_name: migsim-loadgen', ...dns('loadgen'));
+  else if (t.loadgen && t.loadgen.length > 0) lines.push('  - job_name: migsim-loadgen', ...fixed(t.loadgen));
   return `${lines.join('\n')}\n`;
 }
