@@ -23,18 +23,18 @@ export function prometheusYaml(t: PrometheusTargets): string {
     `  scrape_interval: ${interval}`,
     `  evaluation_interval: ${interval}`,
     'scrape_configs:',
-    '  - job_name: migsim-coordinator',
   ];
-  if (t.kind === 'compose') {
-    lines.push('    static_configs:', `      - targets: ['coordinator:${METRICS_PORT}']`);
-  } else {
-    lines.push('    static_configs:', `      - targets: [${t.coordinator.map((x) => `'${x}'`).join(', ')}]`);
-  }
   // Every replica of a scaled service, through compose's DNS (a service that is not running has no targets).
   const dns = (name: string) => ['    dns_sd_configs:', `      - names: [${name}]`, '        type: A', `        port: ${METRICS_PORT}`, '        refresh_interval: 5s'];
   const fixed = (targets: readonly string[]) => ['    static_configs:', `      - targets: [${targets.map((x) => `'${x}'`).join(', ')}]`];
-  lines.push('  - job_name: migsim-worker', ...(t.kind === 'compose' ? dns('worker') : fixed(t.workers)));
-  if (t.kind === 'compose') lines.push('  - job_name: migsim-loadgen', ...dns('loadgen'));
-  else if (t.loadgen && t.loadgen.length > 0) lines.push('  - job_name: migsim-loadgen', ...fixed(t.loadgen));
+  if (t.kind === 'compose') {
+    lines.push('  - job_name: migsim-coordinator', ...fixed([`coordinator:${METRICS_PORT}`]));
+    lines.push('  - job_name: migsim-worker', ...dns('worker'));
+    lines.push('  - job_name: migsim-loadgen', ...dns('loadgen'));
+  } else {
+    if (t.coordinator.length > 0) lines.push('  - job_name: migsim-coordinator', ...fixed(t.coordinator));
+    lines.push('  - job_name: migsim-worker', ...fixed(t.workers));
+    if (t.loadgen && t.loadgen.length > 0) lines.push('  - job_name: migsim-loadgen', ...fixed(t.loadgen));
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -106,7 +106,11 @@ describe('metrics through a real Prometheus', () => {
       procs.push(coordinator);
       await until('every target up and scraped', 30_000, async () => {
         const now = Date.now() / 1000;
-        return (await scalar(base, 'sum(up)', now)) === 3 && (await scalar(base, 'count(migsim_jobs_in_flight)', now)) === 1 && (await scalar(base, 'count(migsim_worker_concurrency)', now)) === 2;
+        return (
+          (await scalar(base, 'sum(up)', now)) === 3 &&
+          (await scalar(base, 'count(migsim_migrations_total)', now)) > 0 &&
+          (await scalar(base, 'count(migsim_worker_concurrency)', now)) === 2
+        );
       });
       await queue.resume();
 

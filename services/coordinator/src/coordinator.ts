@@ -5,7 +5,8 @@ import type { Progress } from '../../../shared/src/fleet/fleet-simulation.js';
 import { MetricsServer } from '../../../shared/src/observability/metrics-server.js';
 import { SimulationMetrics } from '../../../shared/src/observability/simulation-metrics.js';
 import { JOBS_QUEUE } from '../../../shared/src/queue/queue-names.js';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { queueJobsGauge } from '../../../shared/src/observability/queue-jobs-gauge.js';
 import { BullmqTransport } from '../../../shared/src/queue/bullmq-transport.js';
 import { progressKey } from '../../../shared/src/queue/queue-names.js';
 import { connectOrThrow, createRedis, redactRedisUrl } from '../../../shared/src/queue/redis-connection.js';
@@ -20,6 +21,13 @@ export interface CoordinatorOptions {
   readonly onProgress?: (p: Progress) => void;
   /** Serve /metrics, /healthz, /readyz here; none when omitted. */
   readonly metrics?: { readonly host: string; readonly port: number } | undefined;
+  /**
+   * Record into these metrics instead of the coordinator's own registry (a load generator running many runs in
+   * one process); the owner serves them and sets the progress gauges.
+   */
+  readonly sharedMetrics?: SimulationMetrics | undefined;
+  /** Each job's wall latency from queueing to result, in seconds. */
+  readonly onJobLatency?: ((seconds: number) => void) | undefined;
 }
 
 /**
@@ -41,22 +49,14 @@ export class Coordinator {
     private readonly logger: Logger,
   ) {
     this.runId = opts.runId ?? runIdFor(opts.scenario);
+    if (opts.sharedMetrics) {
+      this.metrics = opts.sharedMetrics;
+      return;
+    }
     collectDefaultMetrics({ register: this.registry });
     this.registry.setDefaultLabels({ service: 'coordinator' });
     this.metrics = new SimulationMetrics(this.registry);
-    const transport = () => this.transport;
-    new Gauge({
-      name: 'migsim_queue_jobs',
-      help: 'Jobs in the BullMQ queue, by state',
-      labelNames: ['queue', 'state'],
-      registers: [this.registry],
-      async collect() {
-        const t = transport();
-        if (!t) return;
-        const counts = await t.jobCounts().catch(() => ({}) as Record<string, number>);
-        for (const [state, n] of Object.entries(counts)) this.set({ queue: JOBS_QUEUE, state }, n);
-      },
-    });
+    queueJobsGauge(this.registry, JOBS_QUEUE, () => this.transport?.jobCounts());
   }
 
   /** Port the metrics server listens on (after start), or 0. */
@@ -77,10 +77,11 @@ export class Coordinator {
     const o = this.opts;
     await this.startMetrics();
     const hostClass = new Map<number, string>();
-    this.metrics.wavesTotal.set(0);
+    if (!o.sharedMetrics) this.metrics.wavesTotal.set(0);
+    this.metrics.prime(o.scenario.cluster.host_classes.map((h) => h.name));
     this.redis = createRedis(o.redisUrl, { blocking: false });
     await connectOrThrow(this.redis, o.redisUrl);
-    this.transport = await BullmqTransport.open({ redisUrl: o.redisUrl, prefix: o.prefix, runId: this.runId });
+    this.transport = await BullmqTransport.open({ redisUrl: o.redisUrl, prefix: o.prefix, runId: this.runId, ...(o.onJobLatency ? { onJobLatency: o.onJobLatency } : {}) });
     this.ready = true;
     this.logger.info('coordinator started', { redis: redactRedisUrl(o.redisUrl), run_id: this.runId, scenario: o.scenario.name });
     let lastWrite = 0;
@@ -95,10 +96,12 @@ export class Coordinator {
       },
       onProgress: (p) => {
         o.onProgress?.(p);
-        this.metrics.inFlight.set(p.jobsInFlight);
-        this.metrics.wavesDone.set(p.wavesDone);
-        this.metrics.wavesTotal.set(p.wavesTotal);
-        this.metrics.simulatedSeconds.set(p.simulatedS);
+        if (!o.sharedMetrics) {
+          this.metrics.inFlight.set(p.jobsInFlight);
+          this.metrics.wavesDone.set(p.wavesDone);
+          this.metrics.wavesTotal.set(p.wavesTotal);
+          this.metrics.simulatedSeconds.set(p.simulatedS);
+        }
         const now = Date.now();
         if (now - lastWrite > 500) {
           lastWrite = now;

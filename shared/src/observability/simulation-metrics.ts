@@ -70,6 +70,19 @@ export class SimulationMetrics {
     }
   }
 
+  /**
+   * Creates the per-host-class series at zero before a run's first job, so that rates over them have a starting
+   * point (Prometheus needs two samples) however quickly the first migrations finish.
+   */
+  prime(hostClasses: readonly string[]): void {
+    for (const host_class of hostClasses) {
+      this.probes.inc({ host_class }, 0);
+      for (const outcome of ['completed', 'cancelled', 'failed', 'active'] as const) {
+        for (const purpose of ['maintenance', 'rebalance'] as const) this.migrations.inc({ outcome, purpose, host_class }, 0);
+      }
+    }
+  }
+
   /** Adds one applied job's result. `hostClass` is the source host's class. */
   record(job: JobRecord, hostClass: string): void {
     const r = job.result;

@@ -12,7 +12,12 @@ export interface BullmqTransportOptions {
   readonly runId: string;
   /** Longest pause between polls of the results hash. */
   readonly maxPollMs?: number;
+  /** Called with each job's latency: wall seconds from queueing it to reading its result. */
+  readonly onJobLatency?: (seconds: number) => void;
 }
+
+/** The events stream is only read by dashboards and debugging tools: keep the last few hundred events. */
+export const EVENTS_MAX_LEN = 500;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -23,6 +28,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export class BullmqTransport implements JobTransport {
   private readonly pending = new Set<string>();
+  /** Queueing time of each pending job (performance.now()), when latencies are reported. */
+  private readonly queuedAt = new Map<string, number>();
   private ready: JobOutcome[] = [];
   private error: Error | undefined;
   private inFlightSubmits = 0;
@@ -44,7 +51,7 @@ export class BullmqTransport implements JobTransport {
     await connectOrThrow(redis, opts.redisUrl);
     const queueConn = createRedis(opts.redisUrl, { blocking: true });
     await connectOrThrow(queueConn, opts.redisUrl);
-    const queue = new Queue(JOBS_QUEUE, { connection: queueConn, prefix: opts.prefix });
+    const queue = new Queue(JOBS_QUEUE, { connection: queueConn, prefix: opts.prefix, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
     queue.on('error', () => {});
     return new BullmqTransport(opts, redis, queue, queueConn);
   }
@@ -89,6 +96,10 @@ export class BullmqTransport implements JobTransport {
         }
       });
       if (toQueue.length > 0) {
+        if (this.opts.onJobLatency) {
+          const now = performance.now();
+          for (const b of toQueue) this.queuedAt.set(b.id, now);
+        }
         await this.queue.addBulk(
           toQueue.map((b) => {
             const payload: JobPayload = { run_id: this.opts.runId, id: b.id, job: b.job };
@@ -137,6 +148,11 @@ export class BullmqTransport implements JobTransport {
         if (v === null) return;
         const id = chunk[k]!;
         this.pending.delete(id);
+        const t = this.queuedAt.get(id);
+        if (t !== undefined) {
+          this.queuedAt.delete(id);
+          this.opts.onJobLatency?.((performance.now() - t) / 1e3);
+        }
         out.push({ id, result: migrationResultSchema.parse(JSON.parse(v)) });
       });
     }
