@@ -17,6 +17,7 @@ export interface LoadtestReport {
     readonly runs: number;
     readonly interval_s: number;
     readonly duration_s: number | null;
+    readonly max_active_runs: number;
     readonly scenario: string;
   };
   readonly load_id: string;
@@ -54,7 +55,7 @@ export function formatLoadtestMarkdown(r: LoadtestReport): string {
   const lines = [
     `# migsim load test ${r.load_id}`,
     '',
-    `\`${r.command}\` on ${r.machine.cpus} CPUs, Node ${r.machine.node}: ${c.workers} worker(s) × concurrency ${c.worker_concurrency}, ${c.runs} run(s) of ~${c.vms_per_run} VMs (${c.scenario})${c.duration_s !== null ? `, one every ${c.interval_s} s for ${c.duration_s} s` : ''}.`,
+    `\`${r.command}\` on ${r.machine.cpus} CPUs, Node ${r.machine.node}: ${c.workers} worker(s) × concurrency ${c.worker_concurrency}, ${c.runs} run(s) of ~${c.vms_per_run} VMs (${c.scenario})${c.duration_s !== null ? `, one every ${c.interval_s} s for ${c.duration_s} s` : ''}${c.max_active_runs > 0 ? `, at most ${c.max_active_runs} at once` : ''}.`,
     '',
     '| figure | value |',
     '|---|---|',

@@ -29,6 +29,7 @@ const optionsSchema = z.object({
   interval: z.coerce.number().min(0).max(86_400).default(0),
   duration: z.coerce.number().positive().max(86_400).optional(),
   concurrency: z.coerce.number().int().min(1).max(256).optional(),
+  maxActive: z.coerce.number().int().min(0).max(10_000).default(0),
   scenario: z.string().min(1).optional(),
   out: z.string().min(1).default('out/loadtest'),
   keep: z.boolean().default(false),
@@ -45,6 +46,7 @@ function parseOptions(argv: string[]): Options {
     .addOption(new Option('--runs <k>', 'runs submitted').default('1'))
     .addOption(new Option('--interval <s>', 'seconds between run submissions').default('0'))
     .addOption(new Option('--duration <s>', 'keep submitting a run every --interval seconds for this long (instead of --runs)'))
+    .addOption(new Option('--max-active <n>', 'at most this many runs in progress at once (0: no limit)').default('0'))
     .addOption(new Option('--concurrency <c>', 'jobs per worker (default: the compose file\u2019s WORKER_CONCURRENCY)'))
     .addOption(new Option('--scenario <name>', 'template scenario (default: the compose file\u2019s LOAD_SCENARIO)'))
     .addOption(new Option('--out <dir>', 'where loadtest.json, loadtest.md and the logs go').default('out/loadtest'))
@@ -176,6 +178,7 @@ async function main(argv: string[]): Promise<number> {
       LOAD_MIGRATIONS: String(o.migrations),
       LOAD_RUNS: String(o.runs),
       LOAD_INTERVAL_S: String(o.interval),
+      LOAD_MAX_ACTIVE_RUNS: String(o.maxActive),
       ...(o.duration !== undefined ? { LOAD_DURATION_S: String(o.duration) } : {}),
       ...(o.scenario ? { LOAD_SCENARIO: o.scenario } : {}),
       OUT_DIR: loadOut,
@@ -246,7 +249,7 @@ async function main(argv: string[]): Promise<number> {
     const out: LoadtestReport = {
       command: `npm run loadtest -- ${argv.join(' ')}`.trim(),
       machine: { cpus: cpus().length, node: process.version },
-      config: { workers: o.workers, worker_concurrency: concurrency, vms_per_run: o.migrations, runs: report.runs.length, interval_s: o.interval, duration_s: o.duration ?? null, scenario: report.scenario },
+      config: { workers: o.workers, worker_concurrency: concurrency, vms_per_run: o.migrations, runs: report.runs.length, interval_s: o.interval, duration_s: o.duration ?? null, max_active_runs: o.maxActive, scenario: report.scenario },
       load_id: report.load_id,
       wall_s: report.wall_s,
       failed_runs: report.runs.filter((r) => !r.ok).length,

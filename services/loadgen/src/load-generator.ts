@@ -27,6 +27,31 @@ export function runSchedule(c: Pick<LoadgenConfig, 'LOAD_RUNS' | 'LOAD_INTERVAL_
   return out;
 }
 
+/** A counting semaphore that admits waiters in order of their index (so runs start in schedule order). */
+class Slots {
+  private active = 0;
+  private readonly waiting: { i: number; go: () => void }[] = [];
+
+  constructor(private readonly max: number) {}
+
+  take(i: number): Promise<void> {
+    if (this.max <= 0 || this.active < this.max) {
+      this.active++;
+      return Promise.resolve();
+    }
+    return new Promise((go) => {
+      this.waiting.push({ i, go });
+      this.waiting.sort((a, b) => a.i - b.i);
+    });
+  }
+
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next.go();
+    else this.active--;
+  }
+}
+
 /**
  * The load generator: submits capacity-planning runs (fleets resized from a template) to the workers through the
  * queues, on a schedule, each run coordinated in this process. Records every job in one set of simulation
@@ -85,13 +110,16 @@ export class LoadGenerator {
     const latencies: number[] = [];
     const ticker = setInterval(() => this.logProgress(elapsed()), 5000);
     try {
+      const slots = new Slots(c.LOAD_MAX_ACTIVE_RUNS);
       const pending = schedule.map(async (at, i) => {
         await sleep(Math.max(0, at - elapsed()) * 1000);
-        if (this.stopped) return;
+        await slots.take(i);
+        if (this.stopped) return slots.give();
         const r = await this.oneRun(i, elapsed, (s) => {
           latencies.push(s);
           this.load.jobLatency.observe(s);
         });
+        slots.give();
         runs.push(r.run);
         if (r.summary) summaries.push(r.summary);
       });

@@ -20,6 +20,8 @@ export const loadgenConfigSchema = z.object({
   LOAD_INTERVAL_S: z.coerce.number().min(0).max(86_400).default(0),
   /** Keep submitting a run every LOAD_INTERVAL_S seconds for this long (instead of LOAD_RUNS runs). */
   LOAD_DURATION_S: z.coerce.number().positive().max(7 * 86_400).optional(),
+  /** At most this many runs in progress at once; a run due while all slots are busy waits (0: no limit). */
+  LOAD_MAX_ACTIVE_RUNS: int(0, 10_000).default(0),
   /** Seed of the first run; run i uses LOAD_SEED + i. */
   LOAD_SEED: int(0, 2 ** 31 - 2).default(1),
   /** Distinguishes this load test's run ids from earlier ones (default: time-based). */
