@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { RedisClient } from '../../../shared/src/queue/redis-connection.js';
 import type { Logger } from '../../../shared/src/common/logger.js';
-import { parseJobPayload } from '../../../shared/src/queue/job-payload.js';
+import { parseJobPayload, PayloadTooLarge } from '../../../shared/src/queue/job-payload.js';
 import { failuresKey, JOBS_QUEUE, resultsKey } from '../../../shared/src/queue/queue-names.js';
 import { connectOrThrow, createRedis, redactRedisUrl } from '../../../shared/src/queue/redis-connection.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -76,8 +76,15 @@ export class SimWorker {
     try {
       payload = parseJobPayload(job.data);
     } catch (e) {
+      const reason = (e as Error).message;
+      if (e instanceof PayloadTooLarge) {
+        // Drop the oversized data, here and in Redis, before failing the job: the producer's options may keep failed
+        // jobs (and removeOnFail of a job overrides the worker's), so a flood of multi-MiB payloads would otherwise
+        // stay in Redis. The failed job keeps a small stub and the reason (updateData also drops the local copy).
+        await job.updateData({ rejected: reason }).catch((err: unknown) => this.logger.debug('could not replace an oversized payload', { job: job.id, error: (err as Error).message }));
+      }
       // Retrying a malformed payload cannot help: fail this job alone.
-      throw new UnrecoverableError((e as Error).message);
+      throw new UnrecoverableError(reason);
     }
     const t0 = performance.now();
     this.metrics.active.inc();

@@ -1,8 +1,12 @@
 import { z } from 'zod';
+import { jsonSizeUpTo } from '../common/json-size.js';
 import { migrationJobSchema } from '../migration/migration-job.js';
 
-/** Largest job payload a worker accepts, in bytes of JSON (a job is a few hundred bytes). */
+/** Largest job payload a worker accepts, in bytes of JSON (UTF-8; a job is a few hundred bytes). */
 export const MAX_PAYLOAD_BYTES = 16 * 1024;
+
+/** At most this many problems are listed in a rejection message (a rogue payload may have thousands). */
+const MAX_LISTED_ISSUES = 8;
 
 /** What goes on the queue: the run, the job's deterministic id, and the job itself. */
 export const jobPayloadSchema = z
@@ -15,13 +19,28 @@ export const jobPayloadSchema = z
 
 export type JobPayload = z.output<typeof jobPayloadSchema>;
 
-/** Validates a payload from the queue; the message says what is wrong (and where). */
+/** A payload over MAX_PAYLOAD_BYTES: the worker rejects it before validating it (and drops its data from Redis). */
+export class PayloadTooLarge extends Error {
+  override readonly name = 'PayloadTooLarge';
+  constructor(readonly atLeastBytes: number) {
+    super(`payload of at least ${atLeastBytes} bytes exceeds the ${MAX_PAYLOAD_BYTES}-byte limit`);
+  }
+}
+
+/**
+ * Validates a payload from the queue; the message says what is wrong (and where). The size is checked first, in
+ * constant memory (PayloadTooLarge), so an oversized payload costs nothing beyond what the queue client already
+ * allocated to fetch it.
+ */
 export function parseJobPayload(data: unknown): JobPayload {
-  const size = JSON.stringify(data ?? null).length;
-  if (size > MAX_PAYLOAD_BYTES) throw new Error(`payload of ${size} bytes exceeds the ${MAX_PAYLOAD_BYTES}-byte limit`);
+  const size = jsonSizeUpTo(data, MAX_PAYLOAD_BYTES);
+  if (size > MAX_PAYLOAD_BYTES) throw new PayloadTooLarge(size);
   const r = jobPayloadSchema.safeParse(data);
   if (!r.success) {
-    throw new Error(`invalid job payload: ${r.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('; ')}`);
+    const issues = r.error.issues;
+    const listed = issues.slice(0, MAX_LISTED_ISSUES).map((i) => `${i.path.join('.') || '(top level)'}: ${i.message.slice(0, 300)}`);
+    if (issues.length > MAX_LISTED_ISSUES) listed.push(`and ${issues.length - MAX_LISTED_ISSUES} more`);
+    throw new Error(`invalid job payload: ${listed.join('; ')}`);
   }
   return r.data;
 }
