@@ -85,3 +85,18 @@ export async function stopAll(ps: ChildProcess[]): Promise<void> {
 export const digestOf = (stdout: string): string | undefined => /digest ([0-9a-f]{64})/.exec(stdout)?.[1];
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `f` until it returns true (errors count as not yet); the timeout's error names `what` and the last error. */
+export async function until(what: string, timeoutMs: number, f: () => Promise<boolean> | boolean): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      if (await f()) return;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(200);
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}

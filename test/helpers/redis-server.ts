@@ -16,6 +16,11 @@ export interface RedisServerOptions {
   readonly dir?: string;
   /** A fixed port (e.g. to restart a server where its clients expect it); default a free one. */
   readonly port?: number;
+  /**
+   * The server's arguments besides --port, --bind, --dir and --requirepass (e.g. a compose file's command, or
+   * cluster mode), instead of those that `appendonly` and `maxmemoryPolicy` give.
+   */
+  readonly args?: readonly string[];
 }
 
 export interface RedisServer {
@@ -30,16 +35,15 @@ export interface RedisServer {
   info(section: string): Promise<Record<string, string>>;
 }
 
-/** A TCP port that was free a moment ago (the kernel picks it). */
-function freePort(): Promise<number> {
+/** A TCP port on 127.0.0.1 that was free a moment ago (the kernel picks it; closed again, so the caller can bind it). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.unref();
-    s.on('error', reject);
+    s.once('error', reject);
     s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
+      const a = s.address();
+      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
     });
   });
 }
@@ -56,8 +60,12 @@ function exited(p: ChildProcess): boolean {
 
 /** Starts redis-server on `port`; resolves once it answers PING, rejects if it exits or takes over 10 s. */
 async function launch(port: number, opts: RedisServerOptions, dir: string): Promise<ChildProcess> {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--maxmemory-policy', opts.maxmemoryPolicy ?? 'noeviction', '--save', ''];
-  args.push(...(opts.appendonly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir];
+  if (opts.args) args.push(...opts.args);
+  else {
+    args.push('--maxmemory-policy', opts.maxmemoryPolicy ?? 'noeviction', '--save', '');
+    args.push(...(opts.appendonly ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
+  }
   // The password goes on the command line of a test-only server; it is never printed.
   if (opts.password !== undefined) args.push('--requirepass', opts.password);
   const proc = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
