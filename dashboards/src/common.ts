@@ -15,6 +15,16 @@ export function query(expr: string, legend: string, refId: string = 'A'): promet
   return new prometheus.DataqueryBuilder().expr(expr).legendFormat(legend).refId(refId).datasource(DATASOURCE);
 }
 
+/** The q-quantile of a histogram over the rate interval, summed over everything but `by` (and le). */
+export function quantile(q: number, bucket: string, by: string = ''): string {
+  return `histogram_quantile(${q}, sum by (le${by ? `, ${by}` : ''}) (rate(${bucket}[$__rate_interval])))`;
+}
+
+/** A cumulative counter under zap minus under promote: what promotion saves. */
+export function zapMinusPromote(metric: string): string {
+  return `sum(${metric}{strategy="zap"}) - sum(${metric}{strategy="promote"})`;
+}
+
 export interface PanelSpec {
   readonly title: string;
   readonly description: string;

@@ -1,5 +1,5 @@
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { board, statPanel, timeseriesPanel } from './common.js';
+import { board, quantile, statPanel, timeseriesPanel } from './common.js';
 
 /** migsim / cluster overview: what the fleet is doing and how the coordinator and workers keep up. */
 export function overviewDashboard(): dashboard.Dashboard {
@@ -71,8 +71,8 @@ export function overviewDashboard(): dashboard.Dashboard {
         description: 'Real time a worker takes to simulate one job.',
         unit: 's',
         queries: [
-          { expr: 'histogram_quantile(0.5, sum by (le) (rate(migsim_worker_job_wall_seconds_bucket[$__rate_interval])))', legend: 'p50' },
-          { expr: 'histogram_quantile(0.99, sum by (le) (rate(migsim_worker_job_wall_seconds_bucket[$__rate_interval])))', legend: 'p99' },
+          { expr: quantile(0.5, 'migsim_worker_job_wall_seconds_bucket'), legend: 'p50' },
+          { expr: quantile(0.99, 'migsim_worker_job_wall_seconds_bucket'), legend: 'p99' },
         ],
         grid: { x: 12, y: 13, w: 12, h: 8 },
       }),
@@ -84,8 +84,8 @@ export function overviewDashboard(): dashboard.Dashboard {
         description: 'Simulated total time and stop-and-copy downtime of migrations.',
         unit: 's',
         queries: [
-          { expr: 'histogram_quantile(0.99, sum by (le) (rate(migsim_migration_duration_seconds_bucket[$__rate_interval])))', legend: 'total time p99' },
-          { expr: 'histogram_quantile(0.99, sum by (le) (rate(migsim_migration_downtime_seconds_bucket[$__rate_interval])))', legend: 'downtime p99' },
+          { expr: quantile(0.99, 'migsim_migration_duration_seconds_bucket'), legend: 'total time p99' },
+          { expr: quantile(0.99, 'migsim_migration_downtime_seconds_bucket'), legend: 'downtime p99' },
         ],
         grid: { x: 0, y: 21, w: 12, h: 8 },
       }),

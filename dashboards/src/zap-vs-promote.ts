@@ -1,5 +1,5 @@
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
-import { board, statPanel, timeseriesPanel } from './common.js';
+import { board, quantile, statPanel, timeseriesPanel, zapMinusPromote } from './common.js';
 
 /**
  * migsim / zap vs promote: what disabling dirty logging costs the fleet under each strategy. Every job adds its
@@ -13,7 +13,7 @@ export function zapVsPromoteDashboard(): dashboard.Dashboard {
         title: 'Host CPU saved by promote over zap',
         description: 'Cumulative host CPU seconds (ioctl thread and vCPU stall) of zap minus promote.',
         unit: 's',
-        queries: [{ expr: 'sum(migsim_host_cpu_seconds_total{strategy="zap"}) - sum(migsim_host_cpu_seconds_total{strategy="promote"})', legend: 'saved' }],
+        queries: [{ expr: zapMinusPromote('migsim_host_cpu_seconds_total'), legend: 'saved' }],
         grid: { x: 0, y: 0, w: 8, h: 5 },
       }),
     )
@@ -34,8 +34,8 @@ export function zapVsPromoteDashboard(): dashboard.Dashboard {
         description: 'Time on the ioctl thread to disable dirty logging, for jobs whose disable ran on the source.',
         unit: 's',
         queries: [
-          { expr: 'histogram_quantile(0.5, sum by (le, strategy) (rate(migsim_dirty_log_disable_duration_seconds_bucket[$__rate_interval])))', legend: '{{strategy}} p50' },
-          { expr: 'histogram_quantile(0.99, sum by (le, strategy) (rate(migsim_dirty_log_disable_duration_seconds_bucket[$__rate_interval])))', legend: '{{strategy}} p99' },
+          { expr: quantile(0.5, 'migsim_dirty_log_disable_duration_seconds_bucket', 'strategy'), legend: '{{strategy}} p50' },
+          { expr: quantile(0.99, 'migsim_dirty_log_disable_duration_seconds_bucket', 'strategy'), legend: '{{strategy}} p99' },
         ],
         grid: { x: 0, y: 5, w: 12, h: 8 },
       }),
@@ -87,9 +87,9 @@ export function zapVsPromoteDashboard(): dashboard.Dashboard {
         description: 'Host CPU seconds, disable seconds and vCPU stall seconds of zap minus promote, cumulative.',
         unit: 's',
         queries: [
-          { expr: 'sum(migsim_host_cpu_seconds_total{strategy="zap"}) - sum(migsim_host_cpu_seconds_total{strategy="promote"})', legend: 'host CPU' },
-          { expr: 'sum(migsim_dirty_log_disable_seconds_total{strategy="zap"}) - sum(migsim_dirty_log_disable_seconds_total{strategy="promote"})', legend: 'disable' },
-          { expr: 'sum(migsim_vcpu_stall_seconds_total{strategy="zap"}) - sum(migsim_vcpu_stall_seconds_total{strategy="promote"})', legend: 'vCPU stall' },
+          { expr: zapMinusPromote('migsim_host_cpu_seconds_total'), legend: 'host CPU' },
+          { expr: zapMinusPromote('migsim_dirty_log_disable_seconds_total'), legend: 'disable' },
+          { expr: zapMinusPromote('migsim_vcpu_stall_seconds_total'), legend: 'vCPU stall' },
         ],
         grid: { x: 12, y: 21, w: 12, h: 8 },
       }),

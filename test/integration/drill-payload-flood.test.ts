@@ -5,7 +5,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_PAYLOAD_BYTES } from '../../shared/src/queue/job-payload.js';
 import { JOBS_QUEUE, resultsKey } from '../../shared/src/queue/queue-names.js';
 import { createRedis, type RedisClient } from '../../shared/src/queue/redis-connection.js';
-import { cleanup, digestOf, migsim, migsimAsync, REDIS_URL, sleep, startWorker, stopAll, testPrefix, waitExit } from '../helpers/cluster.js';
+import { cleanup, digestOf, migsim, migsimAsync, REDIS_URL, startWorker, stopAll, testPrefix, until, waitExit } from '../helpers/cluster.js';
 
 /**
  * Drill: a rogue producer floods the jobs queue with malformed and oversized payloads (asking for retries and for
@@ -105,16 +105,6 @@ async function memoryUsage(redis: RedisClient, key: string): Promise<number> {
   return Number(await redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0'));
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 describe('drill: a flood of malformed and oversized payloads', () => {
   let embeddedQuick: string;
   const procs: ChildProcess[] = [];
@@ -168,7 +158,7 @@ describe('drill: a flood of malformed and oversized payloads', () => {
         for (const b of wave) await queue.add('job', b.data, { ...ROGUE_OPTS, jobId: b.jobId });
         oversized.push(...wave.map((b) => ({ ...b, data: undefined })));
         const expected = bad.length + oversized.length;
-        await until(`wave ${w} to fail`, async () => ((await queue.getFailedCount()) >= expected ? true : undefined), 30_000);
+        await until(`wave ${w} to fail`, 30_000, async () => (await queue.getFailedCount()) >= expected);
         // Stop at once if the payloads stay in Redis (this Redis is shared: don't pile up 12 × 33 MiB).
         expect(await memoryUsage(redis, `${prefix}:${JOBS_QUEUE}:big-${w}-0`), `wave ${w}: oversized data left in Redis`).toBeLessThan(4096);
       }
@@ -213,7 +203,7 @@ describe('drill: a flood of malformed and oversized payloads', () => {
       for (const w of workers) expect(w.proc.exitCode, w.log()).toBeNull();
       const ok = Array.from({ length: 4 }, (_, i) => `after-${i}`);
       await queue.addBulk(ok.map((id) => ({ name: 'job', data: { run_id: 'drill-after', id, job: VALID_JOB }, opts: { jobId: id } })));
-      await until('valid jobs after the flood', async () => ((await redis.hlen(resultsKey(prefix, 'drill-after'))) === ok.length ? true : undefined), 30_000);
+      await until('valid jobs after the flood', 30_000, async () => (await redis.hlen(resultsKey(prefix, 'drill-after'))) === ok.length);
     } finally {
       await queue.close();
       conn.disconnect();

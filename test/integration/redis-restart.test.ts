@@ -1,38 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { digestOf, migsim, migsimAsync, sleep, startWorker, stopAll, testPrefix, waitExit } from '../helpers/cluster.js';
+import { startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 const MEDIUM = 'test/fixtures/scenarios/medium.yaml';
-const PORT = 16379 + Math.floor(Math.random() * 1000);
-const URL = `redis://127.0.0.1:${PORT}`;
 let dir: string;
-let redis: ChildProcess | undefined;
+/** A Redis of the test's own, with AOF on (in `dir`, kept over restarts), that the test stops and restarts. */
+let redis: RedisServer;
+let URL: string;
 
-/** A Redis of the test's own, with AOF on, that the test can stop and restart. */
-function startRedis(): Promise<ChildProcess> {
-  const p = spawn('redis-server', ['--port', String(PORT), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--dir', dir, '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const probe = async () => {
-      const r = new Redis(URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      r.on('error', () => {});
-      try {
-        await r.connect();
-        await r.ping();
-        r.disconnect();
-        resolve(p);
-      } catch {
-        r.disconnect();
-        if (Date.now() - t0 > 10_000) reject(new Error('redis-server did not start'));
-        else setTimeout(() => void probe(), 100);
-      }
-    };
-    void probe();
-  });
+/** Starts the Redis again on its port, reloading the AOF. */
+async function restartRedis(): Promise<void> {
+  redis = await startRedisServer({ appendonly: true, dir, port: redis.port });
 }
 
 async function results(prefix: string): Promise<number> {
@@ -51,11 +33,12 @@ async function results(prefix: string): Promise<number> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'migsim-aof-'));
-  redis = await startRedis();
+  redis = await startRedisServer({ appendonly: true, dir });
+  URL = redis.url;
 });
 
 afterAll(async () => {
-  redis?.kill('SIGKILL');
+  await redis?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -70,12 +53,9 @@ describe('Redis restarted during a run (AOF on)', () => {
       for (let i = 0; i < 300 && (await results(prefix)) < 100; i++) await sleep(50);
       expect(await results(prefix)).toBeGreaterThanOrEqual(100);
       // A clean shutdown (SIGTERM) flushes the AOF; the restart reloads it.
-      await new Promise<void>((resolve) => {
-        redis!.once('exit', () => resolve());
-        redis!.kill('SIGTERM');
-      });
+      await redis.stop();
       await sleep(1500);
-      redis = await startRedis();
+      await restartRedis();
       const r = await done;
       expect(r.stderr).not.toMatch(/\n\s+at /);
       expect(r.code).toBe(0);
@@ -90,8 +70,8 @@ describe('Redis restarted during a run (AOF on)', () => {
     const worker = startWorker(prefix, { url: URL, env: { SHUTDOWN_TIMEOUT_MS: '3000' } });
     await sleep(1500);
     await new Promise<void>((resolve) => {
-      redis!.once('exit', () => resolve());
-      redis!.kill('SIGKILL');
+      redis.proc.once('exit', () => resolve());
+      redis.proc.kill('SIGKILL');
     });
     const r = migsim(['run', 'quick', '--quiet', '--redis', URL], {}, 60_000);
     expect(r.status).toBe(2);
@@ -99,6 +79,6 @@ describe('Redis restarted during a run (AOF on)', () => {
     worker.kill('SIGTERM');
     const w = await waitExit(worker, 60_000);
     expect(w.code).not.toBeNull();
-    redis = await startRedis();
+    await restartRedis();
   });
 });

@@ -14,9 +14,13 @@ import { loadScenarioOrExit, scenarioPath } from '../../shared/src/cli/run-comma
 import { sizeScenario } from '../../shared/src/loadtest/size-scenario.js';
 import { resolveProfile } from '../../shared/src/cli/resolve-profile.js';
 import { DEFAULT_PREFIX } from '../../shared/src/queue/queue-names.js';
+import { CliError } from '../../shared/src/cli/cli-error.js';
+import type { Scenario } from '../../shared/src/scenario/scenario-schema.js';
 import { readCompose } from './compose-env.js';
 import { formatLoadtestMarkdown, type LoadtestReport, type TotalsCheck } from './loadtest-report.js';
-import { freePort, peakRssBytes, promScalar, queueBookkeeping, redisInfo, redisPing, sleep, startLogged, stop, until } from './local-processes.js';
+import { sleep, until } from '../helpers/cluster.js';
+import { freePort, startRedisServer } from '../helpers/redis-server.js';
+import { peakRssBytes, promScalar, queueBookkeeping, startLogged, stop } from './local-processes.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const COMPOSE = join(ROOT, 'deploy', 'docker-compose.yml');
@@ -56,8 +60,8 @@ function parseOptions(argv: string[]): Options {
   cmd.parse(argv, { from: 'user' });
   const r = optionsSchema.safeParse(cmd.opts());
   if (!r.success) {
-    const msg = r.error.issues.map((i) => `--${i.path.join('.')}: ${i.message}`).join('\n');
-    throw new UsageError(msg);
+    const flag = (path: readonly PropertyKey[]) => `--${path.join('.').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw new UsageError(r.error.issues.map((i) => `${flag(i.path)}: ${i.message}`).join('\n'));
   }
   if (r.data.duration !== undefined && r.data.interval <= 0) throw new UsageError('--duration needs --interval > 0 (seconds between runs)');
   return r.data;
@@ -68,18 +72,18 @@ class UsageError extends Error {}
 const log = (msg: string) => process.stderr.write(`loadtest: ${msg}\n`);
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(a), Math.abs(b));
 
-/** Redis with the compose file's arguments (persistence, memory policy, password), on a local port. */
-function redisArgs(command: readonly string[], port: number, dir: string): string[] {
+/** The compose file's Redis arguments (persistence, memory) without those the local server sets itself. */
+function redisArgs(command: readonly string[]): string[] {
   const args = command[0] === 'redis-server' ? command.slice(1) : [...command];
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
-    if (['--port', '--bind', '--dir'].includes(args[i]!)) {
+    if (['--port', '--bind', '--dir', '--requirepass'].includes(args[i]!)) {
       i++;
       continue;
     }
     out.push(args[i]!);
   }
-  return [...out, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir];
+  return out;
 }
 
 /** The compose environment of a service, pointed at the local Redis and a local metrics port. */
@@ -109,8 +113,22 @@ async function main(argv: string[]): Promise<number> {
   const redisSvc = need('redis');
   const workerSvc = need('worker');
   const loadgenSvc = need('loadgen');
+  const loadEnv0 = loadgenSvc.environment;
+  // The flags that name files, checked before anything starts.
   const outDir = resolve(o.out);
-  mkdirSync(outDir, { recursive: true });
+  let template: Scenario;
+  try {
+    template = loadScenarioOrExit(scenarioPath(o.scenario ?? loadEnv0.LOAD_SCENARIO ?? 'rolling-upgrade-1000'), undefined);
+    try {
+      mkdirSync(outDir, { recursive: true });
+    } catch (e) {
+      throw new CliError(`--out: cannot create ${outDir}: ${(e as Error).message}`);
+    }
+  } catch (e) {
+    if (!(e instanceof CliError)) throw e;
+    process.stderr.write(`loadtest: ${e.message}\n`);
+    return 2;
+  }
   const tmp = mkdtempSync(join(tmpdir(), 'migsim-loadtest-'));
   const procs: ChildProcess[] = [];
   const stopAll = async () => {
@@ -122,8 +140,6 @@ async function main(argv: string[]): Promise<number> {
 
   try {
     // Baseline, measured in this invocation: the first run's fleet in one process, no queues.
-    const loadEnv0 = loadgenSvc.environment;
-    const template = loadScenarioOrExit(scenarioPath(o.scenario ?? loadEnv0.LOAD_SCENARIO ?? 'rolling-upgrade-1000'), undefined);
     const seed0 = Number(loadEnv0.LOAD_SEED ?? 1);
     const tb = performance.now();
     const embedded = (await runExperiment({ scenario: sizeScenario(template, o.migrations, seed0), transport: new EmbeddedTransport(resolveProfile) })).summary;
@@ -131,14 +147,14 @@ async function main(argv: string[]): Promise<number> {
     log(`baseline: one run embedded (one process, no queues): ${embedded.jobs} jobs at ${embeddedJobsPerS.toFixed(0)} jobs/s`);
 
     // Redis, as compose runs it.
-    const redisPort = await freePort();
     const redisDir = join(tmp, 'redis');
     mkdirSync(redisDir);
     const password = /--requirepass\s+(\S+)/.exec(redisSvc.command.join(' '))?.[1];
-    const redisUrl = `redis://${password ? `:${encodeURIComponent(password)}@` : ''}127.0.0.1:${redisPort}`;
-    procs.push(startLogged('redis-server', redisArgs(redisSvc.command, redisPort, redisDir), {}, join(outDir, 'redis.log')));
-    await until('redis-server', 15_000, () => redisPing(redisUrl));
-    log(`redis on 127.0.0.1:${redisPort} (${redisSvc.command.slice(1).filter((a) => a !== password).join(' ')})`);
+    const args = redisArgs(redisSvc.command);
+    const redis = await startRedisServer({ dir: redisDir, args: [...args, '--logfile', join(outDir, 'redis.log')], ...(password ? { password } : {}) });
+    procs.push(redis.proc);
+    const redisUrl = redis.url;
+    log(`redis on 127.0.0.1:${redis.port} (${args.join(' ')}${password ? ' --requirepass ***' : ''})`);
 
     // Workers, with the compose environment.
     const workerPorts: number[] = [];
@@ -195,7 +211,8 @@ async function main(argv: string[]): Promise<number> {
     // Redis memory over the load: bounded means the second half's peak is no higher than the first half's.
     const memory: { t: number; bytes: number }[] = [];
     const sampler = setInterval(() => {
-      void redisInfo(redisUrl, 'memory')
+      void redis
+        .info('memory')
         .then((m) => memory.push({ t: Date.now() - t0, bytes: Number(m.used_memory) }))
         .catch(() => {});
     }, 500);
@@ -239,12 +256,12 @@ async function main(argv: string[]): Promise<number> {
       await until('Prometheus to scrape the final totals', 20_000, evaluate).catch(() => {});
     }
 
-    const info = await redisInfo(redisUrl, 'memory');
+    const info = await redis.info('memory');
     const prefix = loadEnv.QUEUE_PREFIX ?? DEFAULT_PREFIX;
     const bookkeeping = await queueBookkeeping(redisUrl, prefix);
     const half = (Date.now() - t0) / 2;
     const peakOf = (xs: { bytes: number }[]) => xs.reduce((m, x) => Math.max(m, x.bytes), 0);
-    const stats = await redisInfo(redisUrl, 'stats');
+    const stats = await redis.info('stats');
     const workerPeak = workers.map((p) => peakRssBytes(p.pid) ?? 0);
     const out: LoadtestReport = {
       command: `npm run loadtest -- ${argv.join(' ')}`.trim(),

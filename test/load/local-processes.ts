@@ -1,34 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
-
-/** A free TCP port on 127.0.0.1 (closed again, so the caller can bind it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function until(what: string, timeoutMs: number, f: () => Promise<boolean> | boolean): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    try {
-      if (await f()) return;
-    } catch {
-      // not yet
-    }
-    await sleep(200);
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-}
 
 /** Starts a process with its output appended to a log file; it dies with this process. */
 export function startLogged(cmd: string, args: readonly string[], env: Record<string, string>, logFile: string): ChildProcess {
@@ -47,36 +19,6 @@ export function peakRssBytes(pid: number | undefined): number | undefined {
     return m ? Number(m[1]) * 1024 : undefined;
   } catch {
     return undefined;
-  }
-}
-
-export async function redisPing(url: string): Promise<boolean> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => {});
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
-}
-
-/** INFO section of a Redis server, as a map. */
-export async function redisInfo(url: string, section: string): Promise<Record<string, string>> {
-  const r = new Redis(url, { maxRetriesPerRequest: 1 });
-  r.on('error', () => {});
-  try {
-    const text = await r.info(section);
-    return Object.fromEntries(
-      text
-        .split('\r\n')
-        .filter((l) => l.includes(':'))
-        .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1)]),
-    );
-  } finally {
-    r.disconnect();
   }
 }
 

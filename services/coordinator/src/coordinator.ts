@@ -4,7 +4,6 @@ import { runExperiment, runIdFor, type ExperimentResult } from '../../../shared/
 import type { Progress } from '../../../shared/src/fleet/fleet-simulation.js';
 import { MetricsServer } from '../../../shared/src/observability/metrics-server.js';
 import { SimulationMetrics } from '../../../shared/src/observability/simulation-metrics.js';
-import { JOBS_QUEUE } from '../../../shared/src/queue/queue-names.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { queueJobsGauge } from '../../../shared/src/observability/queue-jobs-gauge.js';
 import { BullmqTransport } from '../../../shared/src/queue/bullmq-transport.js';
@@ -56,7 +55,7 @@ export class Coordinator {
     collectDefaultMetrics({ register: this.registry });
     this.registry.setDefaultLabels({ service: 'coordinator' });
     this.metrics = new SimulationMetrics(this.registry);
-    queueJobsGauge(this.registry, JOBS_QUEUE, () => this.transport?.jobCounts());
+    queueJobsGauge(this.registry, () => this.transport?.queue);
   }
 
   /** Port the metrics server listens on (after start), or 0. */
@@ -73,10 +72,9 @@ export class Coordinator {
     this.logger.info('metrics server listening', { host: m.host, port: this.server.port });
   }
 
-  async run(): Promise<ExperimentResult & { jobsFromCache: number; jobsQueued: number }> {
+  async run(): Promise<ExperimentResult & { jobsFromCache: number }> {
     const o = this.opts;
     await this.startMetrics();
-    const hostClass = new Map<number, string>();
     if (!o.sharedMetrics) this.metrics.wavesTotal.set(0);
     this.metrics.prime(o.scenario.cluster.host_classes.map((h) => h.name));
     this.redis = createRedis(o.redisUrl, { blocking: false });
@@ -90,10 +88,7 @@ export class Coordinator {
       transport: this.transport,
       runId: this.runId,
       ...(o.outDir ? { outDir: o.outDir } : {}),
-      onJobDone: (record, src) => {
-        hostClass.set(src.id, src.className);
-        this.metrics.record(record, src.className);
-      },
+      onJobDone: (record, src) => this.metrics.record(record, src.className),
       onProgress: (p) => {
         o.onProgress?.(p);
         if (!o.sharedMetrics) {
@@ -110,7 +105,7 @@ export class Coordinator {
       },
     });
     await this.redis.set(progressKey(o.prefix, this.runId), JSON.stringify({ done: true, digest: result.summary.digest, at: new Date().toISOString() }));
-    return { ...result, jobsFromCache: this.transport.jobsFromCache, jobsQueued: this.transport.jobsQueued };
+    return { ...result, jobsFromCache: this.transport.jobsFromCache };
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from '../../../shared/src/common/logger.js';
 import type { Progress } from '../../../shared/src/fleet/fleet-simulation.js';
@@ -10,7 +9,8 @@ import { LoadgenMetrics } from '../../../shared/src/observability/loadgen-metric
 import { MetricsServer } from '../../../shared/src/observability/metrics-server.js';
 import { queueJobsGauge } from '../../../shared/src/observability/queue-jobs-gauge.js';
 import { SimulationMetrics } from '../../../shared/src/observability/simulation-metrics.js';
-import { failuresKey, JOBS_QUEUE, progressKey, resultsKey } from '../../../shared/src/queue/queue-names.js';
+import { openJobsQueue, type JobsQueue } from '../../../shared/src/queue/bullmq-transport.js';
+import { failuresKey, progressKey, resultsKey } from '../../../shared/src/queue/queue-names.js';
 import { connectOrThrow, createRedis, redactRedisUrl, type RedisClient } from '../../../shared/src/queue/redis-connection.js';
 import type { RunSummary } from '../../../shared/src/report/run-summary.js';
 import type { Scenario } from '../../../shared/src/scenario/scenario-schema.js';
@@ -64,7 +64,7 @@ export class LoadGenerator {
   readonly loadId: string;
   private server: MetricsServer | undefined;
   private redis: RedisClient | undefined;
-  private queue: Queue | undefined;
+  private jobs: JobsQueue | undefined;
   private readonly coordinators = new Set<Coordinator>();
   private readonly progress = new Map<string, Progress>();
   private stopped = false;
@@ -80,25 +80,24 @@ export class LoadGenerator {
     this.registry.setDefaultLabels({ service: 'loadgen' });
     this.simulation = new SimulationMetrics(this.registry);
     this.load = new LoadgenMetrics(this.registry);
-    queueJobsGauge(this.registry, JOBS_QUEUE, () => this.queue?.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed'));
-  }
-
-  get metricsPort(): number {
-    return this.server?.port ?? 0;
+    queueJobsGauge(this.registry, () => this.jobs?.queue);
   }
 
   async run(): Promise<LoadgenReport> {
     const c = this.config;
+    // Before any work: an unusable OUT_DIR would otherwise only show when the report is written, at the end.
+    try {
+      mkdirSync(c.OUT_DIR, { recursive: true });
+    } catch (e) {
+      throw new Error(`OUT_DIR: cannot create ${c.OUT_DIR}: ${(e as Error).message}`);
+    }
     if (c.METRICS_PORT !== undefined) {
       this.server = new MetricsServer({ host: c.METRICS_HOST, port: c.METRICS_PORT, registry: this.registry, ready: () => this.ready });
       await this.server.start();
     }
     this.redis = createRedis(c.REDIS_URL, { blocking: false });
     await connectOrThrow(this.redis, c.REDIS_URL);
-    const queueConn = createRedis(c.REDIS_URL, { blocking: true });
-    await connectOrThrow(queueConn, c.REDIS_URL);
-    this.queue = new Queue(JOBS_QUEUE, { connection: queueConn, prefix: c.QUEUE_PREFIX });
-    this.queue.on('error', () => {});
+    this.jobs = await openJobsQueue(c.REDIS_URL, c.QUEUE_PREFIX);
     this.ready = true;
     const schedule = runSchedule(c);
     this.logger.info('load generator started', { redis: redactRedisUrl(c.REDIS_URL), load_id: this.loadId, runs: schedule.length, vms_per_run: c.LOAD_MIGRATIONS, scenario: this.template.name });
@@ -129,7 +128,6 @@ export class LoadGenerator {
     }
     runs.sort((a, b) => (a.run_id < b.run_id ? -1 : 1));
     const report = loadgenReport({ loadId: this.loadId, scenario: this.template.name, vmsPerRun: c.LOAD_MIGRATIONS, runs, summaries, latenciesS: latencies, wallS: elapsed() });
-    mkdirSync(c.OUT_DIR, { recursive: true });
     writeFileSync(join(c.OUT_DIR, 'loadgen.json'), `${JSON.stringify(report, null, 2)}\n`);
     this.logger.info('load generator finished', {
       runs: runs.length,
@@ -217,7 +215,7 @@ export class LoadGenerator {
     this.stopped = true;
     this.ready = false;
     await Promise.all([...this.coordinators].map((c) => c.stop().catch(() => {})));
-    await this.queue?.close().catch(() => {});
+    await this.jobs?.close();
     this.redis?.disconnect();
     await this.server?.stop();
   }

@@ -1,9 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import type { MigrationJob } from '../../../shared/src/migration/migration-job.js';
-import type { MigrationResult } from '../../../shared/src/migration/migration-result.js';
 
 interface Pending {
-  resolve: (r: MigrationResult) => void;
+  resolve: (resultJson: string) => void;
   reject: (e: Error) => void;
 }
 
@@ -21,7 +20,7 @@ export class JobThreadPool {
     for (let i = 0; i < size; i++) {
       const worker = new Worker(new URL('./job-thread.mjs', import.meta.url));
       const slot = { worker, busy: 0 };
-      worker.on('message', (msg: { seq: number; result?: MigrationResult; error?: string }) => {
+      worker.on('message', (msg: { seq: number; result?: string; error?: string }) => {
         slot.busy--;
         const p = this.pending.get(msg.seq);
         if (!p) return;
@@ -37,7 +36,8 @@ export class JobThreadPool {
     }
   }
 
-  run(job: MigrationJob): Promise<MigrationResult> {
+  /** Simulates a job; resolves with its MigrationResult as JSON. */
+  run(job: MigrationJob): Promise<string> {
     if (this.closed) return Promise.reject(new Error('thread pool closed'));
     const slot = this.threads.reduce((a, b) => (b.busy < a.busy ? b : a));
     const seq = this.seq++;

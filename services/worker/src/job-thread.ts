@@ -3,10 +3,13 @@ import { resolveProfile } from '../../../shared/src/cli/resolve-profile.js';
 import type { MigrationJob } from '../../../shared/src/migration/migration-job.js';
 import { runMigrationJob } from '../../../shared/src/migration/run-migration-job.js';
 
-/** A simulation thread: runs validated jobs posted by the pool and posts their results back. */
+/**
+ * A simulation thread: runs validated jobs posted by the pool and posts their results back as JSON (what the worker
+ * stores; serialised here, off the worker's event loop).
+ */
 parentPort!.on('message', (msg: { seq: number; job: MigrationJob }) => {
   try {
-    const result = runMigrationJob(msg.job, resolveProfile(msg.job.kernel.profile));
+    const result = JSON.stringify(runMigrationJob(msg.job, resolveProfile(msg.job.kernel.profile)));
     parentPort!.postMessage({ seq: msg.seq, result });
   } catch (e) {
     parentPort!.postMessage({ seq: msg.seq, error: (e as Error).message });

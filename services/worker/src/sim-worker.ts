@@ -37,11 +37,6 @@ export class SimWorker {
     this.metrics = new WorkerMetrics(this.registry, config.WORKER_CONCURRENCY);
   }
 
-  /** Port of the metrics server (after start), or 0. */
-  get metricsPort(): number {
-    return this.server?.port ?? 0;
-  }
-
   async start(): Promise<void> {
     const c = this.config;
     if (c.METRICS_PORT !== undefined) {
@@ -89,8 +84,8 @@ export class SimWorker {
     const t0 = performance.now();
     this.metrics.active.inc();
     try {
-      const result = await this.pool!.run(payload.job);
-      await this.redis!.hset(resultsKey(this.config.QUEUE_PREFIX, payload.run_id), payload.id, JSON.stringify(result));
+      const resultJson = await this.pool!.run(payload.job);
+      await this.redis!.hset(resultsKey(this.config.QUEUE_PREFIX, payload.run_id), payload.id, resultJson);
       this.jobsDone++;
       this.metrics.jobs.inc({ result: 'completed' });
       return { ok: true };

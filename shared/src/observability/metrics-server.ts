@@ -9,6 +9,11 @@ export interface MetricsServerOptions {
   readonly ready: () => boolean;
 }
 
+/** The metrics server could not listen (port in use, unknown host): a setting to fix, not an internal error. */
+export class MetricsListenError extends Error {
+  override readonly name = 'MetricsListenError';
+}
+
 /** /metrics (Prometheus text), /healthz (alive) and /readyz (ready) on one port. */
 export class MetricsServer {
   private server: Server | undefined;
@@ -43,12 +48,13 @@ export class MetricsServer {
         res.end();
       }
     });
+    const { host, port } = this.opts;
     await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(this.opts.port, this.opts.host, () => resolve());
+      this.server!.once('error', (e) => reject(new MetricsListenError(`cannot serve metrics on ${host}:${port}: ${e.message}`)));
+      this.server!.listen(port, host, () => resolve());
     });
     const addr = this.server.address();
-    this.port = typeof addr === 'object' && addr ? addr.port : this.opts.port;
+    this.port = typeof addr === 'object' && addr ? addr.port : port;
   }
 
   async stop(): Promise<void> {

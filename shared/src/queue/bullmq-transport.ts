@@ -21,6 +21,31 @@ export const EVENTS_MAX_LEN = 500;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The jobs queue as producers open it: on its own connection, with the events stream capped. */
+export interface JobsQueue {
+  readonly queue: Queue;
+  /** Closes the queue and its connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the jobs queue for a producer or a reader of its counts. Every Queue writes the events-stream cap into the
+ * queue's meta at start, so every one opened here caps it the same.
+ */
+export async function openJobsQueue(redisUrl: string, prefix: string): Promise<JobsQueue> {
+  const conn = createRedis(redisUrl, { blocking: true });
+  await connectOrThrow(conn, redisUrl);
+  const queue = new Queue(JOBS_QUEUE, { connection: conn, prefix, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
+  queue.on('error', () => {});
+  return {
+    queue,
+    async close() {
+      await queue.close().catch(() => {});
+      conn.disconnect();
+    },
+  };
+}
+
 /**
  * The coordinator's side of the queue: jobs are added with their deterministic ids (adding an id that is waiting
  * or active is a no-op); workers write each result into the run's results hash, which is also how a restarted
@@ -32,89 +57,84 @@ export class BullmqTransport implements JobTransport {
   private readonly queuedAt = new Map<string, number>();
   private ready: JobOutcome[] = [];
   private error: Error | undefined;
-  private inFlightSubmits = 0;
   private batch: JobEnvelope[] = [];
+  /** Sending the batches, while there are any. */
   private flushing: Promise<void> | undefined;
   jobsFromCache = 0;
-  jobsQueued = 0;
 
   private constructor(
     private readonly opts: BullmqTransportOptions,
     private readonly redis: Redis,
-    private readonly queue: Queue,
-    private readonly queueConn: Redis,
+    private readonly jobs: JobsQueue,
   ) {}
 
   static async open(opts: BullmqTransportOptions): Promise<BullmqTransport> {
     // Fail fast if Redis is not there at the start; once connected, ride out restarts (commands wait and retry).
     const redis = createRedis(opts.redisUrl, { blocking: true });
     await connectOrThrow(redis, opts.redisUrl);
-    const queueConn = createRedis(opts.redisUrl, { blocking: true });
-    await connectOrThrow(queueConn, opts.redisUrl);
-    const queue = new Queue(JOBS_QUEUE, { connection: queueConn, prefix: opts.prefix, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
-    queue.on('error', () => {});
-    return new BullmqTransport(opts, redis, queue, queueConn);
+    return new BullmqTransport(opts, redis, await openJobsQueue(opts.redisUrl, opts.prefix));
+  }
+
+  /** The jobs queue this transport adds to (the queue-depth gauge reads its counts). */
+  get queue(): Queue {
+    return this.jobs.queue;
   }
 
   /**
-   * Queues a job. Submissions made in the same turn of the event loop are sent together: one HMGET for results
-   * already stored (a resumed run) and one addBulk for the rest.
+   * Queues a job. Submissions made in the same turn of the event loop, or while a batch is being sent, are sent
+   * together: one HMGET for results already stored (a resumed run) and one addBulk for the rest. Resolves once the
+   * job is queued (or its stored result taken).
    */
   submit(envelope: JobEnvelope): Promise<void> {
     this.batch.push(envelope);
-    if (!this.flushing) {
-      this.flushing = new Promise<void>((resolve) => setImmediate(resolve))
-        .then(() => this.flush())
-        .catch((e: Error) => {
-          this.error ??= e;
-        })
-        .finally(() => {
-          this.flushing = undefined;
-          if (this.batch.length > 0) void this.submit(this.batch.pop()!);
-        });
-    }
+    this.flushing ??= this.flushAll();
     return this.flushing;
+  }
+
+  /** Sends batches until none is left; a failure is reported by nextResults. */
+  private async flushAll(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      while (this.batch.length > 0) await this.flush();
+    } catch (e) {
+      this.error ??= e as Error;
+    } finally {
+      // In the same turn as the last look at the batch: a job submitted after it starts a new flushAll.
+      this.flushing = undefined;
+    }
   }
 
   private async flush(): Promise<void> {
     const batch = this.batch;
     this.batch = [];
-    if (batch.length === 0) return;
-    this.inFlightSubmits++;
-    try {
-      const key = resultsKey(this.opts.prefix, this.opts.runId);
-      const cached = await this.redis.hmget(key, ...batch.map((b) => b.id));
-      const toQueue: JobEnvelope[] = [];
-      batch.forEach((b, i) => {
-        const c = cached[i];
-        if (c !== null && c !== undefined) {
-          this.jobsFromCache++;
-          this.ready.push({ id: b.id, result: migrationResultSchema.parse(JSON.parse(c)) });
-        } else {
-          this.pending.add(b.id);
-          toQueue.push(b);
-        }
-      });
-      if (toQueue.length > 0) {
-        if (this.opts.onJobLatency) {
-          const now = performance.now();
-          for (const b of toQueue) this.queuedAt.set(b.id, now);
-        }
-        await this.queue.addBulk(
-          toQueue.map((b) => {
-            const payload: JobPayload = { run_id: this.opts.runId, id: b.id, job: b.job };
-            return {
-              name: 'job',
-              data: payload,
-              opts: { jobId: b.id, removeOnComplete: true, removeOnFail: { count: 1000 }, attempts: 3, backoff: { type: 'exponential' as const, delay: 200 } },
-            };
-          }),
-        );
-        this.jobsQueued += toQueue.length;
+    const key = resultsKey(this.opts.prefix, this.opts.runId);
+    const cached = await this.redis.hmget(key, ...batch.map((b) => b.id));
+    const toQueue: JobEnvelope[] = [];
+    batch.forEach((b, i) => {
+      const c = cached[i];
+      if (c !== null && c !== undefined) {
+        this.jobsFromCache++;
+        this.ready.push({ id: b.id, result: migrationResultSchema.parse(JSON.parse(c)) });
+      } else {
+        this.pending.add(b.id);
+        toQueue.push(b);
       }
-    } finally {
-      this.inFlightSubmits--;
+    });
+    if (toQueue.length === 0) return;
+    if (this.opts.onJobLatency) {
+      const now = performance.now();
+      for (const b of toQueue) this.queuedAt.set(b.id, now);
     }
+    await this.jobs.queue.addBulk(
+      toQueue.map((b) => {
+        const payload: JobPayload = { run_id: this.opts.runId, id: b.id, job: b.job };
+        return {
+          name: 'job',
+          data: payload,
+          opts: { jobId: b.id, removeOnComplete: true, removeOnFail: { count: 1000 }, attempts: 3, backoff: { type: 'exponential' as const, delay: 200 } },
+        };
+      }),
+    );
   }
 
   async nextResults(): Promise<JobOutcome[]> {
@@ -129,7 +149,7 @@ export class BullmqTransport implements JobTransport {
       if (this.pending.size > 0) {
         const found = await this.poll();
         if (found.length > 0) return found;
-      } else if (this.inFlightSubmits === 0 && !this.flushing && this.batch.length === 0) {
+      } else if (!this.flushing && this.batch.length === 0) {
         return [];
       }
       await sleep(pause);
@@ -157,21 +177,17 @@ export class BullmqTransport implements JobTransport {
       });
     }
     if (out.length === 0 && ids.length > 0) {
-      const failures = await this.redis.hmget(failuresKey(this.opts.prefix, this.opts.runId), ...ids.slice(0, 500));
-      const bad = failures.findIndex((f) => f !== null);
-      if (bad >= 0) throw new Error(`job ${ids[bad]} failed on a worker: ${failures[bad]}`);
+      // Whichever pending job failed for good (the hash holds this run's failures only, usually none).
+      const failures = await this.redis.hgetall(failuresKey(this.opts.prefix, this.opts.runId));
+      for (const [id, reason] of Object.entries(failures)) {
+        if (this.pending.has(id)) throw new Error(`job ${id} failed on a worker: ${reason}`);
+      }
     }
     return out;
   }
 
-  /** BullMQ's job counts by state, for the queue-depth gauge. */
-  async jobCounts(): Promise<Record<string, number>> {
-    return this.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
-  }
-
   async close(): Promise<void> {
-    await this.queue.close().catch(() => {});
-    this.queueConn.disconnect();
+    await this.jobs.close();
     this.redis.disconnect();
   }
 }

@@ -1,4 +1,5 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
+import { z } from 'zod';
 
 /** A single Redis or a Redis Cluster client (BullMQ takes either). */
 export type RedisClient = Redis | Cluster;
@@ -17,7 +18,7 @@ export interface ParsedRedisUrl {
 
 export function parseRedisUrl(url: string): ParsedRedisUrl {
   const m = /^(rediss?):\/\/(?:([^:@/]*)(?::([^@/]*))?@)?([^/?#]+)(?:\/(\d+))?\/?$/.exec(url);
-  if (!m) throw new Error(`not a redis:// or rediss:// URL`);
+  if (!m) throw new Error('must be a redis:// or rediss:// URL');
   const nodes = m[4]!.split(',').map((hp) => {
     const i = hp.lastIndexOf(':');
     const host = i > 0 ? hp.slice(0, i) : hp;
@@ -33,6 +34,15 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
     db: m[5] ? Number(m[5]) : 0,
   };
 }
+
+/** A configuration field holding a Redis URL: the message of a URL that `parseRedisUrl` rejects says why. */
+export const redisUrlSchema = z.string().superRefine((url, ctx) => {
+  try {
+    parseRedisUrl(url);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+  }
+});
 
 /** A Redis URL with its password replaced, for logs and messages. */
 export function redactRedisUrl(url: string): string {

@@ -9,6 +9,7 @@ import { METRICS_PORT, prometheusYaml } from '../../../dashboards/src/prometheus
 import { coordinatorConfigSchema } from '../../../services/coordinator/src/coordinator-config.js';
 import { loadgenConfigSchema } from '../../../services/loadgen/src/loadgen-config.js';
 import { workerConfigSchema } from '../../../services/worker/src/worker-config.js';
+import { parseEnvFile } from '../../load/compose-env.js';
 
 /*
  * deploy/ checked offline: docker-compose 1.29.2 (Debian's package; no Docker engine needed) validates and
@@ -96,15 +97,6 @@ function durationMs(d: string): number {
   return parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]!]!, 0);
 }
 
-function parseEnvFile(text: string): Map<string, string> {
-  const vars = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (m) vars.set(m[1]!, m[2]!);
-  }
-  return vars;
-}
-
 /** The URL a `node -e "fetch('...')"` healthcheck probes. */
 function healthcheckUrl(s: ComposeService): URL {
   const test = (s.healthcheck?.test ?? []).join(' ');
@@ -160,7 +152,7 @@ describe('deploy/docker-compose.yml validates with docker-compose 1.29.2', () =>
     const raw = readFileSync(COMPOSE_FILE, 'utf8');
     const refs = [...raw.matchAll(/(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)([^}]*)\}/g)];
     expect(refs.length).toBeGreaterThan(10);
-    const example = parseEnvFile(readFileSync(ENV_EXAMPLE, 'utf8'));
+    const example = new Map(Object.entries(parseEnvFile(readFileSync(ENV_EXAMPLE, 'utf8'))));
     for (const [ref, name, rest] of refs) {
       expect(rest, `${ref} needs a :- default so the file validates without a .env`).toMatch(/^:-./);
       expect(example.has(name!), `${name} is used in docker-compose.yml but missing from .env.example`).toBe(true);

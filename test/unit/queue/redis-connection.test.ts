@@ -3,6 +3,7 @@ import { parseRedisUrl, redactRedisUrl } from '../../../shared/src/queue/redis-c
 import { parseJobPayload } from '../../../shared/src/queue/job-payload.js';
 import { parseWorkerConfig } from '../../../services/worker/src/worker-config.js';
 import { parseCoordinatorConfig } from '../../../services/coordinator/src/coordinator-config.js';
+import { parseLoadgenConfig } from '../../../services/loadgen/src/loadgen-config.js';
 
 describe('Redis URLs', () => {
   it('parses single servers, TLS, credentials, databases and cluster seed lists', () => {
@@ -33,6 +34,15 @@ describe('configuration and payloads', () => {
     expect(() => parseWorkerConfig({ REDIS_URL: 'http://h' })).toThrow(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
     expect(() => parseWorkerConfig({ REDIS_URL: 'redis://h', WORKER_CONCURRENCY: '0' })).toThrow(/WORKER_CONCURRENCY/);
     expect(() => parseCoordinatorConfig({})).toThrow(/REDIS_URL/);
+  });
+
+  it('rejects a Redis URL that cannot be connected to, naming REDIS_URL, in every service', () => {
+    for (const parse of [parseWorkerConfig, parseCoordinatorConfig, parseLoadgenConfig]) {
+      expect(() => parse({ REDIS_URL: 'redis://h:99999' })).toThrow(/^REDIS_URL: bad host:port 'h:99999'$/);
+      expect(() => parse({ REDIS_URL: 'redis://:pw@a:7000,b:x' })).toThrow(/^REDIS_URL: bad host:port 'b:x'$/);
+      expect(() => parse({ REDIS_URL: 'redis://h:1/x/y' })).toThrow(/^REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL$/);
+      expect(parse({ REDIS_URL: 'rediss://u:p%40ss@a:7000,b:7001/0' }).REDIS_URL).toBe('rediss://u:p%40ss@a:7000,b:7001/0');
+    }
   });
 
   it('rejects malformed, oversized and colon-bearing payloads with the reason', () => {

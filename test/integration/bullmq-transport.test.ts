@@ -1,0 +1,76 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { resolveProfile } from '../../shared/src/cli/resolve-profile.js';
+import { migrationJobSchema } from '../../shared/src/migration/migration-job.js';
+import { runMigrationJob } from '../../shared/src/migration/run-migration-job.js';
+import { BullmqTransport } from '../../shared/src/queue/bullmq-transport.js';
+import { failuresKey, resultsKey } from '../../shared/src/queue/queue-names.js';
+import { createRedis } from '../../shared/src/queue/redis-connection.js';
+import { cleanup, REDIS_URL, sleep, testPrefix } from '../helpers/cluster.js';
+
+/** The coordinator's side of the queue against the real Redis, with no workers: the test plays the workers' part. */
+const JOB = migrationJobSchema.parse({ vm: { ram_bytes: 2 ** 30, vcpus: 1, workload: { kind: 'idle' } } });
+const RUN = 'transport-test';
+const N = 600;
+
+describe('BullmqTransport', () => {
+  const prefixes: string[] = [];
+  const transports: BullmqTransport[] = [];
+
+  async function open(): Promise<{ prefix: string; transport: BullmqTransport }> {
+    const prefix = testPrefix();
+    prefixes.push(prefix);
+    const transport = await BullmqTransport.open({ redisUrl: REDIS_URL, prefix, runId: RUN, maxPollMs: 10 });
+    transports.push(transport);
+    return { prefix, transport };
+  }
+
+  afterEach(async () => {
+    for (const t of transports.splice(0)) await t.close();
+    for (const p of prefixes.splice(0)) await cleanup(p);
+  });
+
+  it('queues every job of a turn, and returns the results the workers store', async () => {
+    const { prefix, transport } = await open();
+    const ids = Array.from({ length: N }, (_, i) => `${RUN}.j${i}`);
+    await Promise.all(ids.map((id) => transport.submit({ id, job: JOB })));
+    expect(await transport.queue.getWaitingCount()).toBe(N);
+
+    const redis = createRedis(REDIS_URL, { blocking: false });
+    await redis.connect();
+    try {
+      const result = JSON.stringify(runMigrationJob(JOB, resolveProfile(JOB.kernel.profile)));
+      await redis.hset(resultsKey(prefix, RUN), ids[0]!, result, ids[N - 1]!, result);
+      const got = await transport.nextResults();
+      expect(got.map((o) => o.id).sort()).toEqual([ids[0], ids[N - 1]].sort());
+      expect(JSON.stringify(got[0]!.result)).toBe(result);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('a job submitted while a batch is being sent is queued by the time its submit resolves', async () => {
+    const { transport } = await open();
+    const first = transport.submit({ id: `${RUN}.a`, job: JOB });
+    // The first batch is on its way to Redis (its HMGET sent).
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = transport.submit({ id: `${RUN}.b`, job: JOB });
+    await second;
+    expect((await transport.queue.getWaiting()).map((j) => j.id).sort()).toEqual([`${RUN}.a`, `${RUN}.b`]);
+    await first;
+  });
+
+  it('stops waiting when any pending job failed for good, however many are pending', async () => {
+    const { prefix, transport } = await open();
+    for (let i = 0; i < N; i++) void transport.submit({ id: `${RUN}.j${i}`, job: JOB });
+    const redis = createRedis(REDIS_URL, { blocking: false });
+    await redis.connect();
+    try {
+      // The last job submitted, behind 599 pending ones, failed on a worker.
+      await redis.hset(failuresKey(prefix, RUN), `${RUN}.j${N - 1}`, 'boom');
+      const waited = Promise.race([transport.nextResults(), sleep(10_000).then(() => 'still waiting after 10 s')]);
+      await expect(waited).rejects.toThrow(`job ${RUN}.j${N - 1} failed on a worker: boom`);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
