@@ -17,6 +17,23 @@ export interface BenchResult {
 }
 
 /**
+ * Times `run` against `baseline` (both in seconds): the machine is noisy, so they alternate for `reps` pairs and the
+ * pair with the median ratio is returned, with the last run's result.
+ */
+function medianPair<T>(reps: number, baseline: () => number, run: () => T): { wall: number; baseline: number; result: T } {
+  const pairs: { wall: number; baseline: number }[] = [];
+  let result: T | undefined;
+  for (let i = 0; i < reps; i++) {
+    const b = baseline();
+    const t0 = performance.now();
+    result = run();
+    pairs.push({ wall: (performance.now() - t0) / 1e3, baseline: b });
+  }
+  pairs.sort((a, b) => a.wall / a.baseline - b.wall / b.baseline);
+  return { ...pairs[Math.floor(pairs.length / 2)]!, result: result! };
+}
+
+/**
  * A full dirty_log_perf_test cycle with all four strategies, timed against the popcount baseline of the same
  * memory. The machine is noisy, so model runs and baseline passes alternate (`reps` pairs) and the pair with the
  * median ratio is reported.
@@ -24,24 +41,15 @@ export interface BenchResult {
 function dirtyLogPerfEntry(args: string, reps: number): BenchResult {
   const params = parseDirtyLogPerfArgs(args.split(' '));
   const guestBytes = params.vcpus * params.vcpuMemoryBytes;
-  const pairs: { wall: number; baseline: number }[] = [];
-  let run;
-  for (let i = 0; i < reps; i++) {
-    const baseline = popcountBaseline(guestBytes, 3);
-    const t0 = performance.now();
-    run = runDirtyLogPerf(params);
-    pairs.push({ wall: (performance.now() - t0) / 1e3, baseline });
-  }
-  pairs.sort((a, b) => a.wall / a.baseline - b.wall / b.baseline);
-  const median = pairs[Math.floor(pairs.length / 2)]!;
+  const { result: run, ...median } = medianPair(reps, () => popcountBaseline(guestBytes, 3), () => runDirtyLogPerf(params));
   return {
     command: `migsim dirty-log-perf ${args}`,
     wall_s: median.wall,
     baseline_s: median.baseline,
     ratio: median.wall / median.baseline,
-    state_bits_per_4k: (run!.peakStateBytes * 8) / (guestBytes / 4096),
+    state_bits_per_4k: (run.peakStateBytes * 8) / (guestBytes / 4096),
     peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
-    simulated_disable_s: Object.fromEntries(run!.strategies.map((s) => [s.strategy, s.disable.ns / 1e9])),
+    simulated_disable_s: Object.fromEntries(run.strategies.map((s) => [s.strategy, s.disable.ns / 1e9])),
   };
 }
 
@@ -63,23 +71,14 @@ function migrationEntry(ramGiB: number, dirtyRateMiB: number, reps: number): Mig
     vm: { ram_bytes: ramGiB * 2 ** 30, vcpus: ramGiB / 4, workload: { kind: 'hotcold', dirty_rate_bytes_per_s: dirtyRateMiB * 2 ** 20 } },
     migration: { max_bandwidth_bytes_per_s: 1.25e9 },
   });
-  const pairs: { wall: number; baseline: number }[] = [];
-  let result;
-  for (let i = 0; i < reps; i++) {
-    const baseline = popcountBaseline(ramGiB * 2 ** 30, 1);
-    const t0 = performance.now();
-    result = runMigrationJob(job, DEFAULT_PROFILE);
-    pairs.push({ wall: (performance.now() - t0) / 1e3, baseline });
-  }
-  pairs.sort((a, b) => a.wall / a.baseline - b.wall / b.baseline);
-  const median = pairs[Math.floor(pairs.length / 2)]!;
+  const { result, ...median } = medianPair(reps, () => popcountBaseline(ramGiB * 2 ** 30, 1), () => runMigrationJob(job, DEFAULT_PROFILE));
   return {
     job: `migrate --ram ${ramGiB}GiB --vcpus ${ramGiB / 4} --workload hotcold --dirty-rate ${dirtyRateMiB}MiB/s --max-bandwidth 10Gbit/s`,
     wall_ms: median.wall * 1e3,
     baseline_ms: median.baseline * 1e3,
     ratio: median.wall / median.baseline,
-    rounds: result!.rounds,
-    simulated_total_s: result!.total_time_s,
+    rounds: result.rounds,
+    simulated_total_s: result.total_time_s,
   };
 }
 

@@ -3,7 +3,6 @@ import { DEFAULT_PROFILE } from '../../shared/src/mmu/default-profile.js';
 import type { BackingSource } from '../../shared/src/mmu/backing-source.js';
 import { Kvm, type KvmConfig } from '../../shared/src/mmu/kvm.js';
 import { NO_BAILOUTS, type BailoutLikelihoods } from '../../shared/src/mmu/promote-bailout.js';
-import { SPTE_ENT_PER_PAGE } from '../../shared/src/mmu/pg-level.js';
 
 export const BASE_GFN = 0x100000;
 
@@ -93,7 +92,6 @@ export function checkConsistency(kvm: Kvm): string[] {
   if (kvm.stats.spAllocated - kvm.stats.spFreed + 1 !== mmu.spTotal) {
     errors.push(`allocated ${kvm.stats.spAllocated} - freed ${kvm.stats.spFreed} + root != ${mmu.spTotal} page-table pages`);
   }
-  void SPTE_ENT_PER_PAGE;
   return errors;
 }
 

@@ -37,6 +37,21 @@ export function solveLinear(a: number[][], b: number[]): number[] {
   return m.map((row, i) => row[n]! / row[i]!);
 }
 
+type RunParams = MeasuredPoint['params'];
+
+/** Runs with `profile`, each distinct `params` function once. */
+function runsWith(profile: CostProfile): (params: RunParams) => DirtyLogPerfRun {
+  const runs = new Map<RunParams, DirtyLogPerfRun>();
+  return (params) => {
+    let run = runs.get(params);
+    if (!run) {
+      run = runDirtyLogPerf(params(profile));
+      runs.set(params, run);
+    }
+    return run;
+  };
+}
+
 /**
  * Fits the profile's `fitted` constants to the measured points: each point's simulated duration is a linear
  * combination of the costs (the ledger's counts), so the fitted constants solve one linear system given the
@@ -49,20 +64,11 @@ export function calibrate(base: CostProfile, maxRounds: number = 8): Calibration
   let rounds = 0;
   let last: number[] = [];
   for (; rounds < maxRounds; rounds++) {
-    const runs = new Map<string, DirtyLogPerfRun>();
-    const runFor = (p: MeasuredPoint): DirtyLogPerfRun => {
-      const key = `${p.point}:${p.command}`;
-      let run = runs.get(key);
-      if (!run) {
-        run = runDirtyLogPerf(p.params(profile));
-        runs.set(key, run);
-      }
-      return run;
-    };
+    const run = runsWith(profile);
     const a: number[][] = [];
     const b: number[] = [];
     for (const p of MEASURED_POINTS) {
-      const timing = p.read(runFor(p));
+      const timing = p.read(run(p.params));
       let rhs = p.measuredSeconds * 1e9;
       for (const k of COST_KEYS) if (!keys.includes(k)) rhs -= timing.counts[CostId[k]]! * profile.costs[k];
       a.push(keys.map((k) => timing.counts[CostId[k]]!));
@@ -83,11 +89,12 @@ export function calibrate(base: CostProfile, maxRounds: number = 8): Calibration
     last = x;
     if (converged) break;
   }
+  const run = runsWith(profile);
   const rows = MEASURED_POINTS.map((p) => {
-    const sim = p.read(runDirtyLogPerf(p.params(profile))).ns / 1e9;
+    const sim = p.read(run(p.params)).ns / 1e9;
     return { point: p, simulatedSeconds: sim, relativeError: sim / p.measuredSeconds - 1 };
   });
-  const bRun = runDirtyLogPerf(pointBParams(profile));
+  const bRun = run(pointBParams);
   return {
     profile,
     fitted: Object.fromEntries(keys.map((k) => [k, profile.costs[k]])),

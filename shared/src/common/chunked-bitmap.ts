@@ -35,6 +35,39 @@ function wordMask(lo: number, hi: number): number {
   return (upper & ~lower) >>> 0;
 }
 
+// Helpers on one chunk's bits as CHUNK_WORDS 32-bit words (bit i of the chunk = bit i & 31 of word i >>> 5).
+
+/** Sets bits [lo, hi) of a chunk mask (either bound may lie outside [0, 512]) and clears the rest. */
+export function rangeMask(lo: number, hi: number, out: Uint32Array): void {
+  // wordMask inlined by hand: this runs once per 2 MiB region of a guest pass.
+  for (let w = 0; w < CHUNK_WORDS; w++) {
+    const a = Math.max(lo - w * 32, 0);
+    const b = Math.min(hi - w * 32, 32);
+    if (b <= a) out[w] = 0;
+    else {
+      const upper = b === 32 ? 0xffffffff : ((1 << b) - 1) >>> 0;
+      const lower = a === 0 ? 0 : ((1 << a) - 1) >>> 0;
+      out[w] = (upper & ~lower) >>> 0;
+    }
+  }
+}
+
+/** Index of the lowest set bit of a chunk mask, or -1 when none is set. */
+export function firstSetBit(words: Uint32Array): number {
+  for (let w = 0; w < CHUNK_WORDS; w++) {
+    const v = words[w]!;
+    if (v !== 0) return w * 32 + (31 - Math.clz32(v & -v));
+  }
+  return -1;
+}
+
+/** Number of set bits of a chunk mask. */
+export function maskCount(words: Uint32Array): number {
+  let n = 0;
+  for (let w = 0; w < CHUNK_WORDS; w++) n += popcount32(words[w]!);
+  return n;
+}
+
 export class ChunkedBitmap {
   readonly nbits: number;
   readonly nchunks: number;
@@ -217,11 +250,6 @@ export class ChunkedBitmap {
     return out;
   }
 
-  /** Calls fn(chunk) for each chunk in [c0, c1) that has at least one set bit. */
-  forEachNonZeroChunk(c0: number, c1: number, fn: (c: number) => void): void {
-    for (let c = c0; c < c1; c++) if (this.state[c] !== ALL_ZERO) fn(c);
-  }
-
   /** True when every bit of [start, end) equals `value`. */
   isUniform(start: number, end: number, value: boolean): boolean {
     const n = this.countRange(start, end);
@@ -351,17 +379,6 @@ export class ChunkedBitmap {
 export function copyBitRange(src: ChunkedBitmap, start: number, n: number): ChunkedBitmap {
   if (start % CHUNK_BITS === 0) return src.copyAlignedRange(start / CHUNK_BITS, n);
   const out = new ChunkedBitmap(n);
-  if (start % CHUNK_BITS === 0) {
-    const words = new Uint32Array(CHUNK_WORDS);
-    const c0 = start / CHUNK_BITS;
-    for (let c = 0; c < out.nchunks; c++) {
-      const kind = src.chunkKind(c0 + c);
-      if (kind === ChunkKind.Zero) continue;
-      if (kind === ChunkKind.One && out.chunkBits(c) === CHUNK_BITS) out.setChunkUniform(c, true);
-      else out.writeChunk(c, src.readChunk(c0 + c, words));
-    }
-    return out;
-  }
   for (let i = 0; i < n; i++) if (src.get(start + i)) out.set(i);
   return out;
 }

@@ -2,8 +2,11 @@ import { CostLedger } from '../mmu/cost-ledger.js';
 import { CostId } from '../mmu/cost-profile.js';
 import type { DisableStrategy } from '../mmu/disable-strategy.js';
 import { MmuStats } from '../mmu/mmu-stats.js';
+import { pagesPerHpage } from '../mmu/pg-level.js';
+import { chargeRemoteTlbFlushes, remoteTlbFlushNs } from '../mmu/remote-tlb-flush.js';
 import type { PageClass } from '../workload/page-class.js';
-import { hugeUnits, unitLevel, unitPages, type AggregateVmConfig } from './aggregate-vm.js';
+import { backingPageLevel } from '../mmu/backing-source.js';
+import { hugeUnits, type AggregateVmConfig } from './aggregate-vm.js';
 import { erf } from './erf.js';
 
 /** Pages per QEMU dirty-bitmap clear chunk (`x-clear-bitmap-shift` 18: 1 GiB). */
@@ -45,8 +48,8 @@ export class AggregateMmu {
     this.vcpu = new CostLedger(cfg.profile, 'vcpus');
     this.split = cfg.classes.map(() => 0);
     this.present = cfg.classes.map(() => 1);
-    this.level = unitLevel(cfg.backing);
-    this.uPages = unitPages(this.level);
+    this.level = backingPageLevel(cfg.backing);
+    this.uPages = pagesPerHpage(this.level);
   }
 
   get classes(): readonly PageClass[] {
@@ -55,11 +58,7 @@ export class AggregateMmu {
 
   private flush(ledger: CostLedger, n: number, running: number): void {
     if (n <= 0) return;
-    ledger.charge(CostId.tlb_flush_base_ns, n);
-    ledger.charge(CostId.tlb_flush_per_vcpu_ns, n * this.cfg.vcpus);
-    ledger.charge(CostId.tlb_flush_per_running_vcpu_ns, n * running);
-    this.stats.tlbFlushes += n;
-    const stall = n * running * this.cfg.profile.costs.flush_vcpu_stall_ns;
+    const stall = chargeRemoteTlbFlushes(ledger, this.stats, n, this.cfg.vcpus, running);
     this.stats.vcpuStallNs += stall;
     this.vcpu.wait(stall);
   }
@@ -206,14 +205,8 @@ export class AggregateMmu {
     const ledger = new CostLedger(cfg.profile, 'ioctl');
     const vcpu = new CostLedger(cfg.profile, 'vcpus');
     const stats = new MmuStats();
-    const flushNs = costs.tlb_flush_base_ns + costs.tlb_flush_per_vcpu_ns * cfg.vcpus + costs.tlb_flush_per_running_vcpu_ns * running;
-    const flushN = (n: number) => {
-      ledger.charge(CostId.tlb_flush_base_ns, n);
-      ledger.charge(CostId.tlb_flush_per_vcpu_ns, n * cfg.vcpus);
-      ledger.charge(CostId.tlb_flush_per_running_vcpu_ns, n * running);
-      stats.tlbFlushes += n;
-      vcpu.wait(n * running * costs.flush_vcpu_stall_ns);
-    };
+    const flushNs = remoteTlbFlushNs(costs, cfg.vcpus, running);
+    const flushN = (n: number) => vcpu.wait(chargeRemoteTlbFlushes(ledger, stats, n, cfg.vcpus, running));
     ledger.charge(CostId.memslot_update_ns);
     const t0 = ledger.ns;
     const pages = cfg.pages;

@@ -1,6 +1,7 @@
 import type { BackingSource } from '../mmu/backing-source.js';
 import { backingPageLevel } from '../mmu/backing-source.js';
 import type { CostProfile } from '../mmu/cost-profile.js';
+import { pagesPerHpage } from '../mmu/pg-level.js';
 import type { BailoutLikelihoods } from '../mmu/promote-bailout.js';
 import type { PageClass } from '../workload/page-class.js';
 
@@ -20,22 +21,13 @@ export interface AggregateVmConfig {
   readonly classes: readonly PageClass[];
 }
 
-/** The collapsible unit of a backing: the host huge page (2 MiB or 1 GiB), or none for 4 KiB backing. */
-export function unitLevel(backing: BackingSource): 1 | 2 | 3 {
-  return backingPageLevel(backing);
-}
-
-export function unitPages(level: number): number {
-  return level === 3 ? 262144 : level === 2 ? 512 : 1;
-}
-
 /**
  * Huge units of a page class that the host backs huge (THP coverage applies to `anonymous_thp`); fractional
- * counts are expectations.
+ * counts are expectations. The collapsible unit is the host huge page (2 MiB or 1 GiB), none for 4 KiB backing.
  */
 export function hugeUnits(cfg: AggregateVmConfig, c: PageClass): number {
-  const level = unitLevel(cfg.backing);
+  const level = backingPageLevel(cfg.backing);
   if (level === 1) return 0;
-  const units = c.pages / unitPages(level);
+  const units = c.pages / pagesPerHpage(level);
   return cfg.backing === 'anonymous_thp' ? units * cfg.thpCoverage : units;
 }

@@ -19,8 +19,3 @@ export function backingPageLevel(src: BackingSource): 1 | 2 | 3 {
       return PG_LEVEL_1G;
   }
 }
-
-/** HugeTLB pages are reserved at boot and never split by the host; THPs can be. */
-export function isHugetlb(src: BackingSource): boolean {
-  return src === 'anonymous_hugetlb_2mb' || src === 'anonymous_hugetlb_1gb';
-}

@@ -1,4 +1,4 @@
-import { COST_KEYS, type CostKey, type CostProfile } from './cost-profile.js';
+import { COST_KEYS, type CostProfile } from './cost-profile.js';
 
 /** Counts of each cost charged to one thread, and the simulated nanoseconds they add up to. */
 export interface LedgerSnapshot {
@@ -43,14 +43,4 @@ export class CostLedger {
     for (let i = 0; i < counts.length; i++) counts[i] = this.counts[i]! - s.counts[i]!;
     return { counts, ns: this.ns - s.ns };
   }
-}
-
-/** The charged counts as a plain record (zero entries left out), for reports and the calibration. */
-export function countsByKey(counts: Float64Array): Partial<Record<CostKey, number>> {
-  const out: Partial<Record<CostKey, number>> = {};
-  COST_KEYS.forEach((k, i) => {
-    const v = counts[i]!;
-    if (v !== 0) out[k] = v;
-  });
-  return out;
 }

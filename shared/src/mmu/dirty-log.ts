@@ -1,30 +1,29 @@
-import { ChunkedBitmap, ChunkKind, CHUNK_WORDS, copyBitRange, popcount32 } from '../common/chunked-bitmap.js';
+import { ChunkedBitmap, ChunkKind, CHUNK_WORDS, copyBitRange, firstSetBit, maskCount, rangeMask } from '../common/chunked-bitmap.js';
 import { CostId } from './cost-profile.js';
 import type { DisableStrategy } from './disable-strategy.js';
+import type { DisableWalkOptions } from './disable-walk.js';
 import type { KvmMemorySlot } from './kvm-memory-slot.js';
 import { KVM_MEM_LOG_DIRTY_PAGES } from './kvm-memory-slot.js';
 import type { Kvm } from './kvm.js';
 import type { MmuLockMode } from './mmu-lock.js';
-import { PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K } from './pg-level.js';
+import { PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K, ROOT_LEVEL } from './pg-level.js';
 import { hostSplitThp } from './mmu-notifier.js';
 import { fastPaths } from './fast-paths.js';
 import { kvmTdpMmuRecoverHugePages } from './recover-huge-pages.js';
 import { kvmTdpMmuTrySplitHugePages } from './split-huge-pages.js';
-import { ENTRY_LEAF, ENTRY_TABLE, ENTRY_W, R2, tdpMmuSplitHugePage } from './tdp-mmu.js';
-import type { VcpuActivity } from './vcpu-activity.js';
+import { ENTRY_LEAF, ENTRY_TABLE, ENTRY_W, KIND_MASK, R2, tdpMmuSplitHugePage } from './tdp-mmu.js';
 import { kvmTdpMmuClearDirtyPtMasked, kvmTdpMmuWrprotSlot } from './wrprot.js';
 import { kvmTdpMmuZapCollapsibleSptes } from './zap-collapsible-sptes.js';
 
 /** Runs fn with mmu_lock held in `mode` by the ioctl thread, recording the hold time. */
 function withMmuLock<T>(kvm: Kvm, mode: MmuLockMode, fn: () => T): T {
-  const t0 = kvm.ioctl.ns;
-  kvm.mmuLock.acquire(mode, t0);
+  kvm.mmuLock.acquire(mode, kvm.ioctl.ns);
   try {
     return fn();
   } finally {
-    kvm.mmuLock.release(kvm.ioctl.ns);
-    if (mode === 'read') kvm.stats.mmuLockReadNs += kvm.ioctl.ns - t0;
-    else kvm.stats.mmuLockWriteNs += kvm.ioctl.ns - t0;
+    const held = kvm.mmuLock.release(kvm.ioctl.ns);
+    if (mode === 'read') kvm.stats.mmuLockReadNs += held;
+    else kvm.stats.mmuLockWriteNs += held;
   }
 }
 
@@ -68,28 +67,34 @@ function longsWithBits(m: Uint32Array): number {
 /**
  * Re-protects the pages of one region whose dirty bits are in `m` (`kvm_arch_mmu_enable_log_dirty_pt_masked`):
  * with manual-protect + initially-set, first eagerly split the huge page holding them and write-protect any huge
- * leaf still mapping them; then protect the 4K leaves.
+ * leaf still mapping them; then protect the 4K leaves. `m` has at least one bit set.
  */
 function kvmArchMmuEnableLogDirtyPtMasked(kvm: Kvm, regionGfn: number, m: Uint32Array, initSet: boolean): void {
-  const acct = kvm.ioctlAccount;
+  if (initSet) splitAndProtectHuge(kvm, regionGfn, regionGfn + firstSetBit(m));
+  kvmTdpMmuClearDirtyPtMasked(kvm, regionGfn, m, kvm.ioctlAccount);
+}
+
+/**
+ * The initially-set part of `kvm_arch_mmu_enable_log_dirty_pt_masked` for the region at regionGfn: eager split of
+ * the huge page holding it, then `kvm_mmu_slot_gfn_write_protect(kvm, slot, start, PG_LEVEL_2M)`: a huge leaf still
+ * mapping `firstGfn` (the first page being cleared) is write-protected.
+ */
+function splitAndProtectHuge(kvm: Kvm, regionGfn: number, firstGfn: number): void {
   const mmu = kvm.mmu;
-  if (initSet) {
-    if (kvm.config.eagerPageSplit) {
-      if ((mmu.entry(4, regionGfn) & 3) === ENTRY_TABLE && (mmu.entry(PG_LEVEL_1G, regionGfn) & 3) === ENTRY_LEAF) {
-        tdpMmuSplitHugePage(mmu, PG_LEVEL_1G, regionGfn, acct);
-      }
-      if ((mmu.entry(PG_LEVEL_1G, regionGfn) & 3) === ENTRY_TABLE && (mmu.entry(PG_LEVEL_2M, regionGfn) & 3) === ENTRY_LEAF) {
-        tdpMmuSplitHugePage(mmu, PG_LEVEL_2M, regionGfn, acct);
-      }
+  if (kvm.config.eagerPageSplit) {
+    const acct = kvm.ioctlAccount;
+    if ((mmu.entry(ROOT_LEVEL, regionGfn) & KIND_MASK) === ENTRY_TABLE && (mmu.entry(PG_LEVEL_1G, regionGfn) & KIND_MASK) === ENTRY_LEAF) {
+      tdpMmuSplitHugePage(mmu, PG_LEVEL_1G, regionGfn, acct);
     }
-    // kvm_mmu_slot_gfn_write_protect(kvm, slot, start, PG_LEVEL_2M): a huge leaf mapping the range is protected.
-    const level = mmu.mappingLevel(regionGfn + firstBit(m));
-    if (level >= PG_LEVEL_2M && (mmu.entry(level, regionGfn) & ENTRY_W) !== 0) {
-      mmu.setHugeWritable(level, regionGfn, false);
-      kvm.ioctl.charge(CostId.spte_wrprot_ns);
+    if ((mmu.entry(PG_LEVEL_1G, regionGfn) & KIND_MASK) === ENTRY_TABLE && (mmu.entry(PG_LEVEL_2M, regionGfn) & KIND_MASK) === ENTRY_LEAF) {
+      tdpMmuSplitHugePage(mmu, PG_LEVEL_2M, regionGfn, acct);
     }
   }
-  kvmTdpMmuClearDirtyPtMasked(kvm, regionGfn, m, acct);
+  const level = mmu.mappingLevel(firstGfn);
+  if (level >= PG_LEVEL_2M && (mmu.entry(level, regionGfn) & ENTRY_W) !== 0) {
+    mmu.setHugeWritable(level, regionGfn, false);
+    kvm.ioctl.charge(CostId.spte_wrprot_ns);
+  }
 }
 
 /**
@@ -101,36 +106,13 @@ function protectRegionFull(kvm: Kvm, regionGfn: number, initSet: boolean): boole
   const r = regionGfn >>> 9;
   const tableBefore = (mmu.l3[regionGfn >>> 18]! & 3) === ENTRY_TABLE && (mmu.l2[r]! & 3) === ENTRY_TABLE;
   if (tableBefore && mmu.present.chunkKind(r) === ChunkKind.Mixed) return false;
-  const acct = kvm.ioctlAccount;
   kvm.ioctl.charge(CostId.dirty_log_word_ns, CHUNK_WORDS / 2);
-  if (initSet) {
-    if (kvm.config.eagerPageSplit) {
-      if ((mmu.entry(4, regionGfn) & 3) === ENTRY_TABLE && (mmu.entry(PG_LEVEL_1G, regionGfn) & 3) === ENTRY_LEAF) {
-        tdpMmuSplitHugePage(mmu, PG_LEVEL_1G, regionGfn, acct);
-      }
-      if ((mmu.entry(PG_LEVEL_1G, regionGfn) & 3) === ENTRY_TABLE && (mmu.entry(PG_LEVEL_2M, regionGfn) & 3) === ENTRY_LEAF) {
-        tdpMmuSplitHugePage(mmu, PG_LEVEL_2M, regionGfn, acct);
-      }
-    }
-    const level = mmu.mappingLevel(regionGfn);
-    if (level >= PG_LEVEL_2M && (mmu.entry(level, regionGfn) & ENTRY_W) !== 0) {
-      mmu.setHugeWritable(level, regionGfn, false);
-      kvm.ioctl.charge(CostId.spte_wrprot_ns);
-    }
-  }
+  if (initSet) splitAndProtectHuge(kvm, regionGfn, regionGfn);
   if ((mmu.l3[regionGfn >>> 18]! & 3) === ENTRY_TABLE && (mmu.l2[r]! & 3) === ENTRY_TABLE && mmu.present.chunkKind(r) === ChunkKind.One) {
     kvm.ioctl.charge(CostId.spte_wrprot_ns, R2);
     mmu.writable.setChunkUniform(r, false);
   }
   return true;
-}
-
-function firstBit(m: Uint32Array): number {
-  for (let w = 0; w < CHUNK_WORDS; w++) {
-    const v = m[w]!;
-    if (v !== 0) return w * 32 + (31 - Math.clz32(v & -v));
-  }
-  return 0;
 }
 
 /**
@@ -144,7 +126,7 @@ export function kvmGetDirtyLog(kvm: Kvm, slot: KvmMemorySlot): ChunkedBitmap {
   kvm.ioctl.charge(CostId.dirty_bitmap_copy_ns_per_kib, Math.ceil(slot.npages / 8) / 1024);
   const copy = copyBitRange(kvm.dirtyBitmap, slot.baseGfn, slot.npages);
   if (kvm.config.manualProtect) return copy;
-  const reported = withMmuLock(kvm, 'write', () => harvestRange(kvm, slot, slot.baseGfn, slot.endGfn, undefined, false));
+  const reported = withMmuLock(kvm, 'write', () => harvestRange(kvm, slot.baseGfn, slot.endGfn, undefined, false));
   if (reported > 0) kvm.flushRemoteTlbs(kvm.ioctlAccount);
   return copy;
 }
@@ -174,7 +156,7 @@ export function kvmClearDirtyLog(
   kvm.ioctl.charge(CostId.ioctl_ns);
   const start = slot.baseGfn + firstPage;
   const cleared = withMmuLock(kvm, 'write', () =>
-    harvestRange(kvm, slot, start, start + numPages, mask ? { mask, origin: start } : undefined, true),
+    harvestRange(kvm, start, start + numPages, mask ? { mask, origin: start } : undefined, true),
   );
   if (cleared > 0) kvm.flushRemoteTlbs(kvm.ioctlAccount);
   return cleared;
@@ -183,7 +165,6 @@ export function kvmClearDirtyLog(
 /** Clears dirty bits in [start, end) (∩ mask) and re-protects those pages; returns how many bits it cleared. */
 function harvestRange(
   kvm: Kvm,
-  _slot: KvmMemorySlot,
   start: number,
   end: number,
   mask: { mask: ChunkedBitmap; origin: number } | undefined,
@@ -203,24 +184,15 @@ function harvestRange(
     }
     bitmap.readChunk(r, D);
     // M = dirty bits of this region inside [start, end) and the user's mask.
-    for (let w = 0; w < CHUNK_WORDS; w++) {
-      const lo = Math.max(start - regionGfn - w * 32, 0);
-      const hi = Math.min(end - regionGfn - w * 32, 32);
-      let inRange = 0;
-      if (hi > lo) {
-        const upper = hi >= 32 ? 0xffffffff : ((1 << hi) - 1) >>> 0;
-        const lower = lo <= 0 ? 0 : ((1 << lo) - 1) >>> 0;
-        inRange = (upper & ~lower) >>> 0;
-      }
-      M[w] = (D[w]! & inRange) >>> 0;
-    }
+    rangeMask(start - regionGfn, end - regionGfn, M);
+    for (let w = 0; w < CHUNK_WORDS; w++) M[w] = (D[w]! & M[w]!) >>> 0;
     if (mask) {
       maskWords(mask.mask, regionGfn - mask.origin, U);
       for (let w = 0; w < CHUNK_WORDS; w++) M[w] = (M[w]! & U[w]!) >>> 0;
     }
     const longs = longsWithBits(M);
     if (longs === 0) continue;
-    for (let w = 0; w < CHUNK_WORDS; w++) cleared += popcount32(M[w]!);
+    cleared += maskCount(M);
     kvm.ioctl.charge(CostId.dirty_log_word_ns, longs);
     kvmArchMmuEnableLogDirtyPtMasked(kvm, regionGfn, M, initSet);
     for (let w = 0; w < CHUNK_WORDS; w++) D[w] = (D[w]! & ~M[w]!) >>> 0;
@@ -242,12 +214,8 @@ function maskWords(mask: ChunkedBitmap, offset: number, out: Uint32Array): void 
   }
 }
 
-export interface DisableOptions {
+export interface DisableOptions extends DisableWalkOptions {
   readonly strategy: DisableStrategy;
-  /** Running vCPUs during the disable (they refault zapped regions); none when omitted. */
-  readonly activity?: VcpuActivity;
-  /** Absolute simulated time (ns) at which the ioctl starts, for the activity model. */
-  readonly startNs?: number;
 }
 
 /**
@@ -291,5 +259,3 @@ export function kvmDisableDirtyLogging(kvm: Kvm, slot: KvmMemorySlot, options: D
     else kvmTdpMmuZapCollapsibleSptes(kvm, slot, options.strategy, running, options);
   });
 }
-
-export { popcount32 };

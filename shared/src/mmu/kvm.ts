@@ -2,13 +2,14 @@ import { ChunkedBitmap } from '../common/chunked-bitmap.js';
 import { unitHash } from '../sim/rng.js';
 import type { BackingSource } from './backing-source.js';
 import { CostLedger } from './cost-ledger.js';
-import { CostId, type CostProfile } from './cost-profile.js';
+import type { CostProfile } from './cost-profile.js';
 import { HostBacking } from './host-backing.js';
 import { KvmMemorySlot } from './kvm-memory-slot.js';
 import { MmuLock } from './mmu-lock.js';
 import { MmuStats } from './mmu-stats.js';
 import { KVM_MAX_HUGEPAGE_LEVEL, pagesPerHpage, PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K, type Gfn } from './pg-level.js';
 import { NO_BAILOUTS, type BailoutLikelihoods, type PromoteBailout } from './promote-bailout.js';
+import { chargeRemoteTlbFlushes, remoteTlbFlushNs } from './remote-tlb-flush.js';
 import { ENTRY_COLLAPSED, ENTRY_TABLE, G1_PAGES, TdpMmu, type MmuAccount } from './tdp-mmu.js';
 import { Vcpu } from './vcpu.js';
 
@@ -62,13 +63,11 @@ export class Kvm {
   dirtyBitmap: ChunkedBitmap;
   readonly bailouts: BailoutLikelihoods;
   readonly nrVcpus: number;
-  private readonly flushVcpuStallNs: number;
   private inGuestCount = { n: 0 };
   private ioctlAcct: MmuAccount;
 
   constructor(readonly config: KvmConfig) {
     this.nrVcpus = config.nrVcpus;
-    this.flushVcpuStallNs = config.profile.costs.flush_vcpu_stall_ns;
     if (config.memslots.length === 0) throw new RangeError('a VM needs at least one memslot');
     this.memslots = config.memslots.map((m, i) => new KvmMemorySlot(i, m.baseGfn, m.npages));
     for (let i = 1; i < this.memslots.length; i++) {
@@ -152,18 +151,12 @@ export class Kvm {
   /** `n` remote TLB flushes in a row (a walk that flushes per zap), accounted in bulk. */
   flushRemoteTlbsN(acct: MmuAccount, n: number, running: number = this.nrRunningVcpus): void {
     if (n <= 0) return;
-    const { ledger, stats } = acct;
-    ledger.charge(CostId.tlb_flush_base_ns, n);
-    ledger.charge(CostId.tlb_flush_per_vcpu_ns, n * this.nrVcpus);
-    ledger.charge(CostId.tlb_flush_per_running_vcpu_ns, n * running);
-    stats.tlbFlushes += n;
-    stats.vcpuStallNs += n * running * this.flushVcpuStallNs;
+    acct.stats.vcpuStallNs += chargeRemoteTlbFlushes(acct.ledger, acct.stats, n, this.nrVcpus, running);
   }
 
   /** The cost of one remote TLB flush with `running` vCPUs in guest mode, in ns. */
   flushCostNs(running: number): number {
-    const c = this.profile.costs;
-    return c.tlb_flush_base_ns + c.tlb_flush_per_vcpu_ns * this.vcpus.length + c.tlb_flush_per_running_vcpu_ns * running;
+    return remoteTlbFlushNs(this.profile.costs, this.vcpus.length, running);
   }
 
   /** Whether promotion of the region at gfn bails out for `reason` (a seeded per-region draw). */

@@ -9,12 +9,6 @@ export type MmuLockMode = 'read' | 'write';
 export class MmuLock {
   private holder: MmuLockMode | undefined;
   private since = 0;
-  readNs = 0;
-  writeNs = 0;
-
-  get heldFor(): MmuLockMode | undefined {
-    return this.holder;
-  }
 
   acquire(mode: MmuLockMode, nowNs: number): void {
     if (this.holder !== undefined) throw new Error(`mmu_lock already held for ${this.holder}`);
@@ -22,11 +16,10 @@ export class MmuLock {
     this.since = nowNs;
   }
 
-  release(nowNs: number): void {
+  /** Releases the lock; returns how long it was held (ns). */
+  release(nowNs: number): number {
     if (this.holder === undefined) throw new Error('mmu_lock released but not held');
-    const held = nowNs - this.since;
-    if (this.holder === 'read') this.readNs += held;
-    else this.writeNs += held;
     this.holder = undefined;
+    return nowNs - this.since;
   }
 }

@@ -1,14 +1,13 @@
-import { ChunkKind, CHUNK_WORDS, popcount32 } from '../common/chunked-bitmap.js';
+import { ChunkKind, CHUNK_WORDS, firstSetBit, maskCount, popcount32, rangeMask } from '../common/chunked-bitmap.js';
+import type { CostLedger } from './cost-ledger.js';
 import { CostId } from './cost-profile.js';
 import type { FaultKind } from './fault-kind.js';
 import { fastPaths } from './fast-paths.js';
 import type { KvmMemorySlot } from './kvm-memory-slot.js';
 import type { Kvm } from './kvm.js';
 import { pagesPerHpage, PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K, ROOT_LEVEL, type Gfn } from './pg-level.js';
-import { ENTRY_COLLAPSED, ENTRY_LEAF, ENTRY_TABLE, ENTRY_W, G1_PAGES, R2, type MmuAccount } from './tdp-mmu.js';
+import { ENTRY_COLLAPSED, ENTRY_LEAF, ENTRY_TABLE, ENTRY_W, KIND_MASK, R2, type MmuAccount } from './tdp-mmu.js';
 import type { Vcpu } from './vcpu.js';
-
-const KIND_MASK = 3;
 
 /**
  * Guest accesses and the faults they take, as `kvm_tdp_mmu_page_fault` / `fast_page_fault` / `kvm_tdp_mmu_map` do
@@ -112,7 +111,7 @@ export function notPresentFault(kvm: Kvm, vcpu: Vcpu, gfn: Gfn): void {
   const kind: FaultKind = refault ? 'refault' : 'not_present';
   ledger.charge(CostId.fault_not_present_ns);
   kvm.stats.faults[kind]++;
-  hostPopulate(kvm, vcpu, gfn);
+  hostPopulate(kvm, ledger, gfn);
   const level = slot.dirtyLogging ? PG_LEVEL_4K : kvm.maxMappingLevel(slot, gfn);
   mmu.ensurePath(gfn, level, acct);
   const replaced = mmu.setLeaf(level, gfn, true, acct);
@@ -132,17 +131,20 @@ export function notPresentFault(kvm: Kvm, vcpu: Vcpu, gfn: Gfn): void {
   }
 }
 
-/** Host page allocation on first touch: a 4K page, or zeroing the whole huge page that backs gfn. */
-function hostPopulate(kvm: Kvm, vcpu: Vcpu, gfn: Gfn): void {
+/**
+ * Host page allocation on first touch of gfn's region, charged to `ledger`: `n4k` 4K pages, or zeroing the whole huge
+ * page that backs gfn (then populated).
+ */
+function hostPopulate(kvm: Kvm, ledger: CostLedger, gfn: Gfn, n4k: number = 1): void {
   const region = Math.floor(gfn / R2);
   if (kvm.host.isPopulated(region)) return;
   const hostLevel = kvm.host.hostMappingLevel(gfn);
   if (hostLevel === PG_LEVEL_4K) {
-    vcpu.ledger.charge(CostId.host_alloc_4k_ns);
+    ledger.charge(CostId.host_alloc_4k_ns, n4k);
     return;
   }
   const pages = pagesPerHpage(hostLevel);
-  vcpu.ledger.charge(CostId.host_zero_ns_per_mib, (pages * 4096) / (1 << 20));
+  ledger.charge(CostId.host_zero_ns_per_mib, (pages * 4096) / (1 << 20));
   const first = Math.floor(gfn / pages) * (pages / R2);
   for (let r = first; r < first + pages / R2; r++) kvm.host.markPopulated(r);
 }
@@ -164,34 +166,6 @@ export const WRITE_NONE: WriteDecider = {
     out.fill(0);
   },
 };
-
-/** Sets bits [lo, hi) of a 16-word mask, clears the rest. */
-export function rangeMask(lo: number, hi: number, out: Uint32Array): void {
-  for (let w = 0; w < CHUNK_WORDS; w++) {
-    const a = Math.max(lo - w * 32, 0);
-    const b = Math.min(hi - w * 32, 32);
-    if (b <= a) out[w] = 0;
-    else {
-      const upper = b === 32 ? 0xffffffff : ((1 << b) - 1) >>> 0;
-      const lower = a === 0 ? 0 : ((1 << a) - 1) >>> 0;
-      out[w] = (upper & ~lower) >>> 0;
-    }
-  }
-}
-
-function firstSetBit(words: Uint32Array): number {
-  for (let w = 0; w < CHUNK_WORDS; w++) {
-    const v = words[w]!;
-    if (v !== 0) return w * 32 + (31 - Math.clz32(v & -v));
-  }
-  return -1;
-}
-
-function maskCount(words: Uint32Array): number {
-  let n = 0;
-  for (let w = 0; w < CHUNK_WORDS; w++) n += popcount32(words[w]!);
-  return n;
-}
 
 /** Clears bits [0, upto] of a mask. */
 function clearThrough(words: Uint32Array, upto: number): void {
@@ -387,16 +361,7 @@ function accessTable(kvm: Kvm, vcpu: Vcpu, regionGfn: Gfn, a: Uint32Array, wm: U
   if (nNotPresent > 0) {
     ledger.charge(CostId.fault_not_present_ns, nNotPresent);
     kvm.stats.faults.not_present += nNotPresent;
-    if (!kvm.host.isPopulated(r)) {
-      const hostLevel = kvm.host.hostMappingLevel(regionGfn);
-      if (hostLevel === PG_LEVEL_4K) ledger.charge(CostId.host_alloc_4k_ns, nNotPresent);
-      else {
-        const pages = pagesPerHpage(hostLevel);
-        ledger.charge(CostId.host_zero_ns_per_mib, (pages * 4096) / (1 << 20));
-        const firstR = Math.floor(regionGfn / pages) * (pages / R2);
-        for (let x = firstR; x < firstR + pages / R2; x++) kvm.host.markPopulated(x);
-      }
-    }
+    hostPopulate(kvm, ledger, regionGfn, nNotPresent);
     mmu.pages[PG_LEVEL_4K]! += nNotPresent;
     mmu.present.writeChunk(r, P);
   }
@@ -418,5 +383,3 @@ function accessTable(kvm: Kvm, vcpu: Vcpu, regionGfn: Gfn, a: Uint32Array, wm: U
   ledger.charge(CostId.guest_access_4k_ns, nAccess);
   if (!kvm.host.isPopulated(r) && mmu.present.chunkCount(r) === R2) kvm.host.markPopulated(r);
 }
-
-export { G1_PAGES };

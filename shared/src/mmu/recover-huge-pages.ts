@@ -1,19 +1,12 @@
 import { CostId } from './cost-profile.js';
-import { CondResched } from './cond-resched.js';
+import { walkSlotForDisable, type DisableWalkOptions } from './disable-walk.js';
 import type { KvmMemorySlot } from './kvm-memory-slot.js';
 import type { Kvm } from './kvm.js';
-import { KVM_MAX_HUGEPAGE_LEVEL, pagesPerHpage, PG_LEVEL_1G, PG_LEVEL_2M, type Gfn } from './pg-level.js';
+import { pagesPerHpage, PG_LEVEL_1G, PG_LEVEL_2M, type Gfn } from './pg-level.js';
 import type { PromoteBailout } from './promote-bailout.js';
 import { RefaultTracker } from './refault-tracker.js';
-import { isLastSpte, isShadowPresentPte } from './spte.js';
-import { TdpIter } from './tdp-iter.js';
+import { isLastSpte } from './spte.js';
 import { ENTRY_LEAF, ENTRY_TABLE, G1_PAGES, R2 } from './tdp-mmu.js';
-import type { VcpuActivity } from './vcpu-activity.js';
-
-interface WalkOptions {
-  readonly activity?: VcpuActivity;
-  readonly startNs?: number;
-}
 
 /**
  * In-place promotion (`kvm_tdp_mmu_recover_huge_pages`, 6.13; `try_promote_lpage` in Ben Gardon's 2021 series):
@@ -24,76 +17,53 @@ interface WalkOptions {
  * A region whose promotion bails out falls back to being zapped (and is refaulted later), counted by reason. A
  * region the host can no longer map huge (`pfn_not_mappable`) stays mapped at 4K, as it would with any strategy.
  */
-export function kvmTdpMmuRecoverHugePages(kvm: Kvm, slot: KvmMemorySlot, running: number, options: WalkOptions): void {
+export function kvmTdpMmuRecoverHugePages(kvm: Kvm, slot: KvmMemorySlot, running: number, options: DisableWalkOptions): void {
   const mmu = kvm.mmu;
   const ledger = kvm.ioctl;
   const acct = kvm.ioctlAccount;
   const t0 = ledger.ns;
   const startNs = options.startNs ?? 0;
   const now = (): number => startNs + (ledger.ns - t0);
-  const resched = new CondResched(kvm);
   const refaults = new RefaultTracker(kvm, options.activity, slot);
-  let flushPending = false;
 
-  const bail = (reason: PromoteBailout, gfn: Gfn, level: number): void => {
+  /** Zaps the non-leaf SPTE instead; leaves a flush pending. */
+  const bail = (reason: PromoteBailout, gfn: Gfn, level: number): true => {
     kvm.stats.bailouts[reason]++;
     const tz = now();
     ledger.charge(CostId.nonleaf_spte_replace_ns);
     mmu.zapEntry(level, gfn, acct, true);
     kvm.stats.sptesZapped++;
-    flushPending = true;
     refaults.onCollapsed(gfn, pagesPerHpage(level), tz);
+    return true;
   };
 
-  const iter = new TdpIter(mmu).startWalk(PG_LEVEL_2M, slot.baseGfn, slot.endGfn);
-  while (iter.valid) {
-    if (resched.due() && iter.canYield) {
-      if (flushPending) {
-        kvm.flushRemoteTlbs(acct, running);
-        flushPending = false;
-      }
-      resched.yielded();
-      iter.markYielded();
-      iter.next();
-      continue;
-    }
-    ledger.charge(CostId.spte_walk_ns);
-    const { level, gfn, oldSpte } = iter;
-    if (
-      level > KVM_MAX_HUGEPAGE_LEVEL ||
-      !isShadowPresentPte(oldSpte) ||
-      isLastSpte(oldSpte, level) ||
-      gfn < slot.baseGfn ||
-      gfn >= slot.endGfn
-    ) {
-      iter.next();
-      continue;
-    }
+  walkSlotForDisable(kvm, slot, running, (iter) => {
+    const { level, gfn } = iter;
+    if (isLastSpte(iter.oldSpte, level)) return false;
+    let flush = false;
     if (kvm.bailsOut('mmu_notifier_in_progress', gfn, level)) {
-      bail('mmu_notifier_in_progress', gfn, level);
+      flush = bail('mmu_notifier_in_progress', gfn, level);
     } else if (kvm.maxMappingLevel(slot, gfn) < level) {
       // Not mappable this huge: look one level down (the walk steps into the table). At 2M a host split is the
       // reason the region stays small.
       if (level === PG_LEVEL_2M && kvm.host.isHostSplit(gfn / R2)) kvm.stats.bailouts.pfn_not_mappable++;
-      iter.next();
-      continue;
+      return false;
     } else if (kvm.bailsOut('memtype_needs_vcpu', gfn, level)) {
-      bail('memtype_needs_vcpu', gfn, level);
+      flush = bail('memtype_needs_vcpu', gfn, level);
     } else if (kvm.bailsOut('invalid_pfn', gfn, level)) {
-      bail('invalid_pfn', gfn, level);
+      flush = bail('invalid_pfn', gfn, level);
     } else {
       const child = firstPresentChildWritable(gfn, level);
       if (child !== undefined) {
         ledger.charge(CostId.nonleaf_spte_replace_ns);
         mmu.setLeaf(level, gfn, child, acct);
         kvm.stats.hugePagesPromoted++;
-        flushPending = true;
+        flush = true;
       }
     }
     iter.read();
-    iter.next();
-  }
-  if (flushPending) kvm.flushRemoteTlbs(acct, running);
+    return flush;
+  });
   refaults.settle(now());
 
   /** W bit of the first present leaf under the non-leaf SPTE at (level, gfn), or undefined when there is none. */

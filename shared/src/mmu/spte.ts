@@ -11,8 +11,6 @@ export const SPTE_PRESENT = 1 << 0;
 export const SPTE_WRITABLE = 1 << 1;
 /** PT_PAGE_SIZE_MASK: a leaf above PG_LEVEL_4K (a huge page). */
 export const SPTE_LARGE = 1 << 7;
-/** Non-present value written while a multi-step change is in flight (`FROZEN_SPTE`, formerly `REMOVED_SPTE`). */
-export const FROZEN_SPTE = 1 << 11;
 /** The non-present value (`SHADOW_NONPRESENT_VALUE`). */
 export const SHADOW_NONPRESENT_VALUE = 0;
 
@@ -29,14 +27,6 @@ export function isLastSpte(spte: Spte, level: number): boolean {
   return level === 1 || isLargePte(spte);
 }
 
-export function isWritablePte(spte: Spte): boolean {
-  return (spte & SPTE_WRITABLE) !== 0;
-}
-
-export function isFrozenSpte(spte: Spte): boolean {
-  return spte === FROZEN_SPTE;
-}
-
 /** A leaf SPTE (`make_spte`): huge above PG_LEVEL_4K. */
 export function makeSpte(level: number, writable: boolean): Spte {
   return SPTE_PRESENT | (writable ? SPTE_WRITABLE : 0) | (level > 1 ? SPTE_LARGE : 0);
@@ -45,14 +35,4 @@ export function makeSpte(level: number, writable: boolean): Spte {
 /** A non-leaf SPTE pointing at a child page table (`make_nonleaf_spte`). */
 export function makeNonleafSpte(): Spte {
   return SPTE_PRESENT | SPTE_WRITABLE;
-}
-
-/** The huge SPTE built in place from a present child leaf (`make_huge_spte`): keeps the child's permissions. */
-export function makeHugeSpte(childSpte: Spte): Spte {
-  return childSpte | SPTE_LARGE;
-}
-
-/** A child of a split huge page (`make_small_spte`, formerly `make_huge_page_split_spte`). */
-export function makeSmallSpte(hugeSpte: Spte, childLevel: number): Spte {
-  return childLevel === 1 ? hugeSpte & ~SPTE_LARGE : hugeSpte;
 }

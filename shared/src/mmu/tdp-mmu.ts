@@ -1,15 +1,16 @@
-import { ChunkedBitmap, CHUNK_WORDS } from '../common/chunked-bitmap.js';
+import { ChunkedBitmap } from '../common/chunked-bitmap.js';
 import type { CostLedger } from './cost-ledger.js';
 import { CostId } from './cost-profile.js';
 import type { MmuStats } from './mmu-stats.js';
-import { PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K, ROOT_LEVEL, SP_BYTES, SPTE_ENT_PER_PAGE, type Gfn } from './pg-level.js';
+import { PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K, ROOT_LEVEL, SPTE_ENT_PER_PAGE, type Gfn } from './pg-level.js';
 import { makeNonleafSpte, makeSpte, SHADOW_NONPRESENT_VALUE, type Spte } from './spte.js';
 
 /** Kind of an SPTE above PG_LEVEL_4K, as stored in the per-entry state bytes. */
 export const ENTRY_NONE = 0;
 export const ENTRY_LEAF = 1;
 export const ENTRY_TABLE = 2;
-const KIND_MASK = 3;
+/** The kind bits (ENTRY_NONE / ENTRY_LEAF / ENTRY_TABLE) of a state byte. */
+export const KIND_MASK = 3;
 /** A huge leaf that is writable (PT_WRITABLE_MASK). */
 export const ENTRY_W = 4;
 /**
@@ -138,14 +139,6 @@ export class TdpMmu {
     return this.present.get(gfn) ? PG_LEVEL_4K : 0;
   }
 
-  /** Whether the leaf mapping gfn is writable (false when not mapped). */
-  isWritable(gfn: Gfn): boolean {
-    const level = this.mappingLevel(gfn);
-    if (level === 0) return false;
-    if (level === PG_LEVEL_4K) return this.writable.get(gfn);
-    return (this.entry(level, gfn) & ENTRY_W) !== 0;
-  }
-
   /**
    * Links an empty page table under the non-present SPTE at (level, gfn) (`tdp_mmu_link_sp`). `level` is the
    * level of the SPTE that will point to the new table.
@@ -244,7 +237,6 @@ export class TdpMmu {
         presentChildren++;
         if (kind === ENTRY_TABLE) this.handleRemovedPt(PG_LEVEL_2M, r * R2, acct);
         else this.pages[PG_LEVEL_2M]!--;
-        this.l2[r] = ENTRY_NONE;
       }
       this.l2.fill(ENTRY_NONE, r0, r0 + 512);
       ledger.charge(CostId.child_spte_teardown_ns, presentChildren);
@@ -263,23 +255,9 @@ export class TdpMmu {
     return this.spCount[1]! + this.spCount[2]! + this.spCount[3]! + this.spCount[4]!;
   }
 
-  get spBytes(): number {
-    return this.spTotal * SP_BYTES;
-  }
-
   /** Bytes the model's own state takes (not the page tables it models). */
   get stateBytes(): number {
     return this.l4.byteLength + this.l3.byteLength + this.l2.byteLength + this.present.byteLength + this.writable.byteLength;
-  }
-
-  /** Index of the 2M region of gfn (the level-1 table's chunk in the 4K bitmaps). */
-  static region(gfn: Gfn): number {
-    return Math.floor(gfn / R2);
-  }
-
-  /** Scratch words for one 4K table's bits. */
-  static scratch(): Uint32Array {
-    return new Uint32Array(CHUNK_WORDS);
   }
 }
 
@@ -291,7 +269,7 @@ export { G1_PAGES, R2 };
  */
 export function tdpMmuSplitHugePage(mmu: TdpMmu, level: number, gfn: Gfn, acct: MmuAccount): boolean {
   const e = mmu.entry(level, gfn);
-  if ((e & KIND_MASK_EXPORT) !== ENTRY_LEAF || level < PG_LEVEL_2M) return false;
+  if ((e & KIND_MASK) !== ENTRY_LEAF || level < PG_LEVEL_2M) return false;
   const writable = (e & ENTRY_W) !== 0;
   if (level === PG_LEVEL_1G) {
     const g = Math.floor(gfn / G1_PAGES);
@@ -315,5 +293,3 @@ export function tdpMmuSplitHugePage(mmu: TdpMmu, level: number, gfn: Gfn, acct: 
   acct.stats.hugePagesSplit++;
   return true;
 }
-
-const KIND_MASK_EXPORT = 3;

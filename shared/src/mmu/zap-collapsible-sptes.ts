@@ -1,23 +1,18 @@
 import { ChunkKind, CHUNK_WORDS, popcount32 } from '../common/chunked-bitmap.js';
 import { CostId } from './cost-profile.js';
-import { CondResched } from './cond-resched.js';
 import type { DisableStrategy } from './disable-strategy.js';
+import { walkSlotForDisable, type DisableWalkOptions } from './disable-walk.js';
 import type { KvmMemorySlot } from './kvm-memory-slot.js';
 import type { Kvm } from './kvm.js';
 import { notPresentFault } from './page-fault.js';
-import { KVM_MAX_HUGEPAGE_LEVEL, pagesPerHpage, PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K } from './pg-level.js';
+import { pagesPerHpage, PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K } from './pg-level.js';
 import { RefaultTracker } from './refault-tracker.js';
-import { isLastSpte, isShadowPresentPte } from './spte.js';
-import { TdpIter } from './tdp-iter.js';
+import { isLastSpte } from './spte.js';
+import type { TdpIter } from './tdp-iter.js';
 import { ENTRY_COLLAPSED, ENTRY_LEAF, ENTRY_TABLE, ENTRY_W, G1_PAGES, R2 } from './tdp-mmu.js';
-import { newTouch, type VcpuActivity } from './vcpu-activity.js';
+import { newTouch } from './vcpu-activity.js';
 import type { Vcpu } from './vcpu.js';
 import { fastPaths } from './fast-paths.js';
-
-interface WalkOptions {
-  readonly activity?: VcpuActivity;
-  readonly startNs?: number;
-}
 
 /**
  * `kvm_tdp_mmu_zap_collapsible_sptes` in its three generations:
@@ -32,7 +27,7 @@ export function kvmTdpMmuZapCollapsibleSptes(
   slot: KvmMemorySlot,
   strategy: Exclude<DisableStrategy, 'promote'>,
   running: number,
-  options: WalkOptions,
+  options: DisableWalkOptions,
 ): void {
   const mmu = kvm.mmu;
   const ledger = kvm.ioctl;
@@ -40,35 +35,16 @@ export function kvmTdpMmuZapCollapsibleSptes(
   const t0 = ledger.ns;
   const startNs = options.startNs ?? 0;
   const now = (): number => startNs + (ledger.ns - t0);
-  const resched = new CondResched(kvm);
   const refaults = new RefaultTracker(kvm, options.activity, slot);
   const flushNs = kvm.flushCostNs(running);
   const perLeafNs = kvm.profile.costs.leaf_zap_ns + flushNs;
-  let flushPending = false;
   // zap-leaf with running vCPUs: a refault of a 1G-capable region mid-walk maps it 1G and ends its zapping.
   let pending1G: { g: number; tNs: number; vcpuIdx: number } | undefined;
   const activity = options.activity;
   const touch = newTouch();
 
-  const iter = new TdpIter(mmu).startWalk(PG_LEVEL_2M, slot.baseGfn, slot.endGfn);
-  while (iter.valid) {
-    if (resched.due() && iter.canYield) {
-      if (flushPending) {
-        kvm.flushRemoteTlbs(acct, running);
-        flushPending = false;
-      }
-      resched.yielded();
-      iter.markYielded();
-      iter.next();
-      continue;
-    }
-    ledger.charge(CostId.spte_walk_ns);
-    const { level, gfn, oldSpte } = iter;
-    if (level > KVM_MAX_HUGEPAGE_LEVEL || !isShadowPresentPte(oldSpte) || gfn < slot.baseGfn || gfn >= slot.endGfn) {
-      iter.next();
-      continue;
-    }
-
+  walkSlotForDisable(kvm, slot, running, (iter) => {
+    const { level, gfn } = iter;
     if (strategy === 'zap-leaf') {
       if (pending1G && level === PG_LEVEL_2M && Math.floor(gfn / G1_PAGES) === pending1G.g && pending1G.tNs <= now()) {
         notPresentFault(kvm, kvm.vcpus[pending1G.vcpuIdx]!, pending1G.g * G1_PAGES);
@@ -76,29 +52,24 @@ export function kvmTdpMmuZapCollapsibleSptes(
         iter.read();
       }
       zapLeafEntry(iter);
-      iter.next();
-      continue;
+      return false;
     }
 
-    if (isLastSpte(oldSpte, level) || kvm.maxMappingLevel(slot, gfn) < level) {
-      iter.next();
-      continue;
-    }
-    // Collapsible: zap the non-leaf SPTE at this level.
+    if (isLastSpte(iter.oldSpte, level) || kvm.maxMappingLevel(slot, gfn) < level) return false;
+    // Collapsible: zap the non-leaf SPTE at this level; `zap` flushes at once, `zap-batched` leaves it pending.
     const tz = now();
     ledger.charge(CostId.nonleaf_spte_replace_ns);
     let frozenUntil = tz;
     if (strategy === 'zap') {
       kvm.flushRemoteTlbs(acct, running);
       frozenUntil = now();
-    } else flushPending = true;
+    }
     mmu.zapEntry(level, gfn, acct, true);
     kvm.stats.sptesZapped++;
     refaults.onCollapsed(gfn, pagesPerHpage(level), tz, frozenUntil);
     iter.skipChildren();
-    iter.next();
-  }
-  if (flushPending) kvm.flushRemoteTlbs(acct, running);
+    return strategy === 'zap-batched';
+  });
   if (pending1G) refaults.push(pending1G.tNs, pending1G.g * G1_PAGES, pending1G.vcpuIdx);
   refaults.settle(now());
 

@@ -122,7 +122,7 @@ export function runDirtyLogPerf(params: DirtyLogPerfParams): DirtyLogPerfRun {
     const done = kvm.vcpus.map((v) => {
       const before = v.ledger.snapshot();
       v.inGuest = true;
-      const ns = vm.guestPass(undefined, v.vcpuIdx, writePercent, randomAccess, vcpuRngs[v.vcpuIdx]!);
+      const ns = vm.guestPass(v.vcpuIdx, writePercent, randomAccess, vcpuRngs[v.vcpuIdx]!);
       v.inGuest = false;
       return { ns, delta: v.ledger.since(before) };
     });

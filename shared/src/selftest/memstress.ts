@@ -1,7 +1,5 @@
-import type { BackingSource } from '../mmu/backing-source.js';
 import { backingPageLevel } from '../mmu/backing-source.js';
-import type { CostProfile } from '../mmu/cost-profile.js';
-import { Kvm } from '../mmu/kvm.js';
+import { Kvm, type KvmConfig } from '../mmu/kvm.js';
 import { guestAccessSequential, kvmGuestAccess, WRITE_ALL, WRITE_NONE, type WriteDecider } from '../mmu/page-fault.js';
 import { pagesPerHpage, type Gfn } from '../mmu/pg-level.js';
 import type { BailoutLikelihoods } from '../mmu/promote-bailout.js';
@@ -11,21 +9,13 @@ import { unitHash, type Rng } from '../sim/rng.js';
 /** Where memstress puts guest test memory: 4 GiB, aligned for every backing page size. */
 export const MEMSTRESS_BASE_GFN: Gfn = 0x100000;
 
-export interface MemstressConfig {
-  readonly nrVcpus: number;
+/** The VM's configuration, with its memory given as a size per vCPU and a number of memslots. */
+export interface MemstressConfig extends Omit<KvmConfig, 'memslots' | 'thpCoverage' | 'bailouts'> {
   /** Guest memory per vCPU, bytes (`-b`). */
   readonly vcpuMemoryBytes: number;
   /** Memslots the region is split into (`-x`). */
   readonly slots: number;
-  readonly backing: BackingSource;
   readonly thpCoverage: number;
-  readonly manualProtect: boolean;
-  readonly initiallySet: boolean;
-  readonly eagerPageSplit: boolean;
-  readonly pml: boolean;
-  readonly fastPageFault: boolean;
-  readonly profile: CostProfile;
-  readonly seed: number;
   readonly bailouts: BailoutLikelihoods;
 }
 
@@ -67,20 +57,9 @@ export class MemstressVm {
       );
     }
     if ((MEMSTRESS_BASE_GFN + this.totalPages) > 2 ** 31) throw new MemstressLayoutError('-b', 'guest memory above 8 TiB is not modelled');
-    this.kvm = new Kvm({
-      memslots: Array.from({ length: config.slots }, (_, i) => ({ baseGfn: MEMSTRESS_BASE_GFN + i * perSlot, npages: perSlot })),
-      backing: config.backing,
-      thpCoverage: config.thpCoverage,
-      nrVcpus: config.nrVcpus,
-      manualProtect: config.manualProtect,
-      initiallySet: config.initiallySet,
-      eagerPageSplit: config.eagerPageSplit,
-      pml: config.pml,
-      fastPageFault: config.fastPageFault,
-      profile: config.profile,
-      seed: config.seed,
-      bailouts: config.bailouts,
-    });
+    const { vcpuMemoryBytes: _bytes, slots: _slots, ...kvmConfig } = config;
+    const memslots = Array.from({ length: config.slots }, (_, i) => ({ baseGfn: MEMSTRESS_BASE_GFN + i * perSlot, npages: perSlot }));
+    this.kvm = new Kvm({ ...kvmConfig, memslots });
   }
 
   vcpuStartGfn(vcpuIdx: number): Gfn {
@@ -92,8 +71,8 @@ export class MemstressVm {
    * written with probability writePercent/100, in order or (randomAccess) at random pages drawn with replacement.
    * Returns the simulated ns the pass took on that vCPU.
    */
-  guestPass(kvmOverride: Kvm | undefined, vcpuIdx: number, writePercent: number, randomAccess: boolean, rng: Rng): number {
-    const kvm = kvmOverride ?? this.kvm;
+  guestPass(vcpuIdx: number, writePercent: number, randomAccess: boolean, rng: Rng): number {
+    const kvm = this.kvm;
     const vcpu = kvm.vcpus[vcpuIdx]!;
     const before = vcpu.ledger.ns;
     const start = this.vcpuStartGfn(vcpuIdx);

@@ -69,24 +69,3 @@ export function pageClasses(spec: WorkloadSpec, pages: number, vcpus: number): P
 export function totalWriteRate(classes: readonly PageClass[]): number {
   return classes.reduce((s, c) => s + c.pages * c.writeRate, 0);
 }
-
-/**
- * Expected distinct pages written at least once in `seconds` when write rates are scaled by `scale` (throttling):
- * Σ n (1 − e^(−λ·scale·t)).
- */
-export function uniquePagesWritten(classes: readonly PageClass[], seconds: number, scale: number = 1): number {
-  let n = 0;
-  for (const c of classes) if (c.writeRate > 0) n += c.pages * -Math.expm1(-c.writeRate * scale * seconds);
-  return n;
-}
-
-/** Expected 64-page bitmap words with at least one page written in `seconds` (for CLEAR costs). */
-export function wordsWritten(classes: readonly PageClass[], seconds: number, scale: number = 1): number {
-  let n = 0;
-  for (const c of classes) {
-    if (c.writeRate <= 0) continue;
-    const p = -Math.expm1(-c.writeRate * scale * seconds);
-    n += (c.pages / 64) * -Math.expm1(64 * Math.log1p(-Math.min(p, 1 - 1e-16)));
-  }
-  return n;
-}

@@ -6,7 +6,10 @@ import {
   ChunkedBitmap,
   ChunkKind,
   copyBitRange,
+  firstSetBit,
+  maskCount,
   popcount32,
+  rangeMask,
 } from '../../../shared/src/common/chunked-bitmap.js';
 
 /** The reference model: one boolean per bit. */
@@ -252,6 +255,39 @@ describe('popcount32', () => {
     expect(popcount32(0x80000000)).toBe(1);
     expect(popcount32(0x55555555)).toBe(16);
     for (let b = 0; b < 32; b++) expect(popcount32(2 ** b)).toBe(1);
+  });
+});
+
+describe('chunk-mask helpers (16 words, one chunk)', () => {
+  const bitsOf = (words: Uint32Array): number[] => {
+    const out: number[] = [];
+    for (let b = 0; b < CHUNK_BITS; b++) if ((words[b >>> 5]! >>> (b & 31)) & 1) out.push(b);
+    return out;
+  };
+
+  it('rangeMask sets exactly the bits of [lo, hi) ∩ [0, 512), whatever the bounds', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -600, max: 1200 }), fc.integer({ min: -600, max: 1200 }), (lo, hi) => {
+        const out = new Uint32Array(CHUNK_WORDS).fill(0xdeadbeef);
+        rangeMask(lo, hi, out);
+        const expected: number[] = [];
+        for (let b = Math.max(lo, 0); b < Math.min(hi, CHUNK_BITS); b++) expected.push(b);
+        expect(bitsOf(out)).toEqual(expected);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('firstSetBit and maskCount agree with the bits set', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 0, max: CHUNK_BITS - 1 }), { maxLength: 40 }), (bits) => {
+        const words = new Uint32Array(CHUNK_WORDS);
+        for (const b of bits) words[b >>> 5] = (words[b >>> 5]! | (1 << (b & 31))) >>> 0;
+        expect(firstSetBit(words)).toBe(bits.length === 0 ? -1 : Math.min(...bits));
+        expect(maskCount(words)).toBe(bits.length);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
