@@ -52,6 +52,9 @@ describe('migsim migrate', () => {
     [['--backing', 'anonymous_hugetlb_1gb', '--ram', '2560MiB'], '--ram'],
     [['--bailout', 'gremlins=0.5'], '--bailout'],
     [['--model', 'cloudsim'], '--model'],
+    [['--seed', ''], '--seed'],
+    [['--horizon', '0'], '--horizon'],
+    [['--workload', 'memstress', '--pass-time', '0'], '--pass-time'],
   ] as const) {
     it(`rejects ${args.join(' ')} naming ${flag}, exit 2, no stack trace`, () => {
       const r = migsim(...args);

@@ -50,6 +50,12 @@ describe('migsim run (embedded) and validate', () => {
     ['more VMs than hosts can hold', (t: string) => t.replace('per_host: 6', 'per_host: 60'), 'vms'],
     ['a bad unit', (t: string) => t.replace('downtime_limit: 300ms', 'downtime_limit: 300 furlongs'), 'migration.downtime_limit'],
     ['a failure of a host that does not exist', (t: string) => t.replace('host: 7, at: 40m', 'host: 70, at: 40m'), 'events.host_failures.0.host'],
+    // Values the jobs would reject (the workers validate every job) or that never end.
+    ['a policy period of zero', (t: string) => t.replace('every: 30m', 'every: 0s'), 'policies.probes.every'],
+    ['a bandwidth of zero', (t: string) => t.replace('max_bandwidth: 10Gbit/s', 'max_bandwidth: 0'), 'migration.max_bandwidth'],
+    ['a NIC of zero', (t: string) => t.replace('nic: 25Gbit/s', 'nic: 0Gbit/s'), 'cluster.host_classes[0].nic'],
+    ['a downtime limit above what a job takes', (t: string) => t.replace('downtime_limit: 300ms', 'downtime_limit: 3000s'), 'migration.downtime_limit'],
+    ['a memstress pass time of zero', (t: string) => t.replace('workload: { kind: idle }', 'workload: { kind: memstress, pass_time: 0s }'), 'vms.workloads[2].workload.pass_time'],
   ] as const) {
     it(`rejects ${name}, naming ${path} and its line (exit 2)`, () => {
       const f = join(mkdtempSync(join(tmpdir(), 'migsim-bad-')), 'bad.yaml');

@@ -6,16 +6,37 @@ import { EmbeddedTransport } from '../fleet/embedded-transport.js';
 import { DISABLE_STRATEGIES } from '../mmu/disable-strategy.js';
 import { STRATEGY_COLORS } from '../report/report-html.js';
 import type { RunSummary } from '../report/run-summary.js';
-import { groupedBarChart } from '../report/svg-charts.js';
+import { escapeHtml, groupedBarChart } from '../report/svg-charts.js';
 import { CliError } from './cli-error.js';
 import { resolveProfile } from './resolve-profile.js';
 import { loadScenarioOrExit, scenarioPath } from './run-command.js';
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
+
+/** Whether a parsed summary.json has every part the comparison reads. */
+function isRunSummary(s: unknown): s is RunSummary {
+  return (
+    isObject(s) &&
+    typeof s.scenario === 'string' &&
+    typeof s.digest === 'string' &&
+    [s.migrations, s.migration_time_s, s.downtime_s, s.strategy_in_effect].every(isObject) &&
+    isObject(s.strategies) &&
+    DISABLE_STRATEGIES.every((k) => isObject((s.strategies as Record<string, unknown>)[k]))
+  );
+}
 
 async function summaryOf(arg: string): Promise<RunSummary> {
   if (existsSync(arg) && statSync(arg).isDirectory()) {
     const f = join(arg, 'summary.json');
     if (!existsSync(f)) throw new CliError(`${arg}: no summary.json in this folder (is it a migsim run folder?)`);
-    return JSON.parse(readFileSync(f, 'utf8')) as RunSummary;
+    let summary: unknown;
+    try {
+      summary = JSON.parse(readFileSync(f, 'utf8'));
+    } catch (e) {
+      throw new CliError(`${f}: cannot read it as JSON: ${(e as Error).message}`);
+    }
+    if (!isRunSummary(summary)) throw new CliError(`${f}: not a migsim run summary (written by migsim run)`);
+    return summary;
   }
   const scenario = loadScenarioOrExit(scenarioPath(arg), undefined);
   return (await runExperiment({ scenario, transport: new EmbeddedTransport(resolveProfile) })).summary;
@@ -66,7 +87,12 @@ export function compareCommand(out: (text: string) => void): Command {
             { name: `B: ${sb.scenario}`, color: STRATEGY_COLORS.promote, values: DISABLE_STRATEGIES.map((s) => sb.strategies[s].host_cpu_s) },
           ],
         );
-        writeFileSync(opts.html, `<!doctype html><html><head><meta charset="utf-8"><title>migsim compare</title></head><body><h1>migsim compare</h1><pre>${lines.join('\n').replace(/&/g, '&amp;').replace(/</g, '&lt;')}</pre>${chart}</body></html>\n`);
+        const page = `<!doctype html><html><head><meta charset="utf-8"><title>migsim compare</title></head><body><h1>migsim compare</h1><pre>${escapeHtml(lines.join('\n'))}</pre>${chart}</body></html>\n`;
+        try {
+          writeFileSync(opts.html, page);
+        } catch (e) {
+          throw new CliError(`--html: cannot write ${opts.html}: ${(e as Error).message}`);
+        }
       }
     });
 }

@@ -8,6 +8,7 @@ import { DISABLE_STRATEGIES } from '../mmu/disable-strategy.js';
 import { PROMOTE_BAILOUTS } from '../mmu/promote-bailout.js';
 import { WORKLOAD_KINDS } from '../workload/workload-spec.js';
 import { CliError } from './cli-error.js';
+import { numberFlag } from './flag-values.js';
 import { resolveProfile } from './resolve-profile.js';
 
 /** A flag value turned into a number by a unit parser, or a CliError naming the flag and the accepted form. */
@@ -15,15 +16,6 @@ function unit(flag: string, text: string | undefined, parse: (t: string) => numb
   if (text === undefined) return undefined;
   const v = parse(text);
   if (v === undefined) throw new CliError(`${flag}: '${text}' is not ${form}`);
-  return v;
-}
-
-function num(flag: string, text: string | undefined, min: number, max: number, integer = false): number | undefined {
-  if (text === undefined) return undefined;
-  const v = text.trim() === '' ? NaN : Number(text);
-  if (!(v >= min && v <= max) || (integer && !Number.isInteger(v))) {
-    throw new CliError(`${flag}: must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max} (got '${text}')`);
-  }
   return v;
 }
 
@@ -38,13 +30,14 @@ const SIZE = 'a size such as 64GiB, 512MiB or 4G';
 const RATE = 'a rate such as 128MiB/s, 10Gbit/s or 1.5GB/s';
 const DURATION = 'a duration such as 300ms, 30s or 10m';
 
-/** Which job-schema path each flag sets, to name the flag when the schema rejects a combination. */
+/** Which job-schema path each flag sets, to name the flag when the schema rejects a value (first prefix match). */
 const FLAG_OF_PATH: Record<string, string> = {
   'vm.ram_bytes': '--ram',
   'vm.vcpus': '--vcpus',
   'vm.backing': '--backing',
   'vm.thp_coverage': '--thp-coverage',
   'vm.zero_fraction': '--zero-fraction',
+  'vm.workload.pass_seconds': '--pass-time',
   'vm.workload': '--workload',
   'migration.max_bandwidth_bytes_per_s': '--max-bandwidth',
   'migration.link_bandwidth_bytes_per_s': '--link-bandwidth',
@@ -53,6 +46,7 @@ const FLAG_OF_PATH: Record<string, string> = {
   'migration.timeout_s': '--timeout',
   'migration.cancel_at_s': '--cancel-at',
   'migration.fail_at_s': '--fail-at',
+  'migration.horizon_s': '--horizon',
   'probe.calc_time_s': '--calc-time',
 };
 
@@ -72,23 +66,23 @@ export function migrationJobFromFlags(raw: Raw): MigrationJob {
       workload = {
         kind,
         dirty_rate_bytes_per_s: rate ?? 0,
-        working_set: num('--working-set', str(raw, 'workingSet'), 0.000001, 1) ?? 1,
-        read_share: num('--read-share', str(raw, 'readShare'), 0, 0.99) ?? 0.5,
+        working_set: numberFlag('--working-set', str(raw, 'workingSet'), 0.000001, 1) ?? 1,
+        read_share: numberFlag('--read-share', str(raw, 'readShare'), 0, 0.99) ?? 0.5,
       };
       break;
     case 'hotcold':
       workload = {
         kind,
         dirty_rate_bytes_per_s: rate ?? 0,
-        hot_fraction: num('--hot-fraction', str(raw, 'hotFraction'), 0.000001, 0.999999) ?? 0.1,
-        hot_write_share: num('--hot-write-share', str(raw, 'hotWriteShare'), 0, 1) ?? 0.9,
-        read_share: num('--read-share', str(raw, 'readShare'), 0, 0.99) ?? 0.5,
+        hot_fraction: numberFlag('--hot-fraction', str(raw, 'hotFraction'), 0.000001, 0.999999) ?? 0.1,
+        hot_write_share: numberFlag('--hot-write-share', str(raw, 'hotWriteShare'), 0, 1) ?? 0.9,
+        read_share: numberFlag('--read-share', str(raw, 'readShare'), 0, 0.99) ?? 0.5,
       };
       break;
     case 'memstress':
       workload = {
         kind,
-        write_percent: num('--write-percent', str(raw, 'writePercent'), 0, 100) ?? 100,
+        write_percent: numberFlag('--write-percent', str(raw, 'writePercent'), 0, 100) ?? 100,
         pass_seconds: unit('--pass-time', str(raw, 'passTime'), parseDuration, DURATION) ?? 1,
       };
       break;
@@ -105,13 +99,13 @@ export function migrationJobFromFlags(raw: Raw): MigrationJob {
   const input: MigrationJobInput = {
     kind: raw.probe === true ? 'dirty-rate-probe' : 'migration',
     model: oneOf('--model', str(raw, 'model') ?? 'migsim', ['migsim', 'simgrid'] as const),
-    seed: num('--seed', str(raw, 'seed'), 0, 2 ** 31 - 1, true) ?? 1,
+    seed: numberFlag('--seed', str(raw, 'seed'), 0, 2 ** 31 - 1, true) ?? 1,
     vm: {
       ram_bytes: unit('--ram', str(raw, 'ram') ?? '8GiB', parseSizeStrict, SIZE)!,
-      vcpus: num('--vcpus', str(raw, 'vcpus') ?? '4', 1, 4096, true)!,
+      vcpus: numberFlag('--vcpus', str(raw, 'vcpus') ?? '4', 1, 4096, true)!,
       backing: oneOf('--backing', str(raw, 'backing') ?? 'anonymous_thp', BACKING_SOURCES),
-      thp_coverage: num('--thp-coverage', str(raw, 'thpCoverage'), 0, 1) ?? 1,
-      zero_fraction: num('--zero-fraction', str(raw, 'zeroFraction'), 0, 1) ?? 0,
+      thp_coverage: numberFlag('--thp-coverage', str(raw, 'thpCoverage'), 0, 1) ?? 1,
+      zero_fraction: numberFlag('--zero-fraction', str(raw, 'zeroFraction'), 0, 1) ?? 0,
       workload,
     },
     migration: {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
@@ -10,6 +10,7 @@ import { loadScenario } from '../scenario/load-scenario.js';
 import { ScenarioInvalid } from '../scenario/scenario-error.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 import { CliError } from './cli-error.js';
+import { numberFlag } from './flag-values.js';
 import { formatSummaryLines } from './format-summary.js';
 import { resolveProfile } from './resolve-profile.js';
 
@@ -33,12 +34,8 @@ export function loadScenarioOrExit(path: string, seed: string | undefined): Scen
     if (e instanceof ScenarioInvalid) throw new CliError(e.message);
     throw e;
   }
-  if (seed !== undefined) {
-    const n = Number(seed);
-    if (!Number.isInteger(n) || n < 0 || n > 2 ** 31 - 1) throw new CliError(`--seed: must be an integer from 0 to ${2 ** 31 - 1} (got '${seed}')`);
-    scenario = { ...scenario, seed: n };
-  }
-  return scenario;
+  const n = numberFlag('--seed', seed, 0, 2 ** 31 - 1, true);
+  return n === undefined ? scenario : { ...scenario, seed: n };
 }
 
 /** A progress line: a bar on a terminal, a plain line per 10 % otherwise. */
@@ -69,6 +66,15 @@ export function progressReporter(horizonS: number, stream: NodeJS.WriteStream = 
   };
 }
 
+/** Creates the output folder before the run, so that a folder that cannot be made does not cost the run's results. */
+function makeOutDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new CliError(`--out: cannot create the folder ${dir}: ${(e as Error).message}`);
+  }
+}
+
 export function runCommand(out: (text: string) => void): Command {
   return new Command('run')
     .description(
@@ -91,7 +97,9 @@ export function runCommand(out: (text: string) => void): Command {
       const outDir = opts.out ?? join('out', `${basename(path).replace(/\.ya?ml$/, '')}-seed${scenario.seed}`);
       const progress = opts.quiet ? undefined : progressReporter(scenario.horizon);
       if (opts.redis) {
-        const { runDistributed } = await import('./run-distributed.js');
+        const { redactRedisUrl, redisUrlSchema } = await import('../queue/redis-connection.js');
+        const url = redisUrlSchema.safeParse(opts.redis);
+        if (!url.success) throw new CliError(`--redis: ${url.error.issues[0]?.message ?? 'not a Redis URL'} (got '${redactRedisUrl(opts.redis)}')`);
         const portText = opts.metricsPort ?? process.env.METRICS_PORT;
         let metrics: { host: string; port: number } | undefined;
         if (portText !== undefined) {
@@ -101,9 +109,12 @@ export function runCommand(out: (text: string) => void): Command {
         }
         const lingerS = opts.linger === undefined ? 0 : parseDuration(opts.linger);
         if (lingerS === undefined) throw new CliError(`--linger: '${opts.linger}' is not a duration such as 15s`);
+        makeOutDir(outDir);
+        const { runDistributed } = await import('./run-distributed.js');
         await runDistributed({ scenario, outDir, redisUrl: opts.redis, runId: opts.runId, progress, out, metrics, lingerS });
         return;
       }
+      makeOutDir(outDir);
       const transport = new EmbeddedTransport(resolveProfile);
       const stop = () => {
         progress?.done();

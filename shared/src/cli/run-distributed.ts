@@ -1,6 +1,7 @@
 import { Coordinator } from '../../../services/coordinator/src/coordinator.js';
 import { createLogger } from '../common/logger.js';
 import type { Progress } from '../fleet/fleet-simulation.js';
+import { MetricsListenError } from '../observability/metrics-server.js';
 import { DEFAULT_PREFIX } from '../queue/queue-names.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 import { CliError } from './cli-error.js';
@@ -17,9 +18,8 @@ export interface DistributedRunOptions {
   readonly lingerS?: number;
 }
 
-/** `migsim run --redis URL`: this process is the coordinator; `migsim worker` processes simulate the jobs. */
+/** `migsim run --redis URL` (a redis:// or rediss:// URL): this process is the coordinator; `migsim worker` processes simulate the jobs. */
 export async function runDistributed(opts: DistributedRunOptions): Promise<void> {
-  if (!/^rediss?:\/\//.test(opts.redisUrl)) throw new CliError(`--redis: must be a redis:// or rediss:// URL`);
   const coordinator = new Coordinator(
     {
       scenario: opts.scenario,
@@ -47,6 +47,7 @@ export async function runDistributed(opts: DistributedRunOptions): Promise<void>
     if ((opts.lingerS ?? 0) > 0) await new Promise((resolve) => setTimeout(resolve, opts.lingerS! * 1000));
   } catch (e) {
     if ((e as Error).message.startsWith('cannot reach Redis')) throw new CliError(`--redis: ${(e as Error).message}`);
+    if (e instanceof MetricsListenError) throw new CliError(`--metrics-port: ${e.message} (choose a free port, or 0 for any)`);
     throw e;
   } finally {
     process.removeListener('SIGINT', onSigint);

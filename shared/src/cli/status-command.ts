@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_PREFIX, progressKey, resultsKey } from '../queue/queue-names.js';
-import { connectOrThrow, createRedis } from '../queue/redis-connection.js';
+import { connectOrThrow, createRedis, type RedisClient } from '../queue/redis-connection.js';
 import { CliError } from './cli-error.js';
 
 /** `migsim status --redis URL --run-id ID`: a distributed run's progress, as its coordinator publishes it. */
@@ -12,8 +12,9 @@ export function statusCommand(out: (text: string) => void): Command {
     .requiredOption('--run-id <id>', 'run id (printed by migsim run, or derived from the scenario)')
     .addOption(new Option('--prefix <prefix>', 'queue key prefix').default(process.env.QUEUE_PREFIX ?? DEFAULT_PREFIX))
     .action(async (opts: { redis: string; runId: string; prefix: string }) => {
-      const r = createRedis(opts.redis, { blocking: false });
+      let r: RedisClient;
       try {
+        r = createRedis(opts.redis, { blocking: false });
         await connectOrThrow(r, opts.redis);
       } catch (e) {
         throw new CliError(`--redis: ${(e as Error).message}`);

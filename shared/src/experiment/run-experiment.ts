@@ -36,6 +36,8 @@ export interface ExperimentResult {
  */
 export async function runExperiment(opts: ExperimentOptions): Promise<ExperimentResult> {
   const t0 = performance.now();
+  // Before the run: a folder that cannot be created fails now, not after the simulation.
+  if (opts.outDir) mkdirSync(opts.outDir, { recursive: true });
   const scenario = opts.scenario;
   const fleet = buildFleet(scenario);
   const runId = opts.runId ?? runIdFor(scenario);
@@ -44,7 +46,6 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   const wallS = (performance.now() - t0) / 1e3;
   const summary = summarize(scenario.name, scenario.seed, runId, run, wallS);
   if (opts.outDir) {
-    mkdirSync(opts.outDir, { recursive: true });
     writeFileSync(join(opts.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
     writeFileSync(join(opts.outDir, 'jobs.csv'), jobsCsv(run.jobs));
     const fleetRam = fleet.vms.reduce((a, v) => a + v.ramBytes, 0);

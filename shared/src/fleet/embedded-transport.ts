@@ -6,14 +6,12 @@ import type { JobEnvelope, JobOutcome, JobTransport } from './job-transport.js';
 export class EmbeddedTransport implements JobTransport {
   private ready: JobOutcome[] = [];
   private readonly seen = new Set<string>();
-  jobsRun = 0;
 
   constructor(private readonly profileOf: (name: string) => CostProfile) {}
 
   async submit(envelope: JobEnvelope): Promise<void> {
     if (this.seen.has(envelope.id)) return;
     this.seen.add(envelope.id);
-    this.jobsRun++;
     this.ready.push({ id: envelope.id, result: runMigrationJob(envelope.job, this.profileOf(envelope.job.kernel.profile)) });
   }
 

@@ -201,14 +201,14 @@ export class FleetSimulation {
 
   // ---- jobs ----------------------------------------------------------------------------------------------
 
-  private jobFor(vm: Vm, src: Host, kind: MigrationJob['kind'], linkBytesPerS: number | null, dstFailS: number | null): MigrationJob {
+  /** The job; `firstPassS` is the migration's first pass alone (cancellations are drawn within it). */
+  private jobFor(vm: Vm, src: Host, kind: MigrationJob['kind'], linkBytesPerS: number | null, dstFailS: number | null, firstPassS: number): MigrationJob {
     const s = this.scenario;
     const now = this.env.now;
-    const lbS = this.firstPassS(vm, Math.min(s.migration.max_bandwidth, linkBytesPerS ?? Infinity));
     let cancelAt: number | null = null;
     if (kind === 'migration' && s.events.cancellation_probability > 0) {
       const u = unitHash(s.seed, SALT_CANCEL, this.serial);
-      if (u < s.events.cancellation_probability) cancelAt = lbS * (0.05 + 0.95 * unitHash(s.seed, SALT_CANCEL_AT, this.serial));
+      if (u < s.events.cancellation_probability) cancelAt = firstPassS * (0.05 + 0.95 * unitHash(s.seed, SALT_CANCEL_AT, this.serial));
     }
     const job: MigrationJob = {
       kind,
@@ -255,9 +255,10 @@ export class FleetSimulation {
     const key = `${purpose}-vm${vm.id}-a${attempt}-${kind === 'migration' ? 'mig' : 'probe'}-s${this.serial}`;
     const srcHost = this.fleet.hosts[src]!;
     const link = dst === null ? null : Math.min(srcHost.nicBytesPerS / this.maxOut, this.fleet.hosts[dst]!.nicBytesPerS / this.maxIn);
-    const job = this.jobFor(vm, srcHost, kind, link, dst === null ? null : (this.failureAt.get(dst) ?? null));
+    const firstPassS = this.firstPassS(vm, Math.min(s.migration.max_bandwidth, link ?? Infinity));
+    const job = this.jobFor(vm, srcHost, kind, link, dst === null ? null : (this.failureAt.get(dst) ?? null), firstPassS);
     const id = `${this.runId}.${key}`;
-    const lb = kind === 'migration' ? Math.min(this.firstPassS(vm, Math.min(s.migration.max_bandwidth, link ?? Infinity)), job.migration.cancel_at_s ?? Infinity, job.migration.fail_at_s ?? Infinity, job.migration.timeout_s ?? Infinity) : job.probe.calc_time_s;
+    const lb = kind === 'migration' ? Math.min(firstPassS, job.migration.cancel_at_s ?? Infinity, job.migration.fail_at_s ?? Infinity, job.migration.timeout_s ?? Infinity) : job.probe.calc_time_s;
     const j: InFlight = { id, serial: this.serial++, purpose, wave, vm, src, dst, attempt, startS: this.env.now, lowerBoundS: this.env.now + lb, resolved: false };
     if (onDone) j.onDone = onDone;
     this.inflight.set(id, j);
@@ -307,15 +308,23 @@ export class FleetSimulation {
     this.currentWave = w;
     const hosts = this.waveHosts[w]!.filter((h) => this.state[h] !== 'failed');
     this.waves.push({ wave: w, hosts, startS: this.env.now, endS: null, migrations: 0, stuckVms: 0 });
+    const vmsOf = this.vmsOn(hosts);
     for (const h of hosts) {
       this.state[h] = 'draining';
-      const vms: number[] = [];
-      for (const vm of this.fleet.vms) if (this.vmHost[vm.id] === h) vms.push(vm.id);
+      const vms = vmsOf.get(h)!;
       this.pendingByHost.set(h, vms);
       for (const v of vms) this.attempts.set(v, 0);
     }
     this.progress();
     this.schedule();
+  }
+
+  /** The VMs on each of `hosts` now, in VM order: one pass over the fleet for a whole wave. */
+  private vmsOn(hosts: readonly number[]): Map<number, number[]> {
+    const out = new Map<number, number[]>(hosts.map((h) => [h, []]));
+    if (hosts.length === 0) return out;
+    for (const vm of this.fleet.vms) out.get(this.vmHost[vm.id]!)?.push(vm.id);
+    return out;
   }
 
   /** Least-loaded up host with an inbound slot and room for the VM (lowest index on ties). */
@@ -354,27 +363,22 @@ export class FleetSimulation {
         this.startMigration('maintenance', w, vm, h, dst);
       }
     }
-    const busy = wave.hosts.some((h) => this.outbound[h]! > 0);
-    const pending = wave.hosts.reduce((n, h) => n + (this.pendingByHost.get(h)?.length ?? 0), 0);
-    if (busy) return;
-    if (pending > 0) {
+    if (wave.hosts.some((h) => this.outbound[h]! > 0)) return;
+    if (wave.hosts.some((h) => (this.pendingByHost.get(h)?.length ?? 0) > 0)) {
       // Nothing in flight from this wave and nothing can start: wait while other migrations or upgrades may free
       // room, else give up on the rest.
       for (const j of this.inflight.values()) if (j.dst !== null) return;
       if (this.state.some((st) => st === 'upgrading')) return;
     }
     // VMs still on the wave's hosts (no room, or attempts exhausted) stay where they are.
+    const draining = wave.hosts.filter((h) => this.state[h] === 'draining');
     wave.stuckVms = 0;
-    for (const h of wave.hosts) {
-      if (this.state[h] !== 'draining') continue;
-      for (const vm of this.fleet.vms) if (this.vmHost[vm.id] === h) wave.stuckVms++;
-      this.pendingByHost.set(h, []);
-    }
+    for (const vms of this.vmsOn(draining).values()) wave.stuckVms += vms.length;
+    for (const h of draining) this.pendingByHost.set(h, []);
     wave.endS = this.env.now;
     this.makespanS = this.env.now;
     const upgrade = this.scenario.policies.maintenance!.upgrade_time;
-    for (const h of wave.hosts) {
-      if (this.state[h] !== 'draining') continue;
+    for (const h of draining) {
       this.state[h] = 'upgrading';
       this.env.callIn(upgrade, () => {
         if (this.state[h] === 'upgrading') this.state[h] = 'up';

@@ -8,6 +8,30 @@ const fraction = z.number().min(0).max(1);
 const seconds = z.number().finite().nonnegative();
 const positive = z.number().finite().positive();
 
+/** The KVM settings of the source host's kernel. Scenario host classes take the same object. */
+export const kernelSchema = z
+  .object({
+    /** The disable strategy the host runs (the others are evaluated as counterfactuals). */
+    strategy: z.enum(DISABLE_STRATEGIES).default('promote'),
+    eager_split: z.boolean().default(true),
+    pml: z.boolean().default(true),
+    fast_page_fault: z.boolean().default(true),
+    /** KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 with initially-set, as QEMU uses when available. */
+    manual_protect: z.boolean().default(true),
+    profile: z.string().min(1).default('default'),
+  })
+  .strict();
+
+/** Per-region likelihood of each promotion bail-out (see PROMOTE_BAILOUTS). Scenario VMs take the same object. */
+export const bailoutsSchema = z
+  .object({
+    mmu_notifier_in_progress: fraction.default(0),
+    pfn_not_mappable: fraction.default(0),
+    memtype_needs_vcpu: fraction.default(0),
+    invalid_pfn: fraction.default(0),
+  })
+  .strict();
+
 /**
  * One job for a worker: a live migration of one VM (or a dirty-rate probe: QEMU `calc-dirty-rate` in dirty-bitmap
  * mode), in base units. Both services and the CLI validate with this schema; defaults are QEMU's.
@@ -55,28 +79,8 @@ export const migrationJobSchema = z
       })
       .strict()
       .prefault({}),
-    kernel: z
-      .object({
-        /** The disable strategy the host runs (the others are evaluated as counterfactuals). */
-        strategy: z.enum(DISABLE_STRATEGIES).default('promote'),
-        eager_split: z.boolean().default(true),
-        pml: z.boolean().default(true),
-        fast_page_fault: z.boolean().default(true),
-        /** KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 with initially-set, as QEMU uses when available. */
-        manual_protect: z.boolean().default(true),
-        profile: z.string().min(1).default('default'),
-      })
-      .strict()
-      .prefault({}),
-    bailouts: z
-      .object({
-        mmu_notifier_in_progress: fraction.default(0),
-        pfn_not_mappable: fraction.default(0),
-        memtype_needs_vcpu: fraction.default(0),
-        invalid_pfn: fraction.default(0),
-      })
-      .strict()
-      .prefault({}),
+    kernel: kernelSchema.prefault({}),
+    bailouts: bailoutsSchema.prefault({}),
   })
   .strict()
   .superRefine((job, ctx) => {

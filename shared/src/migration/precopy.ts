@@ -38,13 +38,6 @@ export function runningVcpus(job: MigrationJob, classes: readonly PageClass[]): 
   return totalWriteRate(classes) > 0 || classes.some((c) => c.readRate > 0) ? job.vm.vcpus : 0;
 }
 
-/**
- * A QEMU precopy live migration of one VM on the discrete-event engine: setup (enable dirty logging with
- * initially-set, first bitmap sync), passes that CLEAR each 1 GiB chunk just before sending it and send dirty
- * pages at the migration bandwidth, a bitmap sync after each pass with QEMU's convergence test (remaining bytes ≤
- * bandwidth × downtime-limit) and auto-converge / dirty-limit triggers, then stop-and-copy. Cancel, destination
- * failure and the completion timeout interrupt it; dirty logging is then turned off as QEMU does.
- */
 /** What a pass ended with, for observers (tests, progress, reports). */
 export interface PassReport {
   readonly pass: number;
@@ -55,6 +48,13 @@ export interface PassReport {
   readonly throttlePct: number;
 }
 
+/**
+ * A QEMU precopy live migration of one VM on the discrete-event engine: setup (enable dirty logging with
+ * initially-set, first bitmap sync), passes that CLEAR each 1 GiB chunk just before sending it and send dirty
+ * pages at the migration bandwidth, a bitmap sync after each pass with QEMU's convergence test (remaining bytes ≤
+ * bandwidth × downtime-limit) and auto-converge / dirty-limit triggers, then stop-and-copy. Cancel, destination
+ * failure and the completion timeout interrupt it; dirty logging is then turned off as QEMU does.
+ */
 export function runPrecopy(job: MigrationJob, profile: CostProfile, onPass?: (p: PassReport) => void): MigrationResult {
   const { mmu, classes, pages } = aggregateFor(job, profile);
   const m = job.migration;

@@ -14,10 +14,6 @@ export const QEMU_DEFAULTS = {
   maxCpuThrottlePct: 99,
   /** Syncs with dirtying above the threshold before throttling starts or steps up (`migration_trigger_throttle`). */
   throttleTriggerSyncs: 2,
-  /** `vcpu-dirty-limit`: 1 MB/s. */
-  vcpuDirtyLimitBytesPerS: 1e6,
-  /** `x-clear-bitmap-shift` 18: the dirty bitmap is cleared in 2^18-page (1 GiB) chunks. */
-  clearBitmapShift: 18,
 } as const;
 
 /** Bytes on the wire per page (`ram_save_page`: an 8-byte page header; a zero page sends the header and 1 byte). */

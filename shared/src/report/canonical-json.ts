@@ -1,9 +1,63 @@
-/** JSON with object keys sorted at every level: the same data always gives the same text. */
+/**
+ * JSON with object keys sorted at every level: the same data always gives the same text. The text is what
+ * `JSON.stringify` gives for a copy of the value with every object's keys sorted (array-index keys first, in
+ * numeric order, as JSON.stringify writes them); it is written directly, without the copies, because the run digest
+ * serializes every job record.
+ */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => {
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.keys(v as object).sort().map((k) => [k, (v as Record<string, unknown>)[k]]));
-    }
-    return v;
-  });
+  return serialize('', value) as string;
+}
+
+function serialize(key: string, value: unknown): string | undefined {
+  let v = value;
+  if (typeof v === 'object' && v !== null && typeof (v as { toJSON?: unknown }).toJSON === 'function') v = (v as { toJSON: (k: string) => unknown }).toJSON(key);
+  switch (typeof v) {
+    case 'string':
+      return quote(v);
+    case 'number':
+      return Number.isFinite(v) ? String(v) : 'null';
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'bigint':
+      return JSON.stringify(v); // throws, as JSON.stringify does
+    case 'object':
+      break;
+    default:
+      return undefined; // undefined, functions and symbols: left out of objects, null in arrays
+  }
+  if (v === null) return 'null';
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) out += `${i > 0 ? ',' : ''}${serialize(String(i), v[i]) ?? 'null'}`;
+    return `${out}]`;
+  }
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o);
+  // Object.keys lists array-index keys first, in numeric order; JSON.stringify of the sorted copy keeps them there.
+  let indices = 0;
+  while (indices < keys.length && isArrayIndex(keys[indices]!)) indices++;
+  const sorted = indices === 0 ? keys.sort() : [...keys.slice(0, indices), ...keys.slice(indices).sort()];
+  let out = '{';
+  let sep = '';
+  for (const k of sorted) {
+    const s = serialize(k, o[k]);
+    if (s === undefined) continue;
+    out += `${sep}${quote(k)}:${s}`;
+    sep = ',';
+  }
+  return `${out}}`;
+}
+
+function isArrayIndex(key: string): boolean {
+  const c = key.charCodeAt(0);
+  return c >= 0x30 && c <= 0x39 && /^(?:0|[1-9]\d*)$/.test(key) && Number(key) < 2 ** 32 - 1;
+}
+
+/** A string in JSON quotes. Most strings here need no escape, and JSON.stringify per string is the slow part. */
+function quote(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
+  }
+  return `"${s}"`;
 }

@@ -1,7 +1,7 @@
 import type { JobRecord } from '../fleet/fleet-simulation.js';
 import { DISABLE_STRATEGIES, type DisableStrategy } from '../mmu/disable-strategy.js';
 import type { RunSummary } from './run-summary.js';
-import { fmt, gantt, groupedBarChart, lineChart, logHistogram, type Series } from './svg-charts.js';
+import { escapeHtml, fmt, gantt, groupedBarChart, lineChart, logHistogram, type Series } from './svg-charts.js';
 
 export const STRATEGY_COLORS: Record<DisableStrategy, string> = {
   'zap-leaf': '#d62728',
@@ -9,10 +9,6 @@ export const STRATEGY_COLORS: Record<DisableStrategy, string> = {
   'zap-batched': '#1f77b4',
   promote: '#2ca02c',
 };
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
 
 /** Cumulative vCPU stall seconds over simulated time, per strategy (each job adds its stall when it ends). */
 function cumulativeStall(jobs: readonly JobRecord[]): Series[] {
@@ -114,7 +110,7 @@ export function reportHtml(summary: RunSummary, jobs: readonly JobRecord[], flee
   const coverageChart = lineChart('Huge-page coverage of VM memory over time', 'simulated time (s)', 'fraction mapped huge', hugeCoverage(jobs, fleetRamBytes, summary.simulated_end_s), false);
   const pct = (p: RunSummary['migration_time_s']) => `${p.count} jobs; p50 ${p.p50 === null ? '-' : fmt(p.p50)} s, p90 ${p.p90 === null ? '-' : fmt(p.p90)} s, p99 ${p.p99 === null ? '-' : fmt(p.p99)} s, max ${p.max === null ? '-' : fmt(p.max)} s`;
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>migsim: ${esc(summary.scenario)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>migsim: ${escapeHtml(summary.scenario)}</title>
 <style>
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:24px;color:#222;max-width:1400px}
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
@@ -122,8 +118,8 @@ table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;pad
 .charts{display:flex;flex-wrap:wrap;gap:16px}figure.chart{margin:0;border:1px solid #ddd;padding:8px}figcaption{font-weight:600;margin-bottom:4px}
 code{background:#f4f4f4;padding:1px 4px}
 </style></head><body>
-<h1>migsim run: ${esc(summary.scenario)}</h1>
-<p>Seed ${summary.seed}, run <code>${esc(summary.run_id)}</code>, ${summary.jobs} jobs (${summary.migrations.total} migrations, ${summary.probes} dirty-rate probes), simulated to ${fmt(summary.simulated_end_s)} s${summary.makespan_s === null ? '' : `, evacuation makespan ${fmt(summary.makespan_s)} s`}. Digest <code>${summary.digest.slice(0, 16)}…</code></p>
+<h1>migsim run: ${escapeHtml(summary.scenario)}</h1>
+<p>Seed ${summary.seed}, run <code>${escapeHtml(summary.run_id)}</code>, ${summary.jobs} jobs (${summary.migrations.total} migrations, ${summary.probes} dirty-rate probes), simulated to ${fmt(summary.simulated_end_s)} s${summary.makespan_s === null ? '' : `, evacuation makespan ${fmt(summary.makespan_s)} s`}. Digest <code>${summary.digest.slice(0, 16)}…</code></p>
 <h2>Migrations</h2>
 <table><tr><th>outcome</th><th>completed</th><th>cancelled</th><th>failed</th><th>active at horizon</th><th>total</th></tr>
 <tr><td>count</td><td>${summary.migrations.completed}</td><td>${summary.migrations.cancelled}</td><td>${summary.migrations.failed}</td><td>${summary.migrations.active}</td><td>${summary.migrations.total}</td></tr></table>

@@ -10,7 +10,8 @@ const W = 640;
 const H = 300;
 const M = { top: 20, right: 150, bottom: 44, left: 70 };
 
-function esc(s: string): string {
+/** Text made safe for HTML and SVG, in element content and in attribute values. */
+export function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
@@ -36,12 +37,12 @@ function ticks(min: number, max: number, n: number = 5): number[] {
 
 function frame(title: string, xLabel: string, yLabel: string, body: string, legend: readonly { name: string; color: string }[]): string {
   const leg = legend
-    .map((l, i) => `<g transform="translate(${W - M.right + 16},${M.top + 8 + i * 18})"><rect width="12" height="12" fill="${l.color}"/><text x="18" y="10" font-size="12">${esc(l.name)}</text></g>`)
+    .map((l, i) => `<g transform="translate(${W - M.right + 16},${M.top + 8 + i * 18})"><rect width="12" height="12" fill="${l.color}"/><text x="18" y="10" font-size="12">${escapeHtml(l.name)}</text></g>`)
     .join('');
-  return `<figure class="chart"><figcaption>${esc(title)}</figcaption><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(title)}">
+  return `<figure class="chart"><figcaption>${escapeHtml(title)}</figcaption><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${escapeHtml(title)}">
 <rect x="0" y="0" width="${W}" height="${H}" fill="white"/>${body}
-<text x="${M.left + (W - M.left - M.right) / 2}" y="${H - 6}" text-anchor="middle" font-size="12">${esc(xLabel)}</text>
-<text transform="translate(14,${M.top + (H - M.top - M.bottom) / 2}) rotate(-90)" text-anchor="middle" font-size="12">${esc(yLabel)}</text>${leg}</svg></figure>`;
+<text x="${M.left + (W - M.left - M.right) / 2}" y="${H - 6}" text-anchor="middle" font-size="12">${escapeHtml(xLabel)}</text>
+<text transform="translate(14,${M.top + (H - M.top - M.bottom) / 2}) rotate(-90)" text-anchor="middle" font-size="12">${escapeHtml(yLabel)}</text>${leg}</svg></figure>`;
 }
 
 function axes(x0: number, x1: number, y0: number, y1: number, xFmt: (v: number) => string = fmt): { sx: (v: number) => number; sy: (v: number) => number; svg: string } {
@@ -89,9 +90,9 @@ export function groupedBarChart(title: string, yLabel: string, categories: reado
     series.forEach((s, k) => {
       const v = s.values[i] ?? 0;
       const x = M.left + i * gw + gw * 0.1 + k * bw;
-      body += `<rect class="bar" x="${x}" y="${a.sy(v)}" width="${Math.max(1, bw - 2)}" height="${Math.max(0, a.sy(0) - a.sy(v))}" fill="${s.color}"><title>${esc(`${s.name}, ${c}: ${fmt(v)}`)}</title></rect>`;
+      body += `<rect class="bar" x="${x}" y="${a.sy(v)}" width="${Math.max(1, bw - 2)}" height="${Math.max(0, a.sy(0) - a.sy(v))}" fill="${s.color}"><title>${escapeHtml(`${s.name}, ${c}: ${fmt(v)}`)}</title></rect>`;
     });
-    body += `<text x="${M.left + i * gw + gw / 2}" y="${H - M.bottom + 16}" text-anchor="middle" font-size="11">${esc(c)}</text>`;
+    body += `<text x="${M.left + i * gw + gw / 2}" y="${H - M.bottom + 16}" text-anchor="middle" font-size="11">${escapeHtml(c)}</text>`;
   });
   return frame(title, '', yLabel, body, series);
 }
@@ -126,16 +127,14 @@ export function logHistogram(title: string, xLabel: string, series: readonly { n
 /** Horizontal bars on a time axis (one row per item). */
 export function gantt(title: string, xLabel: string, rows: readonly { label: string; start: number; end: number; color: string }[]): string {
   const x1 = Math.max(1e-9, ...rows.map((r) => r.end));
-  const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
   const a = axes(0, x1, 0, 1, fmt);
   const rh = ph / Math.max(1, rows.length);
   let body = a.svg.replace(/<text x="[^"]*" y="[^"]*" text-anchor="end"[^<]*<\/text>/g, '');
   rows.forEach((r, i) => {
     const y = M.top + i * rh;
-    body += `<rect class="bar" x="${a.sx(r.start)}" y="${y + rh * 0.15}" width="${Math.max(1, a.sx(r.end) - a.sx(r.start))}" height="${Math.max(1, rh * 0.7)}" fill="${r.color}"><title>${esc(`${r.label}: ${fmt(r.start)}–${fmt(r.end)} s`)}</title></rect>`;
-    if (rows.length <= 24) body += `<text x="${M.left - 6}" y="${y + rh / 2 + 4}" text-anchor="end" font-size="10">${esc(r.label)}</text>`;
+    body += `<rect class="bar" x="${a.sx(r.start)}" y="${y + rh * 0.15}" width="${Math.max(1, a.sx(r.end) - a.sx(r.start))}" height="${Math.max(1, rh * 0.7)}" fill="${r.color}"><title>${escapeHtml(`${r.label}: ${fmt(r.start)}–${fmt(r.end)} s`)}</title></rect>`;
+    if (rows.length <= 24) body += `<text x="${M.left - 6}" y="${y + rh / 2 + 4}" text-anchor="end" font-size="10">${escapeHtml(r.label)}</text>`;
   });
-  void pw;
   return frame(title, xLabel, '', body, []);
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { bailoutsSchema, kernelSchema, migrationJobSchema } from '../migration/migration-job.js';
 import { BACKING_SOURCES } from '../mmu/backing-source.js';
-import { DISABLE_STRATEGIES } from '../mmu/disable-strategy.js';
+import { workloadSpecSchema } from '../workload/workload-spec.js';
 import { durationSchema, fractionSchema, rateSchema, sizeSchema } from './units-schema.js';
 
 /** A value, or a weighted choice among values. */
@@ -17,16 +18,23 @@ function choice<T extends z.ZodType>(value: T) {
   ]);
 }
 
-const kernelSchema = z
-  .object({
-    strategy: z.enum(DISABLE_STRATEGIES).default('promote'),
-    eager_split: z.boolean().default(true),
-    pml: z.boolean().default(true),
-    fast_page_fault: z.boolean().default(true),
-    manual_protect: z.boolean().default(true),
-    profile: z.string().min(1).default('default'),
-  })
-  .strict();
+/**
+ * The job schema's own checks on the values a scenario hands on to its jobs, applied once their units are parsed: a
+ * scenario that validates makes only jobs that validate (the workers check every job they get).
+ */
+const jobMigration = migrationJobSchema.shape.migration.unwrap().shape;
+const jobChecks = {
+  maxBandwidth: jobMigration.max_bandwidth_bytes_per_s.unwrap(),
+  linkBandwidth: jobMigration.link_bandwidth_bytes_per_s.unwrap().unwrap(),
+  downtimeLimit: jobMigration.downtime_limit_s.unwrap(),
+  dirtyLimit: jobMigration.dirty_limit_bytes_per_s.unwrap().unwrap(),
+  timeout: jobMigration.timeout_s.unwrap().unwrap(),
+  calcTime: migrationJobSchema.shape.probe.unwrap().shape.calc_time_s.unwrap(),
+  passSeconds: workloadSpecSchema.options[3].shape.pass_seconds.unwrap(),
+};
+
+/** The period of a recurring policy. */
+const periodSchema = durationSchema.pipe(z.number().positive());
 
 /** Workloads with human units (rates as `200MiB/s`). */
 const workloadSchema = z.discriminatedUnion('kind', [
@@ -41,16 +49,17 @@ const workloadSchema = z.discriminatedUnion('kind', [
       read_share: z.number().min(0).lt(1).default(0.5),
     })
     .strict(),
-  z.object({ kind: z.literal('memstress'), write_percent: z.number().min(0).max(100).default(100), pass_time: durationSchema.default(1) }).strict(),
+  z.object({ kind: z.literal('memstress'), write_percent: z.number().min(0).max(100).default(100), pass_time: durationSchema.pipe(jobChecks.passSeconds).default(1) }).strict(),
 ]);
 
-export const hostClassSchema = z
+const hostClassSchema = z
   .object({
     name: z.string().min(1),
     count: z.number().int().positive(),
     cores: z.number().int().positive(),
     memory: sizeSchema,
-    nic: rateSchema,
+    /** Shared by the host's concurrent migrations (max_outbound, max_inbound). */
+    nic: rateSchema.pipe(jobChecks.linkBandwidth),
     /** vCPUs a host may run per physical core. */
     cpu_overcommit: z.number().positive().default(4),
     kernel: kernelSchema.prefault({}),
@@ -79,26 +88,18 @@ export const scenarioSchema = z
         thp_coverage: fractionSchema.default(1),
         zero_fraction: fractionSchema.default(0),
         workloads: z.array(z.object({ weight: z.number().positive().default(1), workload: workloadSchema }).strict()).min(1),
-        bailouts: z
-          .object({
-            mmu_notifier_in_progress: fractionSchema.default(0),
-            pfn_not_mappable: fractionSchema.default(0),
-            memtype_needs_vcpu: fractionSchema.default(0),
-            invalid_pfn: fractionSchema.default(0),
-          })
-          .strict()
-          .prefault({}),
+        bailouts: bailoutsSchema.prefault({}),
       })
       .strict()
       .refine((v) => (v.per_host === undefined) !== (v.total === undefined), { message: 'give exactly one of per_host and total', path: ['per_host'] }),
     migration: z
       .object({
-        max_bandwidth: rateSchema.default(128 * 2 ** 20),
-        downtime_limit: durationSchema.default(0.3),
+        max_bandwidth: rateSchema.pipe(jobChecks.maxBandwidth).default(128 * 2 ** 20),
+        downtime_limit: durationSchema.pipe(jobChecks.downtimeLimit).default(0.3),
         auto_converge: z.boolean().default(false),
-        dirty_limit: rateSchema.nullable().default(null),
+        dirty_limit: rateSchema.pipe(jobChecks.dirtyLimit).nullable().default(null),
         /** Completion timeout (action abort), as Nova's live_migration_completion_timeout; null = none. */
-        timeout: durationSchema.nullable().default(null),
+        timeout: durationSchema.pipe(jobChecks.timeout).nullable().default(null),
         /** Attempts per VM before an evacuation gives up on it. */
         max_attempts: z.number().int().min(1).max(100).default(3),
       })
@@ -123,15 +124,15 @@ export const scenarioSchema = z
           .optional(),
         probes: z
           .object({
-            every: durationSchema,
+            every: periodSchema,
             vms_per_round: z.number().int().positive(),
-            calc_time: durationSchema.default(1),
+            calc_time: durationSchema.pipe(jobChecks.calcTime).default(1),
           })
           .strict()
           .optional(),
         rebalance: z
           .object({
-            every: durationSchema,
+            every: periodSchema,
             /** VMs probed on the most loaded host each round; the least dirty one moves. */
             probes_per_round: z.number().int().positive().default(4),
             /** Move only when the most and least loaded hosts differ by more than this fraction of memory. */
@@ -153,6 +154,4 @@ export const scenarioSchema = z
   })
   .strict();
 
-export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Scenario = z.output<typeof scenarioSchema>;
-export type HostClass = z.output<typeof hostClassSchema>;
