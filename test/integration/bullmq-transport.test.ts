@@ -4,6 +4,7 @@ import { migrationJobSchema } from '../../shared/src/migration/migration-job.js'
 import { runMigrationJob } from '../../shared/src/migration/run-migration-job.js';
 import { BullmqTransport } from '../../shared/src/queue/bullmq-transport.js';
 import { failuresKey, resultsKey } from '../../shared/src/queue/queue-names.js';
+import { encodeResult } from '../../shared/src/queue/result-codec.js';
 import { createRedis } from '../../shared/src/queue/redis-connection.js';
 import { cleanup, REDIS_URL, sleep, testPrefix } from '../helpers/cluster.js';
 
@@ -39,7 +40,8 @@ describe('BullmqTransport', () => {
     await redis.connect();
     try {
       const result = JSON.stringify(runMigrationJob(JOB, resolveProfile(JOB.kernel.profile)));
-      await redis.hset(resultsKey(prefix, RUN), ids[0]!, result, ids[N - 1]!, result);
+      // One stored as workers store results, one as plain JSON (as stored before results were compressed).
+      await redis.hset(resultsKey(prefix, RUN), ids[0]!, encodeResult(result), ids[N - 1]!, result);
       const got = await transport.nextResults();
       expect(got.map((o) => o.id).sort()).toEqual([ids[0], ids[N - 1]].sort());
       expect(JSON.stringify(got[0]!.result)).toBe(result);

@@ -253,7 +253,7 @@ async function main(argv: string[]): Promise<number> {
         }
         return checks.every((c) => c.match);
       };
-      await until('Prometheus to scrape the final totals', 20_000, evaluate).catch(() => {});
+      await until('Prometheus to scrape the final totals', 60_000, evaluate).catch(() => {});
     }
 
     const info = await redis.info('memory');

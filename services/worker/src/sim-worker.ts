@@ -3,6 +3,7 @@ import type { RedisClient } from '../../../shared/src/queue/redis-connection.js'
 import type { Logger } from '../../../shared/src/common/logger.js';
 import { parseJobPayload, PayloadTooLarge } from '../../../shared/src/queue/job-payload.js';
 import { failuresKey, JOBS_QUEUE, resultsKey } from '../../../shared/src/queue/queue-names.js';
+import { encodeResult } from '../../../shared/src/queue/result-codec.js';
 import { connectOrThrow, createRedis, redactRedisUrl } from '../../../shared/src/queue/redis-connection.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { MetricsServer } from '../../../shared/src/observability/metrics-server.js';
@@ -85,7 +86,7 @@ export class SimWorker {
     this.metrics.active.inc();
     try {
       const resultJson = await this.pool!.run(payload.job);
-      await this.redis!.hset(resultsKey(this.config.QUEUE_PREFIX, payload.run_id), payload.id, resultJson);
+      await this.redis!.hset(resultsKey(this.config.QUEUE_PREFIX, payload.run_id), payload.id, encodeResult(resultJson));
       this.jobsDone++;
       this.metrics.jobs.inc({ result: 'completed' });
       return { ok: true };

@@ -4,6 +4,7 @@ import type { JobEnvelope, JobOutcome, JobTransport } from '../fleet/job-transpo
 import { migrationResultSchema } from '../migration/migration-result.js';
 import type { JobPayload } from './job-payload.js';
 import { failuresKey, JOBS_QUEUE, resultsKey } from './queue-names.js';
+import { decodeResult } from './result-codec.js';
 import { connectOrThrow, createRedis } from './redis-connection.js';
 
 export interface BullmqTransportOptions {
@@ -108,13 +109,13 @@ export class BullmqTransport implements JobTransport {
     const batch = this.batch;
     this.batch = [];
     const key = resultsKey(this.opts.prefix, this.opts.runId);
-    const cached = await this.redis.hmget(key, ...batch.map((b) => b.id));
+    const cached = await this.redis.hmgetBuffer(key, ...batch.map((b) => b.id));
     const toQueue: JobEnvelope[] = [];
     batch.forEach((b, i) => {
       const c = cached[i];
       if (c !== null && c !== undefined) {
         this.jobsFromCache++;
-        this.ready.push({ id: b.id, result: migrationResultSchema.parse(JSON.parse(c)) });
+        this.ready.push({ id: b.id, result: migrationResultSchema.parse(JSON.parse(decodeResult(c))) });
       } else {
         this.pending.add(b.id);
         toQueue.push(b);
@@ -163,7 +164,7 @@ export class BullmqTransport implements JobTransport {
     const key = resultsKey(this.opts.prefix, this.opts.runId);
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
-      const values = await this.redis.hmget(key, ...chunk);
+      const values = await this.redis.hmgetBuffer(key, ...chunk);
       values.forEach((v, k) => {
         if (v === null) return;
         const id = chunk[k]!;
@@ -173,7 +174,7 @@ export class BullmqTransport implements JobTransport {
           this.queuedAt.delete(id);
           this.opts.onJobLatency?.((performance.now() - t) / 1e3);
         }
-        out.push({ id, result: migrationResultSchema.parse(JSON.parse(v)) });
+        out.push({ id, result: migrationResultSchema.parse(JSON.parse(decodeResult(v))) });
       });
     }
     if (out.length === 0 && ids.length > 0) {
