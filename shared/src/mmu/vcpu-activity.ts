@@ -12,6 +12,12 @@ export interface VcpuActivity {
    * fills `out` and returns true, or returns false when none comes. (An out-parameter: this is called per region.)
    */
   firstTouch(gfn: Gfn, npages: number, tNs: number, out: Touch): boolean;
+  /**
+   * zap-leaf's race with the vCPUs: from `tNs` the walk zaps the leaves of [gfn, gfn + npages) in gfn order, one
+   * every `zapNs`; the first access by a running vCPU to a leaf already zapped (it refaults the whole region huge)
+   * fills `out` and returns true; false when none comes.
+   */
+  firstTouchOfZappedPrefix(gfn: Gfn, npages: number, tNs: number, zapNs: number, out: Touch): boolean;
 }
 
 /** Who touches a region first, and when (absolute simulated ns). */

@@ -94,9 +94,9 @@ export function kvmTdpMmuZapCollapsibleSptes(
     const r = gfn >>> 9;
     const n = mmu.present.chunkCount(r);
     const ts = now();
-    // A running vCPU that reaches the table's first (already zapped) page while the walk is still zapping it maps
-    // the region huge at once; the walk then finds nothing left to zap there.
-    const raced = activity !== undefined && n > 0 && activity.firstTouch(gfn, 1, ts, touch) && touch.tNs < ts + n * perLeafNs;
+    // A running vCPU that touches a page the walk has already zapped, while the walk is still zapping the table,
+    // maps the region huge at once; the walk then finds nothing left to zap there.
+    const raced = activity !== undefined && n > 0 && activity.firstTouchOfZappedPrefix(gfn, n, ts, perLeafNs, touch) && touch.tNs < ts + n * perLeafNs;
     const zapped = raced ? Math.min(n, Math.max(1, Math.ceil((touch.tNs - ts) / perLeafNs))) : n;
     ledger.charge(CostId.spte_walk_ns, R2 - zapped);
     ledger.charge(CostId.leaf_zap_ns, zapped);

@@ -169,4 +169,27 @@ export class MemstressActivity implements VcpuActivity {
     }
     return found;
   }
+
+  /**
+   * A sweep enters a region at its first page, which the walk zaps first: its first touch of the zapped prefix is its
+   * first touch of that page. A random walk touches each page of its slice at rate 1 / (P * nsPerPage); with the
+   * prefix growing one page per `zapNs`, touches of it arrive as a Poisson process of intensity rate * k(t), whose
+   * first arrival is drawn by inverting the integrated intensity (seeded per region and time). The region's owner
+   * is the vCPU of its first page (memstress slices are whole 2 MiB regions for huge backings).
+   */
+  firstTouchOfZappedPrefix(gfn: Gfn, npages: number, tNs: number, zapNs: number, out: Touch): boolean {
+    if (!this.randomAccess) return this.firstTouch(gfn, 1, tNs, out);
+    const P = this.vm.pagesPerVcpu;
+    const rel = gfn - MEMSTRESS_BASE_GFN;
+    const v = rel <= 0 ? 0 : Math.floor(rel / P);
+    if (v >= this.vm.config.nrVcpus || npages <= 0) return false;
+    const k = Math.min(npages, (v + 1) * P - Math.max(rel, 0));
+    const rate = 1 / (P * this.nsPerPage);
+    const e = -Math.log(1 - unitHash(this.seed, 0x5a505246, Math.floor(gfn / 512), Math.floor(tNs)));
+    const whileGrowing = (rate * k * k * zapNs) / 2;
+    const dt = e <= whileGrowing ? Math.sqrt((2 * zapNs * e) / rate) : k * zapNs + (e - whileGrowing) / (rate * k);
+    out.vcpuIdx = v;
+    out.tNs = tNs + dt;
+    return true;
+  }
 }
