@@ -244,8 +244,10 @@ export class AggregateMmu {
           zapped = Math.min(leaves, Math.max(1, meanNs / q));
           pRace = 1 - Math.exp(-(a * leaves * leaves * q) / 2);
         }
-        const tablesWalked = this.level === 3 ? 512 : 1;
-        ledger.charge(CostId.spte_walk_ns, units * (tablesWalked * 512 - zapped));
+        // Over 1 GiB units the walk reads the 4K entries of each 2M table it zaps in; a refault mid-walk maps the
+        // whole unit 1G, and the walk then reads only the dead table's 2M entries (counted in `walk` below).
+        const tablesWalked = this.level === 3 ? Math.min(512, Math.ceil(zapped / Math.max(1, 512 * this.present[i]!))) : 1;
+        ledger.charge(CostId.spte_walk_ns, units * Math.max(0, tablesWalked * 512 - zapped));
         ledger.charge(CostId.leaf_zap_ns, units * zapped);
         flushN(units * zapped);
         stats.sptesZapped += units * zapped;
@@ -315,7 +317,8 @@ export class AggregateMmu {
       const mu = (c.writeRate + c.readRate) * rateScale * this.uPages;
       if (mu <= 0) return;
       refaults += z;
-      const x = (mu * walkNs) / 1e9;
+      // Touches during the walk need vCPUs in guest mode; a paused VM refaults only once it runs again.
+      const x = running > 0 ? (mu * walkNs) / 1e9 : 0;
       during += x > 0 ? z * (1 - -Math.expm1(-x) / x) : 0;
     });
     stats.faults.refault += refaults;

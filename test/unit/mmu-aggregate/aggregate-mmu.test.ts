@@ -81,11 +81,11 @@ describe('aggregate MMU against the detailed model', () => {
  * in closed form in the other, so they agree statistically.
  */
 describe('aggregate MMU against the detailed model, vCPUs running (random access)', () => {
-  const within = (got: number, want: number, rel: number) => Math.abs(got - want) <= rel * Math.max(Math.abs(want), 1e-9);
+  const within = (got: number, want: number, rel: number, abs = 0) => Math.abs(got - want) <= Math.max(abs, rel * Math.abs(want));
   for (const [vcpus, gib, backing] of [
     [8, 1, 'anonymous_hugetlb_2mb'],
     [16, 1, 'anonymous_hugetlb_2mb'],
-    [4, 2, 'anonymous_hugetlb_1gb'],
+    [8, 8, 'anonymous_hugetlb_1gb'],
   ] as const) {
     it(`${vcpus} vCPUs x ${gib} GiB ${backing}: disable time, flushes, refaults and stall agree`, () => {
       const d = runDirtyLogPerf(parseDirtyLogPerfArgs(`-v ${vcpus} -b ${gib}G -s ${backing} -e -a`.split(' ')));
@@ -107,15 +107,15 @@ describe('aggregate MMU against the detailed model, vCPUs running (random access
       mmu.enable(vcpus);
       mmu.clearDirtyLog([pages], [pages / 64], Math.ceil(pages / 262144), vcpus);
       for (const run of d.strategies) {
-        // zap-leaf over 1 GiB pages: a refault maps 1G and ends the walk's work in the whole 1G range; the aggregate
-        // model treats that race per 2M table (a known gap, ~3x in a 6 ms disable).
-        if (run.strategy === 'zap-leaf' && backing === 'anonymous_hugetlb_1gb') continue;
+        // zap-leaf over 1 GiB pages races once per 1G unit (64 here), so its sums vary more than per-2M races do.
+        const rel = run.strategy === 'zap-leaf' && backing === 'anonymous_hugetlb_1gb' ? 0.05 : 0.02;
         const a = mmu.evaluateDisable(run.strategy, vcpus, 1);
         const ds = run.disableStats;
         const what = `${run.strategy}: detailed ${run.disable.ns} ns ${ds.tlbFlushes} flushes ${ds.faults.refault} refaults ${ds.vcpuStallNs} ns stall; aggregate ${a.ioctlNs} ns ${a.stats.tlbFlushes} flushes ${a.refaultsDuringDisable} refaults ${a.vcpuStallNs} ns stall`;
-        expect(within(a.ioctlNs, run.disable.ns, 0.02), what).toBe(true);
-        expect(within(a.stats.tlbFlushes, ds.tlbFlushes, 0.02), what).toBe(true);
-        expect(within(a.refaultsDuringDisable, ds.faults.refault, 0.01), what).toBe(true);
+        expect(within(a.ioctlNs, run.disable.ns, rel), what).toBe(true);
+        // Batched strategies flush at yields: a couple more or fewer where the walks' yields fall differently.
+        expect(within(a.stats.tlbFlushes, ds.tlbFlushes, rel, 2), what).toBe(true);
+        expect(within(a.refaultsDuringDisable, ds.faults.refault, 0.01, 1), what).toBe(true);
         // Stalls are sums of per-region random waits: compared where there are enough regions to average over.
         if (ds.faults.refault >= 1000) expect(within(a.vcpuStallNs, ds.vcpuStallNs, 0.1), what).toBe(true);
       }
