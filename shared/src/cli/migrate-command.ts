@@ -19,12 +19,17 @@ function unit(flag: string, text: string | undefined, parse: (t: string) => numb
   return v;
 }
 
-function oneOf<T extends string>(flag: string, text: string, allowed: readonly T[]): T {
+/** One of `allowed`, or a CliError naming the flag; undefined when the flag is not given (the schema's default). */
+function oneOf<T extends string>(flag: string, text: string | undefined, allowed: readonly T[]): T | undefined {
+  if (text === undefined) return undefined;
   if (!(allowed as readonly string[]).includes(text)) throw new CliError(`${flag}: must be one of ${allowed.join(', ')} (got '${text}')`);
   return text as T;
 }
 
-const onOff = (flag: string, text: string): boolean => oneOf(flag, text, ['on', 'off'] as const) === 'on';
+function onOff(flag: string, text: string | undefined): boolean | undefined {
+  const v = oneOf(flag, text, ['on', 'off'] as const);
+  return v === undefined ? undefined : v === 'on';
+}
 
 const SIZE = 'a size such as 64GiB, 512MiB or 4G';
 const RATE = 'a rate such as 128MiB/s, 10Gbit/s or 1.5GB/s';
@@ -55,7 +60,7 @@ const str = (raw: Raw, k: string): string | undefined => (typeof raw[k] === 'str
 
 /** Builds and validates the job from the flags; every error names its flag. */
 export function migrationJobFromFlags(raw: Raw): MigrationJob {
-  const kind = oneOf('--workload', str(raw, 'workload') ?? 'uniform', WORKLOAD_KINDS);
+  const kind = oneOf('--workload', str(raw, 'workload'), WORKLOAD_KINDS) ?? 'uniform';
   const rate = unit('--dirty-rate', str(raw, 'dirtyRate'), parseRate, RATE);
   let workload: MigrationJobInput['vm']['workload'];
   switch (kind) {
@@ -66,24 +71,24 @@ export function migrationJobFromFlags(raw: Raw): MigrationJob {
       workload = {
         kind,
         dirty_rate_bytes_per_s: rate ?? 0,
-        working_set: numberFlag('--working-set', str(raw, 'workingSet'), 0.000001, 1) ?? 1,
-        read_share: numberFlag('--read-share', str(raw, 'readShare'), 0, 0.99) ?? 0.5,
+        working_set: numberFlag('--working-set', str(raw, 'workingSet'), 0.000001, 1),
+        read_share: numberFlag('--read-share', str(raw, 'readShare'), 0, 0.99),
       };
       break;
     case 'hotcold':
       workload = {
         kind,
         dirty_rate_bytes_per_s: rate ?? 0,
-        hot_fraction: numberFlag('--hot-fraction', str(raw, 'hotFraction'), 0.000001, 0.999999) ?? 0.1,
-        hot_write_share: numberFlag('--hot-write-share', str(raw, 'hotWriteShare'), 0, 1) ?? 0.9,
-        read_share: numberFlag('--read-share', str(raw, 'readShare'), 0, 0.99) ?? 0.5,
+        hot_fraction: numberFlag('--hot-fraction', str(raw, 'hotFraction'), 0.000001, 0.999999),
+        hot_write_share: numberFlag('--hot-write-share', str(raw, 'hotWriteShare'), 0, 1),
+        read_share: numberFlag('--read-share', str(raw, 'readShare'), 0, 0.99),
       };
       break;
     case 'memstress':
       workload = {
         kind,
-        write_percent: numberFlag('--write-percent', str(raw, 'writePercent'), 0, 100) ?? 100,
-        pass_seconds: unit('--pass-time', str(raw, 'passTime'), parseDuration, DURATION) ?? 1,
+        write_percent: numberFlag('--write-percent', str(raw, 'writePercent'), 0, 100),
+        pass_seconds: unit('--pass-time', str(raw, 'passTime'), parseDuration, DURATION),
       };
       break;
   }
@@ -96,37 +101,38 @@ export function migrationJobFromFlags(raw: Raw): MigrationJob {
     }
     bailouts[m[1]!] = p;
   }
+  // Flags not given stay undefined: the job schema's defaults (QEMU's and KVM's) apply, as for jobs from scenarios.
   const input: MigrationJobInput = {
     kind: raw.probe === true ? 'dirty-rate-probe' : 'migration',
-    model: oneOf('--model', str(raw, 'model') ?? 'migsim', ['migsim', 'simgrid'] as const),
-    seed: numberFlag('--seed', str(raw, 'seed'), 0, 2 ** 31 - 1, true) ?? 1,
+    model: oneOf('--model', str(raw, 'model'), ['migsim', 'simgrid'] as const),
+    seed: numberFlag('--seed', str(raw, 'seed'), 0, 2 ** 31 - 1, true),
     vm: {
       ram_bytes: unit('--ram', str(raw, 'ram') ?? '8GiB', parseSizeStrict, SIZE)!,
       vcpus: numberFlag('--vcpus', str(raw, 'vcpus') ?? '4', 1, 4096, true)!,
-      backing: oneOf('--backing', str(raw, 'backing') ?? 'anonymous_thp', BACKING_SOURCES),
-      thp_coverage: numberFlag('--thp-coverage', str(raw, 'thpCoverage'), 0, 1) ?? 1,
-      zero_fraction: numberFlag('--zero-fraction', str(raw, 'zeroFraction'), 0, 1) ?? 0,
+      backing: oneOf('--backing', str(raw, 'backing'), BACKING_SOURCES),
+      thp_coverage: numberFlag('--thp-coverage', str(raw, 'thpCoverage'), 0, 1),
+      zero_fraction: numberFlag('--zero-fraction', str(raw, 'zeroFraction'), 0, 1),
       workload,
     },
     migration: {
-      ...(str(raw, 'maxBandwidth') !== undefined ? { max_bandwidth_bytes_per_s: unit('--max-bandwidth', str(raw, 'maxBandwidth'), parseRate, RATE)! } : {}),
-      link_bandwidth_bytes_per_s: unit('--link-bandwidth', str(raw, 'linkBandwidth'), parseRate, RATE) ?? null,
-      ...(str(raw, 'downtimeLimit') !== undefined ? { downtime_limit_s: unit('--downtime-limit', str(raw, 'downtimeLimit'), parseDuration, DURATION)! } : {}),
+      max_bandwidth_bytes_per_s: unit('--max-bandwidth', str(raw, 'maxBandwidth'), parseRate, RATE),
+      link_bandwidth_bytes_per_s: unit('--link-bandwidth', str(raw, 'linkBandwidth'), parseRate, RATE),
+      downtime_limit_s: unit('--downtime-limit', str(raw, 'downtimeLimit'), parseDuration, DURATION),
       auto_converge: raw.autoConverge === true,
-      dirty_limit_bytes_per_s: unit('--dirty-limit', str(raw, 'dirtyLimit'), parseRate, RATE) ?? null,
-      timeout_s: unit('--timeout', str(raw, 'timeout'), parseDuration, DURATION) ?? null,
-      cancel_at_s: unit('--cancel-at', str(raw, 'cancelAt'), parseDuration, DURATION) ?? null,
-      fail_at_s: unit('--fail-at', str(raw, 'failAt'), parseDuration, DURATION) ?? null,
-      ...(str(raw, 'horizon') !== undefined ? { horizon_s: unit('--horizon', str(raw, 'horizon'), parseDuration, DURATION)! } : {}),
+      dirty_limit_bytes_per_s: unit('--dirty-limit', str(raw, 'dirtyLimit'), parseRate, RATE),
+      timeout_s: unit('--timeout', str(raw, 'timeout'), parseDuration, DURATION),
+      cancel_at_s: unit('--cancel-at', str(raw, 'cancelAt'), parseDuration, DURATION),
+      fail_at_s: unit('--fail-at', str(raw, 'failAt'), parseDuration, DURATION),
+      horizon_s: unit('--horizon', str(raw, 'horizon'), parseDuration, DURATION),
     },
-    probe: { ...(str(raw, 'calcTime') !== undefined ? { calc_time_s: unit('--calc-time', str(raw, 'calcTime'), parseDuration, DURATION)! } : {}) },
+    probe: { calc_time_s: unit('--calc-time', str(raw, 'calcTime'), parseDuration, DURATION) },
     kernel: {
-      strategy: oneOf('--strategy', str(raw, 'strategy') ?? 'promote', DISABLE_STRATEGIES),
-      eager_split: onOff('--eager-split', str(raw, 'eagerSplit') ?? 'on'),
-      pml: onOff('--pml', str(raw, 'pml') ?? 'on'),
-      fast_page_fault: onOff('--fast-page-fault', str(raw, 'fastPageFault') ?? 'on'),
-      manual_protect: onOff('--manual-protect', str(raw, 'manualProtect') ?? 'on'),
-      profile: str(raw, 'profile') ?? 'default',
+      strategy: oneOf('--strategy', str(raw, 'strategy'), DISABLE_STRATEGIES),
+      eager_split: onOff('--eager-split', str(raw, 'eagerSplit')),
+      pml: onOff('--pml', str(raw, 'pml')),
+      fast_page_fault: onOff('--fast-page-fault', str(raw, 'fastPageFault')),
+      manual_protect: onOff('--manual-protect', str(raw, 'manualProtect')),
+      profile: str(raw, 'profile'),
     },
     bailouts,
   };

@@ -7,6 +7,7 @@ import { DISABLE_STRATEGIES } from '../../../shared/src/mmu/disable-strategy.js'
 import { guestAccessSequential, WRITE_ALL } from '../../../shared/src/mmu/page-fault.js';
 import { NO_BAILOUTS } from '../../../shared/src/mmu/promote-bailout.js';
 import { pageClasses } from '../../../shared/src/workload/page-class.js';
+import type { WorkloadSpec } from '../../../shared/src/workload/workload-spec.js';
 import { BASE_GFN, makeKvm } from '../../helpers/mmu-fixtures.js';
 import { parseDirtyLogPerfArgs } from '../../../shared/src/cli/dirty-log-perf-command.js';
 import { runDirtyLogPerf } from '../../../shared/src/selftest/dirty-log-perf.js';
@@ -28,7 +29,8 @@ function detailed(backing: BackingSource, pages: number, vcpus: number) {
   });
 }
 
-function aggregate(backing: BackingSource, pages: number, vcpus: number) {
+/** The aggregate model after enable (initially set) and CLEAR of everything (eager split), `running` vCPUs in guest mode. */
+function fullyCleared(backing: BackingSource, pages: number, vcpus: number, workload: WorkloadSpec, running: number): AggregateMmu {
   const mmu = new AggregateMmu({
     pages,
     vcpus,
@@ -40,10 +42,15 @@ function aggregate(backing: BackingSource, pages: number, vcpus: number) {
     fastPageFault: true,
     profile: DEFAULT_PROFILE,
     bailouts: NO_BAILOUTS,
-    classes: pageClasses({ kind: 'idle' }, pages, vcpus),
+    classes: pageClasses(workload, pages, vcpus),
   });
-  mmu.enable(0);
-  mmu.clearDirtyLog([pages], [pages / 64], Math.ceil(pages / 262144), 0);
+  mmu.enable(running);
+  mmu.clearDirtyLog([pages], [pages / 64], Math.ceil(pages / 262144), running);
+  return mmu;
+}
+
+function aggregate(backing: BackingSource, pages: number, vcpus: number) {
+  const mmu = fullyCleared(backing, pages, vcpus, { kind: 'idle' }, 0);
   const loggingNs = mmu.ioctl.ns;
   return DISABLE_STRATEGIES.map((strategy) => ({ ...mmu.evaluateDisable(strategy, 0, 1), loggingNs }));
 }
@@ -91,21 +98,8 @@ describe('aggregate MMU against the detailed model, vCPUs running (random access
       const d = runDirtyLogPerf(parseDirtyLogPerfArgs(`-v ${vcpus} -b ${gib}G -s ${backing} -e -a`.split(' ')));
       const pages = vcpus * gib * 262144;
       const perPageRate = 1e9 / (gib * 262144 * DEFAULT_PROFILE.costs.guest_access_4k_ns);
-      const mmu = new AggregateMmu({
-        pages,
-        vcpus,
-        backing,
-        thpCoverage: 1,
-        manualProtect: true,
-        eagerPageSplit: true,
-        pml: true,
-        fastPageFault: true,
-        profile: DEFAULT_PROFILE,
-        bailouts: NO_BAILOUTS,
-        classes: pageClasses({ kind: 'uniform', dirty_rate_bytes_per_s: perPageRate * 4096 * pages, working_set: 1, read_share: 0 }, pages, vcpus),
-      });
-      mmu.enable(vcpus);
-      mmu.clearDirtyLog([pages], [pages / 64], Math.ceil(pages / 262144), vcpus);
+      const uniform: WorkloadSpec = { kind: 'uniform', dirty_rate_bytes_per_s: perPageRate * 4096 * pages, working_set: 1, read_share: 0 };
+      const mmu = fullyCleared(backing, pages, vcpus, uniform, vcpus);
       for (const run of d.strategies) {
         // zap-leaf over 1 GiB pages races once per 1G unit (64 here), so its sums vary more than per-2M races do.
         const rel = run.strategy === 'zap-leaf' && backing === 'anonymous_hugetlb_1gb' ? 0.05 : 0.02;
