@@ -2,13 +2,31 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-/** Layering: the engine knows nothing of the model; the model knows nothing of queues or services. */
-const layer = (files, forbidden, why) => ({
+/**
+ * The house's tiers, bottom to top (see docs/architecture.md): each may import the ones below it, never the ones
+ * above. `common` sits under every tier; `cli` and `services/` are the entry points on top.
+ */
+const TIERS = [
+  ['shared/src/common', 'common helpers (units, bitmaps, logging)'],
+  ['shared/src/engine', 'the discrete-event engine'],
+  ['shared/src/kernel', 'the KVM model'],
+  ['shared/src/migration', 'one live migration'],
+  ['shared/src/cluster', 'the cluster'],
+  ['shared/src/cli', 'the migsim command'],
+];
+
+/** Import patterns of a tier's files that point at a tier above it (written as they appear in relative imports). */
+const above = (i) => TIERS.slice(i + 1).flatMap(([dir]) => [`**/${dir.replace('shared/src/', '')}/**`]);
+
+const restrict = (files, patterns) => ({
   files,
   rules: {
-    'no-restricted-imports': ['error', { patterns: forbidden.map((group) => ({ group: [group], message: why })) }],
+    'no-restricted-imports': ['error', { patterns: patterns.map(({ group, message }) => ({ group, message })) }],
   },
 });
+
+/** Within the kernel model: mmu < mmu-aggregate < selftest < calibration. */
+const KERNEL = ['mmu', 'mmu-aggregate', 'selftest', 'calibration'];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'out/**', 'coverage/**', 'dashboards/generated/**'] },
@@ -23,10 +41,28 @@ export default tseslint.config(
       eqeqeq: ['error', 'always'],
     },
   },
-  layer(['shared/src/sim/**/*.ts'], ['**/mmu/**', '**/selftest/**', '**/cli/**', '**/services/**', 'bullmq'],
-    'shared/src/sim is the engine: it must not import the model, the CLI or the services.'),
-  layer(['shared/src/mmu/**/*.ts'], ['**/selftest/**', '**/cli/**', '**/services/**', 'bullmq', 'prom-client'],
-    'shared/src/mmu is the KVM model: it must not import workloads, the CLI, queues or metrics.'),
-  layer(['shared/src/selftest/**/*.ts'], ['**/cli/**', '**/services/**', 'bullmq', 'prom-client'],
-    'shared/src/selftest is model-side: it must not import the CLI, queues or metrics.'),
+  // Every tier: nothing from the tiers above it, nothing from services/ (entry points import shared/, never the
+  // reverse). Queues and metrics belong to the cluster tier.
+  ...TIERS.map(([dir, what], i) =>
+    restrict(
+      [`${dir}/**/*.ts`],
+      [
+        { group: [...above(i), '**/services/**'], message: `${dir} is ${what}: it must not import a tier above it (${TIERS.slice(i + 1).map(([d]) => d.replace('shared/src/', '')).join(', ')}) or services/.` },
+        ...(i < 4 ? [{ group: ['bullmq', 'ioredis', 'prom-client', 'commander'], message: `${dir} is ${what}: queues, metrics and the command line belong to the cluster tier and the CLI.` }] : []),
+      ],
+    ),
+  ),
+  // Inside the kernel model, each part may use only the parts before it.
+  ...KERNEL.map((part, i) =>
+    restrict(
+      [`shared/src/kernel/${part}/**/*.ts`],
+      [
+        { group: [...above(2), '**/services/**'], message: `shared/src/kernel is the KVM model: it must not import migration, cluster, cli or services/.` },
+        { group: ['bullmq', 'ioredis', 'prom-client', 'commander'], message: 'shared/src/kernel is the KVM model: no queues, metrics or command line.' },
+        ...(i < KERNEL.length - 1
+          ? [{ group: KERNEL.slice(i + 1).map((p) => `**/${p}/**`).concat(KERNEL.slice(i + 1).map((p) => `../${p}/*`)), message: `kernel/${part} comes before ${KERNEL.slice(i + 1).join(', ')}: it must not import them.` }]
+          : []),
+      ],
+    ),
+  ),
 );

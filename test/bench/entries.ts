@@ -1,8 +1,8 @@
 import { parseDirtyLogPerfArgs } from '../../shared/src/cli/dirty-log-perf-command.js';
-import { migrationJobSchema } from '../../shared/src/migration/migration-job.js';
-import { runMigrationJob } from '../../shared/src/migration/run-migration-job.js';
-import { DEFAULT_PROFILE } from '../../shared/src/mmu/default-profile.js';
-import { runDirtyLogPerf } from '../../shared/src/selftest/dirty-log-perf.js';
+import { migrationJobSchema } from '../../shared/src/migration/job/migration-job.js';
+import { runMigrationJob } from '../../shared/src/migration/job/run-migration-job.js';
+import { DEFAULT_PROFILE } from '../../shared/src/kernel/mmu/default-profile.js';
+import { runDirtyLogPerf } from '../../shared/src/kernel/selftest/dirty-log-perf.js';
 import { fleetEntry, type FleetBenchResult } from './fleet-entry.js';
 import { popcountBaseline } from './popcount-baseline.js';
 

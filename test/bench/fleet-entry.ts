@@ -2,12 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { Coordinator } from '../../services/coordinator/src/coordinator.js';
-import { resolveProfile } from '../../shared/src/cli/resolve-profile.js';
+import { Coordinator } from '../../shared/src/cluster/coordinator/coordinator.js';
 import { createLogger } from '../../shared/src/common/logger.js';
-import { runExperiment } from '../../shared/src/experiment/run-experiment.js';
-import { EmbeddedTransport } from '../../shared/src/fleet/embedded-transport.js';
-import { loadScenario } from '../../shared/src/scenario/load-scenario.js';
+import { runExperiment } from '../../shared/src/cluster/experiment/run-experiment.js';
+import { EmbeddedTransport } from '../../shared/src/cluster/fleet/embedded-transport.js';
+import { loadScenario } from '../../shared/src/cluster/scenario/load-scenario.js';
 
 const REDIS = process.env.MIGSIM_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -97,7 +96,7 @@ async function redisUp(): Promise<boolean> {
 export async function fleetEntry(file: string): Promise<FleetBenchResult> {
   const scenario = loadScenario(file);
   const t0 = performance.now();
-  const { summary } = await runExperiment({ scenario, transport: new EmbeddedTransport(resolveProfile) });
+  const { summary } = await runExperiment({ scenario, transport: new EmbeddedTransport() });
   const embedded = (performance.now() - t0) / 1e3;
   if (!(await redisUp())) {
     return { scenario: scenario.name, jobs: summary.jobs, embedded_wall_s: embedded, workers1_jobs_per_s: null, workers2_jobs_per_s: null, workers2_over_workers1: null, noop_bullmq_jobs_per_s: null, digest_embedded: summary.digest, digests_match: null };

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKING_SOURCES } from '../../shared/src/mmu/backing-source.js';
-import { COST_KEYS } from '../../shared/src/mmu/cost-profile.js';
-import { DISABLE_STRATEGIES } from '../../shared/src/mmu/disable-strategy.js';
-import { PROMOTE_BAILOUTS } from '../../shared/src/mmu/promote-bailout.js';
+import { BACKING_SOURCES } from '../../shared/src/kernel/mmu/backing-source.js';
+import { COST_KEYS } from '../../shared/src/kernel/mmu/cost-profile.js';
+import { DISABLE_STRATEGIES } from '../../shared/src/kernel/mmu/disable-strategy.js';
+import { PROMOTE_BAILOUTS } from '../../shared/src/kernel/mmu/promote-bailout.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { migrationResultSchema } from '../../shared/src/migration/migration-result.js';
-import { DISABLE_STRATEGIES } from '../../shared/src/mmu/disable-strategy.js';
+import { migrationResultSchema } from '../../shared/src/migration/job/migration-result.js';
+import { DISABLE_STRATEGIES } from '../../shared/src/kernel/mmu/disable-strategy.js';
 
 function migsim(...args: string[]) {
   const r = spawnSync(process.execPath, ['shared/bin/migsim.mjs', 'migrate', ...args], { encoding: 'utf8', timeout: 60_000 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createServer, type Server } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cleanup, migsim, REDIS_URL, testPrefix } from '../helpers/cluster.js';
-import { createRedis } from '../../shared/src/queue/redis-connection.js';
+import { createRedis } from '../../shared/src/cluster/queue/redis-connection.js';
 
 /** Bad input: exit 2, a message naming what is wrong, no stack trace, no internal error. */
 function expectUsageError(args: string[], mentions: readonly string[], env: Record<string, string> = {}): { stdout: string; stderr: string } {

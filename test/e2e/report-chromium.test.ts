@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { STRATEGY_COLORS } from '../../shared/src/report/report-html.js';
+import { STRATEGY_COLORS } from '../../shared/src/cluster/report/report-html.js';
 import { migsim } from '../helpers/cluster.js';
 import { decodePng } from '../helpers/png.js';
 

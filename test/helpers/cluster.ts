@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
-import { createRedis } from '../../shared/src/queue/redis-connection.js';
+import { createRedis } from '../../shared/src/cluster/queue/redis-connection.js';
 
 export const REDIS_URL = process.env.MIGSIM_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const BIN = 'shared/bin/migsim.mjs';

@@ -1,8 +1,8 @@
-import { COST_KEYS } from '../../shared/src/mmu/cost-profile.js';
-import { DEFAULT_PROFILE } from '../../shared/src/mmu/default-profile.js';
-import type { BackingSource } from '../../shared/src/mmu/backing-source.js';
-import { Kvm, type KvmConfig } from '../../shared/src/mmu/kvm.js';
-import { NO_BAILOUTS, type BailoutLikelihoods } from '../../shared/src/mmu/promote-bailout.js';
+import { COST_KEYS } from '../../shared/src/kernel/mmu/cost-profile.js';
+import { DEFAULT_PROFILE } from '../../shared/src/kernel/mmu/default-profile.js';
+import type { BackingSource } from '../../shared/src/kernel/mmu/backing-source.js';
+import { Kvm, type KvmConfig } from '../../shared/src/kernel/mmu/kvm.js';
+import { NO_BAILOUTS, type BailoutLikelihoods } from '../../shared/src/kernel/mmu/promote-bailout.js';
 
 export const BASE_GFN = 0x100000;
 

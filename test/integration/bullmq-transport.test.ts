@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveProfile } from '../../shared/src/cli/resolve-profile.js';
-import { migrationJobSchema } from '../../shared/src/migration/migration-job.js';
-import { runMigrationJob } from '../../shared/src/migration/run-migration-job.js';
-import { BullmqTransport } from '../../shared/src/queue/bullmq-transport.js';
-import { failuresKey, resultsKey } from '../../shared/src/queue/queue-names.js';
-import { encodeResult } from '../../shared/src/queue/result-codec.js';
-import { createRedis } from '../../shared/src/queue/redis-connection.js';
+import { resolveProfile } from '../../shared/src/kernel/mmu/resolve-profile.js';
+import { migrationJobSchema } from '../../shared/src/migration/job/migration-job.js';
+import { runMigrationJob } from '../../shared/src/migration/job/run-migration-job.js';
+import { BullmqTransport } from '../../shared/src/cluster/queue/bullmq-transport.js';
+import { failuresKey, resultsKey } from '../../shared/src/cluster/queue/queue-names.js';
+import { encodeResult } from '../../shared/src/cluster/queue/result-codec.js';
+import { createRedis } from '../../shared/src/cluster/queue/redis-connection.js';
 import { cleanup, REDIS_URL, sleep, testPrefix } from '../helpers/cluster.js';
 
 /** The coordinator's side of the queue against the real Redis, with no workers: the test plays the workers' part. */

@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { Queue } from 'bullmq';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runIdFor } from '../../shared/src/experiment/run-experiment.js';
-import { JOBS_QUEUE, resultsKey } from '../../shared/src/queue/queue-names.js';
-import { createRedis } from '../../shared/src/queue/redis-connection.js';
-import { loadScenario } from '../../shared/src/scenario/load-scenario.js';
+import { runIdFor } from '../../shared/src/cluster/experiment/run-experiment.js';
+import { JOBS_QUEUE, resultsKey } from '../../shared/src/cluster/queue/queue-names.js';
+import { createRedis } from '../../shared/src/cluster/queue/redis-connection.js';
+import { loadScenario } from '../../shared/src/cluster/scenario/load-scenario.js';
 import { cleanup, digestOf, migsim, migsimAsync, sleep, startWorker, stopAll, testPrefix, waitExit } from '../helpers/cluster.js';
 
 const MEDIUM = 'test/fixtures/scenarios/medium.yaml';

@@ -1,9 +1,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { runIdFor } from '../../shared/src/experiment/run-experiment.js';
-import { resultsKey } from '../../shared/src/queue/queue-names.js';
-import { createRedis, type RedisClient } from '../../shared/src/queue/redis-connection.js';
-import { loadScenario } from '../../shared/src/scenario/load-scenario.js';
+import { runIdFor } from '../../shared/src/cluster/experiment/run-experiment.js';
+import { resultsKey } from '../../shared/src/cluster/queue/queue-names.js';
+import { createRedis, type RedisClient } from '../../shared/src/cluster/queue/redis-connection.js';
+import { loadScenario } from '../../shared/src/cluster/scenario/load-scenario.js';
 import { cleanup, digestOf, migsim, migsimAsync, REDIS_URL, sleep, startWorker, stopAll, testPrefix, waitExit } from '../helpers/cluster.js';
 
 /**

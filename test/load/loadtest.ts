@@ -6,16 +6,15 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { prometheusYaml } from '../../dashboards/src/prometheus-config.js';
-import type { LoadgenReport } from '../../shared/src/loadtest/load-report.js';
-import { DISABLE_STRATEGIES } from '../../shared/src/mmu/disable-strategy.js';
-import { runExperiment } from '../../shared/src/experiment/run-experiment.js';
-import { EmbeddedTransport } from '../../shared/src/fleet/embedded-transport.js';
+import type { LoadgenReport } from '../../shared/src/cluster/loadgen/load-report.js';
+import { DISABLE_STRATEGIES } from '../../shared/src/kernel/mmu/disable-strategy.js';
+import { runExperiment } from '../../shared/src/cluster/experiment/run-experiment.js';
+import { EmbeddedTransport } from '../../shared/src/cluster/fleet/embedded-transport.js';
 import { loadScenarioOrExit, scenarioPath } from '../../shared/src/cli/run-command.js';
-import { sizeScenario } from '../../shared/src/loadtest/size-scenario.js';
-import { resolveProfile } from '../../shared/src/cli/resolve-profile.js';
-import { DEFAULT_PREFIX } from '../../shared/src/queue/queue-names.js';
+import { sizeScenario } from '../../shared/src/cluster/loadgen/size-scenario.js';
+import { DEFAULT_PREFIX } from '../../shared/src/cluster/queue/queue-names.js';
 import { CliError } from '../../shared/src/cli/cli-error.js';
-import type { Scenario } from '../../shared/src/scenario/scenario-schema.js';
+import type { Scenario } from '../../shared/src/cluster/scenario/scenario-schema.js';
 import { readCompose } from './compose-env.js';
 import { formatLoadtestMarkdown, type LoadtestReport, type TotalsCheck } from './loadtest-report.js';
 import { sleep, until } from '../helpers/cluster.js';
@@ -142,7 +141,7 @@ async function main(argv: string[]): Promise<number> {
     // Baseline, measured in this invocation: the first run's fleet in one process, no queues.
     const seed0 = Number(loadEnv0.LOAD_SEED ?? 1);
     const tb = performance.now();
-    const embedded = (await runExperiment({ scenario: sizeScenario(template, o.migrations, seed0), transport: new EmbeddedTransport(resolveProfile) })).summary;
+    const embedded = (await runExperiment({ scenario: sizeScenario(template, o.migrations, seed0), transport: new EmbeddedTransport() })).summary;
     const embeddedJobsPerS = embedded.jobs / ((performance.now() - tb) / 1e3);
     log(`baseline: one run embedded (one process, no queues): ${embedded.jobs} jobs at ${embeddedJobsPerS.toFixed(0)} jobs/s`);
 

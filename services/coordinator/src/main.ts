@@ -1,8 +1,8 @@
 import { loadScenarioOrExit, scenarioPath } from '../../../shared/src/cli/run-command.js';
 import { createLogger } from '../../../shared/src/common/logger.js';
 import { installShutdown } from '../../../shared/src/common/shutdown.js';
-import { Coordinator } from './coordinator.js';
-import { parseCoordinatorConfig } from './coordinator-config.js';
+import { Coordinator } from '../../../shared/src/cluster/coordinator/coordinator.js';
+import { parseCoordinatorConfig } from '../../../shared/src/cluster/coordinator/coordinator-env.js';
 
 /** The coordinator service's entrypoint: configuration from the environment (REDIS_URL, SCENARIO, OUT_DIR, ...). */
 export async function main(): Promise<void> {

@@ -1,8 +1,8 @@
 import { loadScenarioOrExit, scenarioPath } from '../../../shared/src/cli/run-command.js';
 import { createLogger } from '../../../shared/src/common/logger.js';
 import { installShutdown } from '../../../shared/src/common/shutdown.js';
-import { LoadGenerator } from './load-generator.js';
-import { parseLoadgenConfig } from './loadgen-config.js';
+import { LoadGenerator } from '../../../shared/src/cluster/loadgen/load-generator.js';
+import { parseLoadgenConfig } from '../../../shared/src/cluster/loadgen/loadgen-env.js';
 
 /** The load generator's entrypoint: configuration from the environment (REDIS_URL, LOAD_*, OUT_DIR, METRICS_*). */
 export async function main(): Promise<number> {

@@ -1,7 +1,7 @@
 import { createLogger } from '../../../shared/src/common/logger.js';
 import { installShutdown } from '../../../shared/src/common/shutdown.js';
-import { SimWorker } from './sim-worker.js';
-import { parseWorkerConfig, type WorkerConfig } from './worker-config.js';
+import { SimWorker } from '../../../shared/src/cluster/worker/sim-worker.js';
+import { parseWorkerConfig, type WorkerConfig } from '../../../shared/src/cluster/worker/worker-env.js';
 
 /** Starts a worker from a configuration; resolves once it is serving. Exits on SIGTERM/SIGINT after a clean stop. */
 export async function runWorker(config: WorkerConfig): Promise<SimWorker> {

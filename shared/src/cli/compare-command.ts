@@ -1,15 +1,15 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { runExperiment } from '../experiment/run-experiment.js';
-import { EmbeddedTransport } from '../fleet/embedded-transport.js';
-import { DISABLE_STRATEGIES } from '../mmu/disable-strategy.js';
-import { STRATEGY_COLORS } from '../report/report-html.js';
-import type { RunSummary } from '../report/run-summary.js';
-import { escapeHtml, groupedBarChart } from '../report/svg-charts.js';
+import { runExperiment } from '../cluster/experiment/run-experiment.js';
+import { EmbeddedTransport } from '../cluster/fleet/embedded-transport.js';
+import { DISABLE_STRATEGIES } from '../kernel/mmu/disable-strategy.js';
+import { STRATEGY_COLORS } from '../cluster/report/report-html.js';
+import type { RunSummary } from '../cluster/report/run-summary.js';
+import { escapeHtml, groupedBarChart } from '../cluster/report/svg-charts.js';
 import { CliError } from './cli-error.js';
-import { resolveProfile } from './resolve-profile.js';
-import { loadScenarioOrExit, scenarioPath } from './run-command.js';
+
+import { scenarioFromArg } from './scenario-arg.js';
 
 const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null;
 
@@ -38,8 +38,8 @@ async function summaryOf(arg: string): Promise<RunSummary> {
     if (!isRunSummary(summary)) throw new CliError(`${f}: not a migsim run summary (written by migsim run)`);
     return summary;
   }
-  const scenario = loadScenarioOrExit(scenarioPath(arg), undefined);
-  return (await runExperiment({ scenario, transport: new EmbeddedTransport(resolveProfile) })).summary;
+  const { scenario } = scenarioFromArg(arg);
+  return (await runExperiment({ scenario, transport: new EmbeddedTransport() })).summary;
 }
 
 /** `migsim compare A B`: two run folders or two scenarios, side by side. */

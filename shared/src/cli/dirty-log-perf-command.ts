@@ -1,14 +1,14 @@
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { parseSize } from '../common/units.js';
-import { BACKING_SOURCES } from '../mmu/backing-source.js';
-import { DISABLE_STRATEGIES, type DisableStrategy } from '../mmu/disable-strategy.js';
-import { PROMOTE_BAILOUTS, type BailoutLikelihoods } from '../mmu/promote-bailout.js';
-import { runDirtyLogPerf, type DirtyLogPerfParams } from '../selftest/dirty-log-perf.js';
-import { dirtyLogPerfJson, formatDirtyLogPerfText } from '../selftest/dirty-log-perf-report.js';
-import { MemstressLayoutError } from '../selftest/memstress.js';
+import { BACKING_SOURCES } from '../kernel/mmu/backing-source.js';
+import { DISABLE_STRATEGIES, type DisableStrategy } from '../kernel/mmu/disable-strategy.js';
+import { PROMOTE_BAILOUTS, type BailoutLikelihoods } from '../kernel/mmu/promote-bailout.js';
+import { runDirtyLogPerf, type DirtyLogPerfParams } from '../kernel/selftest/dirty-log-perf.js';
+import { dirtyLogPerfJson, formatDirtyLogPerfText } from '../kernel/selftest/dirty-log-perf-report.js';
+import { MemstressLayoutError } from '../kernel/selftest/memstress.js';
 import { CliError } from './cli-error.js';
-import { resolveProfile } from './resolve-profile.js';
+import { profileFromFlag } from './profile-flag.js';
 import { cliErrorFromZod } from './zod-issues.js';
 
 const onOff = () =>
@@ -160,7 +160,7 @@ function toParams(raw: Record<string, unknown>): { params: DirtyLogPerfParams; j
     fastPageFault: f.fastPageFault,
     thpCoverage: f.thpCoverage,
     bailouts: f.bailout,
-    profile: resolveProfile(f.profile),
+    profile: profileFromFlag(f.profile).profile,
   };
   if (params.vcpus * params.vcpuMemoryBytes > 4 * 2 ** 40) {
     throw new CliError(`-v/-b: ${params.vcpus} vCPUs × ${params.vcpuMemoryBytes} bytes exceeds the 4TiB of guest memory migsim models`);

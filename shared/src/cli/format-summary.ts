@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { RunSummary } from '../report/run-summary.js';
+import type { RunSummary } from '../cluster/report/run-summary.js';
 
 /** The few lines a person wants after a run. */
 export function formatSummaryLines(s: RunSummary, outDir: string): string {

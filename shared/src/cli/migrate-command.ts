@@ -1,15 +1,16 @@
 import { Command, Option } from 'commander';
 import { formatDuration, formatRate, formatSize, parseDuration, parseRate, parseSizeStrict } from '../common/units.js';
-import { migrationJobSchema, type MigrationJob, type MigrationJobInput } from '../migration/migration-job.js';
-import type { MigrationResult } from '../migration/migration-result.js';
-import { runMigrationJob } from '../migration/run-migration-job.js';
-import { BACKING_SOURCES } from '../mmu/backing-source.js';
-import { DISABLE_STRATEGIES } from '../mmu/disable-strategy.js';
-import { PROMOTE_BAILOUTS } from '../mmu/promote-bailout.js';
-import { WORKLOAD_KINDS } from '../workload/workload-spec.js';
+import { migrationJobSchema, type MigrationJob, type MigrationJobInput } from '../migration/job/migration-job.js';
+import type { MigrationResult } from '../migration/job/migration-result.js';
+import { runMigrationJob } from '../migration/job/run-migration-job.js';
+import { BACKING_SOURCES } from '../kernel/mmu/backing-source.js';
+import { DISABLE_STRATEGIES } from '../kernel/mmu/disable-strategy.js';
+import { PROMOTE_BAILOUTS } from '../kernel/mmu/promote-bailout.js';
+import { WORKLOAD_KINDS } from '../migration/workload/workload-spec.js';
 import { CliError } from './cli-error.js';
 import { numberFlag } from './flag-values.js';
-import { resolveProfile } from './resolve-profile.js';
+import { resolveProfile } from '../kernel/mmu/resolve-profile.js';
+import { profileFromFlag } from './profile-flag.js';
 
 /** A flag value turned into a number by a unit parser, or a CliError naming the flag and the accepted form. */
 function unit(flag: string, text: string | undefined, parse: (t: string) => number | undefined, form: string): number | undefined {
@@ -132,7 +133,7 @@ export function migrationJobFromFlags(raw: Raw): MigrationJob {
       pml: onOff('--pml', str(raw, 'pml')),
       fast_page_fault: onOff('--fast-page-fault', str(raw, 'fastPageFault')),
       manual_protect: onOff('--manual-protect', str(raw, 'manualProtect')),
-      profile: str(raw, 'profile'),
+      profile: str(raw, 'profile') === undefined ? undefined : profileFromFlag(str(raw, 'profile')!).spec,
     },
     bailouts,
   };

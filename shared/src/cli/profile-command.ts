@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
-import { COST_KEYS } from '../mmu/cost-profile.js';
-import { COST_DESCRIPTIONS } from '../mmu/default-profile.js';
-import { resolveProfile } from './resolve-profile.js';
+import { COST_KEYS } from '../kernel/mmu/cost-profile.js';
+import { COST_DESCRIPTIONS } from '../kernel/mmu/default-profile.js';
+import { profileFromFlag } from './profile-flag.js';
 
 /** `migsim profile`: the cost constants of a profile, each with its unit and where its value comes from. */
 export function profileCommand(out: (text: string) => void): Command {
@@ -11,7 +11,7 @@ export function profileCommand(out: (text: string) => void): Command {
     .addOption(new Option('--profile <name|file>', "'default' or a JSON file of overrides").default('default'))
     .addOption(new Option('--json', 'print JSON').default(false))
     .action((opts: { profile: string; json: boolean }) => {
-      const profile = resolveProfile(opts.profile);
+      const profile = profileFromFlag(opts.profile).profile;
       const rows = COST_KEYS.map((k) => {
         const d = COST_DESCRIPTIONS[k];
         const src = d.provenance.kind === 'fitted' ? `fitted to point ${d.provenance.points.join(', ')}: ${d.provenance.derivation}` : `assumption: ${d.provenance.rationale}`;

@@ -1,41 +1,24 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseDuration } from '../common/units.js';
-import { runExperiment } from '../experiment/run-experiment.js';
-import { EmbeddedTransport } from '../fleet/embedded-transport.js';
-import type { Progress } from '../fleet/fleet-simulation.js';
-import { loadScenario } from '../scenario/load-scenario.js';
-import { ScenarioInvalid } from '../scenario/scenario-error.js';
-import type { Scenario } from '../scenario/scenario-schema.js';
+import { runExperiment } from '../cluster/experiment/run-experiment.js';
+import { EmbeddedTransport } from '../cluster/fleet/embedded-transport.js';
+import type { Progress } from '../cluster/fleet/progress.js';
+import { scenarioFromArg } from './scenario-arg.js';
+import type { Scenario } from '../cluster/scenario/scenario-schema.js';
 import { CliError } from './cli-error.js';
-import { numberFlag } from './flag-values.js';
 import { formatSummaryLines } from './format-summary.js';
-import { resolveProfile } from './resolve-profile.js';
 
-/** The bundled scenarios folder (`scenarios/` at the package root). */
-export const SCENARIOS_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../scenarios');
 
-/** A scenario argument: a path, or the name of a bundled scenario (`quick`, `seed-96vcpu`, …). */
+/** @deprecated kept for the services until they load scenarios themselves. */
 export function scenarioPath(arg: string | undefined): string {
-  if (arg === undefined) return join(SCENARIOS_DIR, 'quick.yaml');
-  if (existsSync(arg)) return arg;
-  const bundled = join(SCENARIOS_DIR, arg.endsWith('.yaml') ? arg : `${arg}.yaml`);
-  if (existsSync(bundled)) return bundled;
-  throw new CliError(`scenario '${arg}' not found (give a path, or one of the bundled scenarios in ${SCENARIOS_DIR})`);
+  return arg ?? 'quick';
 }
 
-export function loadScenarioOrExit(path: string, seed: string | undefined): Scenario {
-  let scenario: Scenario;
-  try {
-    scenario = loadScenario(path);
-  } catch (e) {
-    if (e instanceof ScenarioInvalid) throw new CliError(e.message);
-    throw e;
-  }
-  const n = numberFlag('--seed', seed, 0, 2 ** 31 - 1, true);
-  return n === undefined ? scenario : { ...scenario, seed: n };
+/** @deprecated see scenarioPath. */
+export function loadScenarioOrExit(arg: string, seed: string | undefined): Scenario {
+  return scenarioFromArg(arg, seed).scenario;
 }
 
 /** A progress line: a bar on a terminal, a plain line per 10 % otherwise. */
@@ -92,12 +75,11 @@ export function runCommand(out: (text: string) => void): Command {
     .addOption(new Option('--metrics-host <host>', 'with --redis: address of the metrics server (METRICS_HOST, default 127.0.0.1)'))
     .addOption(new Option('--linger <duration>', 'with --redis: keep serving metrics this long after the run (so Prometheus scrapes the totals)'))
     .action(async (arg: string | undefined, opts: { out?: string; seed?: string; redis?: string; runId?: string; quiet?: boolean; metricsPort?: string; metricsHost?: string; linger?: string }) => {
-      const path = scenarioPath(arg);
-      const scenario = loadScenarioOrExit(path, opts.seed);
+      const { file: path, scenario } = scenarioFromArg(arg, opts.seed);
       const outDir = opts.out ?? join('out', `${basename(path).replace(/\.ya?ml$/, '')}-seed${scenario.seed}`);
       const progress = opts.quiet ? undefined : progressReporter(scenario.horizon);
       if (opts.redis) {
-        const { redactRedisUrl, redisUrlSchema } = await import('../queue/redis-connection.js');
+        const { redactRedisUrl, redisUrlSchema } = await import('../cluster/queue/redis-connection.js');
         const url = redisUrlSchema.safeParse(opts.redis);
         if (!url.success) throw new CliError(`--redis: ${url.error.issues[0]?.message ?? 'not a Redis URL'} (got '${redactRedisUrl(opts.redis)}')`);
         const portText = opts.metricsPort ?? process.env.METRICS_PORT;
@@ -115,7 +97,7 @@ export function runCommand(out: (text: string) => void): Command {
         return;
       }
       makeOutDir(outDir);
-      const transport = new EmbeddedTransport(resolveProfile);
+      const transport = new EmbeddedTransport();
       const stop = () => {
         progress?.done();
         process.stderr.write('migsim: interrupted; nothing was written. An embedded run starts over: run the same command again.\n');

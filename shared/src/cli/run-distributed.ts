@@ -1,9 +1,9 @@
-import { Coordinator } from '../../../services/coordinator/src/coordinator.js';
+import { Coordinator } from '../cluster/coordinator/coordinator.js';
 import { createLogger } from '../common/logger.js';
-import type { Progress } from '../fleet/fleet-simulation.js';
-import { MetricsListenError } from '../observability/metrics-server.js';
-import { DEFAULT_PREFIX } from '../queue/queue-names.js';
-import type { Scenario } from '../scenario/scenario-schema.js';
+import type { Progress } from '../cluster/fleet/progress.js';
+import { MetricsListenError } from '../cluster/observability/metrics-server.js';
+import { DEFAULT_PREFIX } from '../cluster/queue/queue-names.js';
+import type { Scenario } from '../cluster/scenario/scenario-schema.js';
 import { CliError } from './cli-error.js';
 import { formatSummaryLines } from './format-summary.js';
 

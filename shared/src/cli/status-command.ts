@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
-import { DEFAULT_PREFIX, progressKey, resultsKey } from '../queue/queue-names.js';
-import { connectOrThrow, createRedis, type RedisClient } from '../queue/redis-connection.js';
+import { DEFAULT_PREFIX, progressKey, resultsKey } from '../cluster/queue/queue-names.js';
+import { connectOrThrow, createRedis, type RedisClient } from '../cluster/queue/redis-connection.js';
 import { CliError } from './cli-error.js';
 
 /** `migsim status --redis URL --run-id ID`: a distributed run's progress, as its coordinator publishes it. */

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { parseWorkerConfig } from '../../../services/worker/src/worker-config.js';
+import { parseWorkerConfig } from '../cluster/worker/worker-env.js';
 import { CliError } from './cli-error.js';
 
 /** `migsim worker --redis URL [--concurrency N]`: a worker service in this process (flags over environment). */

@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { METRICS_PORT, prometheusYaml } from '../../../dashboards/src/prometheus-config.js';
-import { coordinatorConfigSchema } from '../../../services/coordinator/src/coordinator-config.js';
-import { loadgenConfigSchema } from '../../../services/loadgen/src/loadgen-config.js';
-import { workerConfigSchema } from '../../../services/worker/src/worker-config.js';
+import { coordinatorConfigSchema } from '../../../shared/src/cluster/coordinator/coordinator-env.js';
+import { loadgenConfigSchema } from '../../../shared/src/cluster/loadgen/loadgen-env.js';
+import { workerConfigSchema } from '../../../shared/src/cluster/worker/worker-env.js';
 import { parseEnvFile } from '../../load/compose-env.js';
 
 /*

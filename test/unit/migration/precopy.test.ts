@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { migrationJobSchema, type MigrationJobInput } from '../../../shared/src/migration/migration-job.js';
-import { migrationResultSchema, type MigrationResult } from '../../../shared/src/migration/migration-result.js';
-import { runPrecopy, type PassReport } from '../../../shared/src/migration/precopy.js';
-import { MIGRATION_OVERHEADS, QEMU_DEFAULTS, WIRE } from '../../../shared/src/migration/qemu-defaults.js';
-import { runMigrationJob } from '../../../shared/src/migration/run-migration-job.js';
-import { DEFAULT_PROFILE } from '../../../shared/src/mmu/default-profile.js';
-import { DISABLE_STRATEGIES } from '../../../shared/src/mmu/disable-strategy.js';
+import { migrationJobSchema, type MigrationJobInput } from '../../../shared/src/migration/job/migration-job.js';
+import { migrationResultSchema, type MigrationResult } from '../../../shared/src/migration/job/migration-result.js';
+import { runPrecopy, type PassReport } from '../../../shared/src/migration/precopy/precopy.js';
+import { MIGRATION_OVERHEADS, QEMU_DEFAULTS, WIRE } from '../../../shared/src/migration/precopy/qemu-defaults.js';
+import { runMigrationJob } from '../../../shared/src/migration/job/run-migration-job.js';
+import { DEFAULT_PROFILE } from '../../../shared/src/kernel/mmu/default-profile.js';
+import { DISABLE_STRATEGIES } from '../../../shared/src/kernel/mmu/disable-strategy.js';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;

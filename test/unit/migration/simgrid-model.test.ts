@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { migrationJobSchema } from '../../../shared/src/migration/migration-job.js';
-import { runSimgridMigration } from '../../../shared/src/migration/simgrid-model.js';
+import { migrationJobSchema } from '../../../shared/src/migration/job/migration-job.js';
+import { runSimgridMigration } from '../../../shared/src/migration/simgrid/simgrid-model.js';
 
 /**
  * Migration durations measured with SimGrid 3.32's live-migration plugin for one VM between two hosts (CM02

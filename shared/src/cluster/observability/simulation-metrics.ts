@@ -1,0 +1,119 @@
+import { Counter, Gauge, Histogram, exponentialBuckets, type Registry } from 'prom-client';
+import type { JobRecord } from '../fleet/fleet-run-result.js';
+import { DISABLE_STRATEGIES } from '../../kernel/mmu/disable-strategy.js';
+import { FAULT_KINDS } from '../../kernel/mmu/fault-kind.js';
+import { PROMOTE_BAILOUTS } from '../../kernel/mmu/promote-bailout.js';
+
+/** Seconds to hours: 0.1 s … ~27 h in 19 doubling buckets. */
+const LONG_BUCKETS = exponentialBuckets(0.1, 2, 20);
+/** Milliseconds to minutes: 1 ms … ~4.4 min. */
+const SHORT_BUCKETS = exponentialBuckets(0.001, 2, 19);
+
+/**
+ * The fleet simulation's metrics, recorded by the coordinator as it applies each job's result (so each job counts
+ * once, whichever worker ran it, and the totals equal summary.json's). Every job adds its MMU cost under every
+ * disable strategy — the paired counterfactual — so a dashboard can show what the fleet would pay under each.
+ * Labels are bounded: outcome, purpose, strategy, fault_kind, reason, host_class.
+ */
+export class SimulationMetrics {
+  readonly migrations: Counter<'outcome' | 'purpose' | 'host_class'>;
+  readonly probes: Counter<'host_class'>;
+  readonly migrationDuration: Histogram<'outcome'>;
+  readonly downtime: Histogram;
+  readonly transferred: Counter;
+  readonly rounds: Histogram;
+  readonly enableDuration: Histogram<'strategy'>;
+  readonly disableDuration: Histogram<'strategy'>;
+  readonly disableSeconds: Counter<'strategy'>;
+  readonly tlbFlushes: Counter<'strategy'>;
+  readonly pageFaults: Counter<'strategy' | 'fault_kind'>;
+  readonly sptesZapped: Counter<'strategy'>;
+  readonly hugePagesPromoted: Counter<'strategy'>;
+  readonly bailouts: Counter<'strategy' | 'reason'>;
+  readonly vcpuStall: Counter<'strategy'>;
+  readonly hostCpu: Counter<'strategy'>;
+  readonly inFlight: Gauge;
+  readonly wavesDone: Gauge;
+  readonly wavesTotal: Gauge;
+  readonly simulatedSeconds: Gauge;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.migrations = new Counter({ name: 'migsim_migrations_total', help: 'Migrations finished, by outcome (completed, cancelled, failed, active at the horizon)', labelNames: ['outcome', 'purpose', 'host_class'], registers });
+    this.probes = new Counter({ name: 'migsim_dirty_rate_probes_total', help: 'Dirty-rate probes (calc-dirty-rate, dirty-bitmap mode) finished', labelNames: ['host_class'], registers });
+    this.migrationDuration = new Histogram({ name: 'migsim_migration_duration_seconds', help: 'Simulated total time of each migration', labelNames: ['outcome'], buckets: LONG_BUCKETS, registers });
+    this.downtime = new Histogram({ name: 'migsim_migration_downtime_seconds', help: 'Simulated stop-and-copy downtime of each completed migration', buckets: SHORT_BUCKETS, registers });
+    this.transferred = new Counter({ name: 'migsim_migration_transferred_bytes_total', help: 'Bytes sent by migrations (query-migrate ram.transferred)', registers });
+    this.rounds = new Histogram({ name: 'migsim_migration_precopy_rounds', help: 'Precopy passes per migration', buckets: exponentialBuckets(1, 2, 12), registers });
+    this.enableDuration = new Histogram({ name: 'migsim_dirty_log_enable_duration_seconds', help: 'Time to enable dirty logging on the ioctl thread (the same under every strategy)', labelNames: ['strategy'], buckets: SHORT_BUCKETS, registers });
+    this.disableDuration = new Histogram({ name: 'migsim_dirty_log_disable_duration_seconds', help: 'Time to disable dirty logging on the ioctl thread, for jobs whose disable ran on the source', labelNames: ['strategy'], buckets: exponentialBuckets(0.001, 2, 24), registers });
+    this.disableSeconds = new Counter({ name: 'migsim_dirty_log_disable_seconds_total', help: 'Sum of dirty-logging disable time on the ioctl thread', labelNames: ['strategy'], registers });
+    this.tlbFlushes = new Counter({ name: 'migsim_remote_tlb_flushes_total', help: 'Remote TLB flushes on source hosts', labelNames: ['strategy'], registers });
+    this.pageFaults = new Counter({ name: 'migsim_page_faults_total', help: 'EPT/NPT violations on source hosts, by kind', labelNames: ['strategy', 'fault_kind'], registers });
+    this.sptesZapped = new Counter({ name: 'migsim_sptes_zapped_total', help: 'SPTEs zapped (leaf or non-leaf)', labelNames: ['strategy'], registers });
+    this.hugePagesPromoted = new Counter({ name: 'migsim_huge_pages_promoted_total', help: 'Huge pages recovered in place', labelNames: ['strategy'], registers });
+    this.bailouts = new Counter({ name: 'migsim_promote_bailouts_total', help: 'In-place promotions that bailed out, by reason', labelNames: ['strategy', 'reason'], registers });
+    this.vcpuStall = new Counter({ name: 'migsim_vcpu_stall_seconds_total', help: 'vCPU time lost to MMU work (faults, PML, flush IPIs, refaults)', labelNames: ['strategy'], registers });
+    this.hostCpu = new Counter({ name: 'migsim_host_cpu_seconds_total', help: 'Host CPU time spent on dirty logging (ioctl thread plus vCPU stall)', labelNames: ['strategy'], registers });
+    this.inFlight = new Gauge({ name: 'migsim_jobs_in_flight', help: 'Jobs sent to the workers and not yet applied', registers });
+    this.wavesDone = new Gauge({ name: 'migsim_evacuation_waves_done', help: 'Maintenance waves finished', registers });
+    this.wavesTotal = new Gauge({ name: 'migsim_evacuation_waves', help: 'Maintenance waves in the scenario', registers });
+    this.simulatedSeconds = new Gauge({ name: 'migsim_simulated_time_seconds', help: 'Simulated time reached by the coordinator', registers });
+    // Series exist from the start, so rates and dashboards have data before the first job of a kind.
+    for (const o of ['completed', 'cancelled', 'failed', 'active'] as const) this.migrationDuration.zero({ outcome: o });
+    for (const s of DISABLE_STRATEGIES) {
+      this.enableDuration.zero({ strategy: s });
+      this.disableDuration.zero({ strategy: s });
+      for (const m of [this.disableSeconds, this.tlbFlushes, this.sptesZapped, this.hugePagesPromoted, this.vcpuStall, this.hostCpu]) m.inc({ strategy: s }, 0);
+      for (const k of FAULT_KINDS) this.pageFaults.inc({ strategy: s, fault_kind: k }, 0);
+      for (const r of PROMOTE_BAILOUTS) this.bailouts.inc({ strategy: s, reason: r }, 0);
+    }
+  }
+
+  /**
+   * Creates the per-host-class series at zero before a run's first job, so that rates over them have a starting
+   * point (Prometheus needs two samples) however quickly the first migrations finish.
+   */
+  prime(hostClasses: readonly string[]): void {
+    for (const host_class of hostClasses) {
+      this.probes.inc({ host_class }, 0);
+      for (const outcome of ['completed', 'cancelled', 'failed', 'active'] as const) {
+        for (const purpose of ['maintenance', 'rebalance'] as const) this.migrations.inc({ outcome, purpose, host_class }, 0);
+      }
+    }
+  }
+
+  /** Adds one applied job's result. `hostClass` is the source host's class. */
+  record(job: JobRecord, hostClass: string): void {
+    const r = job.result;
+    if (r.job === 'dirty-rate-probe') this.probes.inc({ host_class: hostClass });
+    else {
+      this.migrations.inc({ outcome: r.status, purpose: job.purpose, host_class: hostClass });
+      this.migrationDuration.observe({ outcome: r.status }, r.total_time_s);
+      if (r.downtime_s !== null) this.downtime.observe(r.downtime_s);
+      this.transferred.inc(r.ram.transferred_bytes);
+      this.rounds.observe(r.rounds);
+    }
+    if (!r.mmu) return;
+    for (const s of DISABLE_STRATEGIES) {
+      const b = r.mmu[s];
+      if (!b) continue;
+      this.enableDuration.observe({ strategy: s }, b.enable_s);
+      if (b.disable_ran) this.disableDuration.observe({ strategy: s }, b.disable_s);
+      this.disableSeconds.inc({ strategy: s }, b.disable_s);
+      this.tlbFlushes.inc({ strategy: s }, b.remote_tlb_flushes);
+      for (const k of FAULT_KINDS) {
+        const n = b.page_faults_by_kind[k] ?? 0;
+        if (n > 0) this.pageFaults.inc({ strategy: s, fault_kind: k }, n);
+      }
+      this.sptesZapped.inc({ strategy: s }, b.sptes_zapped);
+      this.hugePagesPromoted.inc({ strategy: s }, b.huge_pages_promoted);
+      for (const reason of PROMOTE_BAILOUTS) {
+        const n = b.promote_bailouts[reason] ?? 0;
+        if (n > 0) this.bailouts.inc({ strategy: s, reason }, n);
+      }
+      this.vcpuStall.inc({ strategy: s }, b.vcpu_stall_s);
+      this.hostCpu.inc({ strategy: s }, b.host_cpu_s);
+    }
+  }
+}

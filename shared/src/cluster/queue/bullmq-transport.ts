@@ -1,0 +1,194 @@
+import { Queue } from 'bullmq';
+import type { RedisClient as Redis } from './redis-connection.js';
+import type { JobEnvelope, JobOutcome, JobTransport } from '../fleet/job-transport.js';
+import { migrationResultSchema } from '../../migration/job/migration-result.js';
+import type { JobPayload } from './job-payload.js';
+import { failuresKey, JOBS_QUEUE, resultsKey } from './queue-names.js';
+import { decodeResult } from './result-codec.js';
+import { connectOrThrow, createRedis } from './redis-connection.js';
+
+export interface BullmqTransportOptions {
+  readonly redisUrl: string;
+  readonly prefix: string;
+  readonly runId: string;
+  /** Longest pause between polls of the results hash. */
+  readonly maxPollMs?: number;
+  /** Called with each job's latency: wall seconds from queueing it to reading its result. */
+  readonly onJobLatency?: (seconds: number) => void;
+}
+
+/** The events stream is only read by dashboards and debugging tools: keep the last few hundred events. */
+export const EVENTS_MAX_LEN = 500;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The jobs queue as producers open it: on its own connection, with the events stream capped. */
+export interface JobsQueue {
+  readonly queue: Queue;
+  /** Closes the queue and its connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the jobs queue for a producer or a reader of its counts. Every Queue writes the events-stream cap into the
+ * queue's meta at start, so every one opened here caps it the same.
+ */
+export async function openJobsQueue(redisUrl: string, prefix: string): Promise<JobsQueue> {
+  const conn = createRedis(redisUrl, { blocking: true });
+  await connectOrThrow(conn, redisUrl);
+  const queue = new Queue(JOBS_QUEUE, { connection: conn, prefix, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
+  queue.on('error', () => {});
+  return {
+    queue,
+    async close() {
+      await queue.close().catch(() => {});
+      conn.disconnect();
+    },
+  };
+}
+
+/**
+ * The coordinator's side of the queue: jobs are added with their deterministic ids (adding an id that is waiting
+ * or active is a no-op); workers write each result into the run's results hash, which is also how a restarted
+ * coordinator gets finished jobs back without simulating them again.
+ */
+export class BullmqTransport implements JobTransport {
+  private readonly pending = new Set<string>();
+  /** Queueing time of each pending job (performance.now()), when latencies are reported. */
+  private readonly queuedAt = new Map<string, number>();
+  private ready: JobOutcome[] = [];
+  private error: Error | undefined;
+  private batch: JobEnvelope[] = [];
+  /** Sending the batches, while there are any. */
+  private flushing: Promise<void> | undefined;
+  jobsFromCache = 0;
+
+  private constructor(
+    private readonly opts: BullmqTransportOptions,
+    private readonly redis: Redis,
+    private readonly jobs: JobsQueue,
+  ) {}
+
+  static async open(opts: BullmqTransportOptions): Promise<BullmqTransport> {
+    // Fail fast if Redis is not there at the start; once connected, ride out restarts (commands wait and retry).
+    const redis = createRedis(opts.redisUrl, { blocking: true });
+    await connectOrThrow(redis, opts.redisUrl);
+    return new BullmqTransport(opts, redis, await openJobsQueue(opts.redisUrl, opts.prefix));
+  }
+
+  /** The jobs queue this transport adds to (the queue-depth gauge reads its counts). */
+  get queue(): Queue {
+    return this.jobs.queue;
+  }
+
+  /**
+   * Queues a job. Submissions made in the same turn of the event loop, or while a batch is being sent, are sent
+   * together: one HMGET for results already stored (a resumed run) and one addBulk for the rest. Resolves once the
+   * job is queued (or its stored result taken).
+   */
+  submit(envelope: JobEnvelope): Promise<void> {
+    this.batch.push(envelope);
+    this.flushing ??= this.flushAll();
+    return this.flushing;
+  }
+
+  /** Sends batches until none is left; a failure is reported by nextResults. */
+  private async flushAll(): Promise<void> {
+    await new Promise((resolve) => setImmediate(resolve));
+    try {
+      while (this.batch.length > 0) await this.flush();
+    } catch (e) {
+      this.error ??= e as Error;
+    } finally {
+      // In the same turn as the last look at the batch: a job submitted after it starts a new flushAll.
+      this.flushing = undefined;
+    }
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.batch;
+    this.batch = [];
+    const key = resultsKey(this.opts.prefix, this.opts.runId);
+    const cached = await this.redis.hmgetBuffer(key, ...batch.map((b) => b.id));
+    const toQueue: JobEnvelope[] = [];
+    batch.forEach((b, i) => {
+      const c = cached[i];
+      if (c !== null && c !== undefined) {
+        this.jobsFromCache++;
+        this.ready.push({ id: b.id, result: migrationResultSchema.parse(JSON.parse(decodeResult(c))) });
+      } else {
+        this.pending.add(b.id);
+        toQueue.push(b);
+      }
+    });
+    if (toQueue.length === 0) return;
+    if (this.opts.onJobLatency) {
+      const now = performance.now();
+      for (const b of toQueue) this.queuedAt.set(b.id, now);
+    }
+    await this.jobs.queue.addBulk(
+      toQueue.map((b) => {
+        const payload: JobPayload = { run_id: this.opts.runId, id: b.id, job: b.job };
+        return {
+          name: 'job',
+          data: payload,
+          opts: { jobId: b.id, removeOnComplete: true, removeOnFail: { count: 1000 }, attempts: 3, backoff: { type: 'exponential' as const, delay: 200 } },
+        };
+      }),
+    );
+  }
+
+  async nextResults(): Promise<JobOutcome[]> {
+    let pause = 1;
+    for (;;) {
+      if (this.error) throw this.error;
+      if (this.ready.length > 0) {
+        const out = this.ready;
+        this.ready = [];
+        return out;
+      }
+      if (this.pending.size > 0) {
+        const found = await this.poll();
+        if (found.length > 0) return found;
+      } else if (!this.flushing && this.batch.length === 0) {
+        return [];
+      }
+      await sleep(pause);
+      pause = Math.min(this.opts.maxPollMs ?? 50, pause * 2);
+    }
+  }
+
+  private async poll(): Promise<JobOutcome[]> {
+    const ids = [...this.pending];
+    const out: JobOutcome[] = [];
+    const key = resultsKey(this.opts.prefix, this.opts.runId);
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const values = await this.redis.hmgetBuffer(key, ...chunk);
+      values.forEach((v, k) => {
+        if (v === null) return;
+        const id = chunk[k]!;
+        this.pending.delete(id);
+        const t = this.queuedAt.get(id);
+        if (t !== undefined) {
+          this.queuedAt.delete(id);
+          this.opts.onJobLatency?.((performance.now() - t) / 1e3);
+        }
+        out.push({ id, result: migrationResultSchema.parse(JSON.parse(decodeResult(v))) });
+      });
+    }
+    if (out.length === 0 && ids.length > 0) {
+      // Whichever pending job failed for good (the hash holds this run's failures only, usually none).
+      const failures = await this.redis.hgetall(failuresKey(this.opts.prefix, this.opts.runId));
+      for (const [id, reason] of Object.entries(failures)) {
+        if (this.pending.has(id)) throw new Error(`job ${id} failed on a worker: ${reason}`);
+      }
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.jobs.close();
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,134 @@
+import type { JobRecord } from '../fleet/fleet-run-result.js';
+import { DISABLE_STRATEGIES, type DisableStrategy } from '../../kernel/mmu/disable-strategy.js';
+import type { RunSummary } from './run-summary.js';
+import { escapeHtml, fmt, gantt, groupedBarChart, lineChart, logHistogram, type Series } from './svg-charts.js';
+
+export const STRATEGY_COLORS: Record<DisableStrategy, string> = {
+  'zap-leaf': '#d62728',
+  zap: '#ff7f0e',
+  'zap-batched': '#1f77b4',
+  promote: '#2ca02c',
+};
+
+/** Cumulative vCPU stall seconds over simulated time, per strategy (each job adds its stall when it ends). */
+function cumulativeStall(jobs: readonly JobRecord[]): Series[] {
+  const sorted = [...jobs].sort((a, b) => a.endS - b.endS || a.serial - b.serial);
+  return DISABLE_STRATEGIES.map((s) => {
+    let total = 0;
+    const points: [number, number][] = [[0, 0]];
+    for (const j of sorted) {
+      const b = j.result.mmu?.[s];
+      if (!b) continue;
+      total += b.vcpu_stall_s;
+      points.push([j.endS, total]);
+    }
+    return { name: s, color: STRATEGY_COLORS[s], points };
+  });
+}
+
+/**
+ * Fraction of the fleet's VM memory mapped huge over time, per strategy. A disable that zaps takes away the share
+ * of a VM's huge pages it zapped (all of them for the zap strategies, the bail-outs for promote) until the refaults
+ * bring 99 % back (never, if the workload does not touch them); a later disable of the same VM replaces the
+ * earlier loss.
+ */
+function hugeCoverage(jobs: readonly JobRecord[], fleetRamBytes: number, endS: number): Series[] {
+  return DISABLE_STRATEGIES.map((s) => {
+    const byVm = new Map<number, { at: number; until: number; bytes: number }[]>();
+    for (const j of jobs) {
+      const b = j.result.mmu?.[s];
+      if (!b || !b.disable_ran || j.result.dirty_log_stopped_at_s === null) continue;
+      const zapped = b.sptes_zapped;
+      const share = zapped + b.huge_pages_promoted > 0 ? zapped / (zapped + b.huge_pages_promoted) : 0;
+      if (share <= 0) continue;
+      const at = j.startS + j.result.dirty_log_stopped_at_s;
+      const until = b.huge_coverage_restored_s === null ? Infinity : at + b.huge_coverage_restored_s;
+      const list = byVm.get(j.vm) ?? [];
+      list.push({ at, until, bytes: share * j.result.ram.total_bytes });
+      byVm.set(j.vm, list);
+    }
+    const deltas: [number, number][] = [];
+    for (const list of byVm.values()) {
+      list.sort((a, b) => a.at - b.at);
+      list.forEach((x, i) => {
+        const next = list[i + 1];
+        const end = next ? Math.min(x.until, next.at) : x.until;
+        if (end <= x.at) return;
+        deltas.push([x.at, x.bytes]);
+        if (end !== Infinity) deltas.push([end, -x.bytes]);
+      });
+    }
+    deltas.sort((a, b) => a[0] - b[0]);
+    let lost = 0;
+    const points: [number, number][] = [[0, 1]];
+    for (const [t, d] of deltas) {
+      if (t > endS) break;
+      points.push([t, 1 - lost / fleetRamBytes]);
+      lost += d;
+      points.push([t, 1 - lost / fleetRamBytes]);
+    }
+    points.push([endS, 1 - lost / fleetRamBytes]);
+    return { name: s, color: STRATEGY_COLORS[s], points };
+  });
+}
+
+/** A self-contained HTML report: tables and inline SVG charts, readable offline. */
+export function reportHtml(summary: RunSummary, jobs: readonly JobRecord[], fleetRamBytes: number): string {
+  const strategyRows = DISABLE_STRATEGIES.map((s) => {
+    const t = summary.strategies[s];
+    return `<tr><td><span class="dot" style="background:${STRATEGY_COLORS[s]}"></span>${s}</td><td>${fmt(t.disable_s)}</td><td>${fmt(t.vcpu_stall_s)}</td><td>${fmt(t.host_cpu_s)}</td><td>${fmt(t.tlb_flushes)}</td><td>${fmt(t.page_faults)}</td><td>${fmt(t.refaults)}</td></tr>`;
+  }).join('');
+  const saving = summary.promote_saving_vs_zap;
+  const costChart = groupedBarChart(
+    'Cost by strategy, summed over all jobs (seconds)',
+    'seconds',
+    ['disable (ioctl)', 'vCPU stall', 'host CPU'],
+    DISABLE_STRATEGIES.map((s) => ({
+      name: s,
+      color: STRATEGY_COLORS[s],
+      values: [summary.strategies[s].disable_s, summary.strategies[s].vcpu_stall_s, summary.strategies[s].host_cpu_s],
+    })),
+  );
+  const stallChart = lineChart('Cumulative vCPU stall over simulated time', 'simulated time (s)', 'vCPU stall (s)', cumulativeStall(jobs));
+  const disableChart = logHistogram(
+    'Disable time per job (jobs whose disable ran on the source)',
+    'disable time (s, log scale)',
+    DISABLE_STRATEGIES.map((s) => ({
+      name: s,
+      color: STRATEGY_COLORS[s],
+      values: jobs.flatMap((j) => (j.result.mmu?.[s]?.disable_ran ? [j.result.mmu[s]!.disable_s] : [])),
+    })),
+  );
+  const waveChart =
+    summary.waves.length > 0
+      ? gantt(
+          'Evacuation timeline per wave',
+          'simulated time (s)',
+          summary.waves.map((w) => ({ label: `wave ${w.wave}`, start: w.start_s, end: w.end_s ?? summary.simulated_end_s, color: w.stuck_vms > 0 ? '#d62728' : '#1f77b4' })),
+        )
+      : '<p>No maintenance waves in this scenario.</p>';
+  const coverageChart = lineChart('Huge-page coverage of VM memory over time', 'simulated time (s)', 'fraction mapped huge', hugeCoverage(jobs, fleetRamBytes, summary.simulated_end_s), false);
+  const pct = (p: RunSummary['migration_time_s']) => `${p.count} jobs; p50 ${p.p50 === null ? '-' : fmt(p.p50)} s, p90 ${p.p90 === null ? '-' : fmt(p.p90)} s, p99 ${p.p99 === null ? '-' : fmt(p.p99)} s, max ${p.max === null ? '-' : fmt(p.max)} s`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>migsim: ${escapeHtml(summary.scenario)}</title>
+<style>
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:24px;color:#222;max-width:1400px}
+table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
+.dot{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:6px}
+.charts{display:flex;flex-wrap:wrap;gap:16px}figure.chart{margin:0;border:1px solid #ddd;padding:8px}figcaption{font-weight:600;margin-bottom:4px}
+code{background:#f4f4f4;padding:1px 4px}
+</style></head><body>
+<h1>migsim run: ${escapeHtml(summary.scenario)}</h1>
+<p>Seed ${summary.seed}, run <code>${escapeHtml(summary.run_id)}</code>, ${summary.jobs} jobs (${summary.migrations.total} migrations, ${summary.probes} dirty-rate probes), simulated to ${fmt(summary.simulated_end_s)} s${summary.makespan_s === null ? '' : `, evacuation makespan ${fmt(summary.makespan_s)} s`}. Digest <code>${summary.digest.slice(0, 16)}…</code></p>
+<h2>Migrations</h2>
+<table><tr><th>outcome</th><th>completed</th><th>cancelled</th><th>failed</th><th>active at horizon</th><th>total</th></tr>
+<tr><td>count</td><td>${summary.migrations.completed}</td><td>${summary.migrations.cancelled}</td><td>${summary.migrations.failed}</td><td>${summary.migrations.active}</td><td>${summary.migrations.total}</td></tr></table>
+<p>Migration time: ${pct(summary.migration_time_s)}.<br>Downtime: ${pct(summary.downtime_s)}.</p>
+<h2>What disabling dirty logging cost, per strategy</h2>
+<p>Every job's disable is evaluated under all four strategies from the same state. A completed migration never disables logging on the source (the source VM is destroyed); cancelled, aborted and failed migrations and every dirty-rate probe do.</p>
+<table><tr><th>strategy</th><th>disable (s)</th><th>vCPU stall (s)</th><th>host CPU (s)</th><th>remote TLB flushes</th><th>page faults</th><th>refaults</th></tr>${strategyRows}</table>
+<p><b>promote saves ${fmt(saving.host_cpu_s)} s of host CPU over zap${saving.host_cpu_fraction === null ? '' : ` (${(saving.host_cpu_fraction * 100).toFixed(1)} %)`}</b>: ${fmt(saving.disable_s)} s of disable time and ${fmt(saving.vcpu_stall_s)} s of vCPU stall.</p>
+<div class="charts">${costChart}${stallChart}${disableChart}${coverageChart}${waveChart}</div>
+</body></html>
+`;
+}

@@ -1,0 +1,144 @@
+import { createHash } from 'node:crypto';
+import type { FleetRunResult, JobRecord } from '../fleet/fleet-run-result.js';
+import type { MigrationResult } from '../../migration/job/migration-result.js';
+import { DISABLE_STRATEGIES, type DisableStrategy } from '../../kernel/mmu/disable-strategy.js';
+import { canonicalJson } from '../../common/canonical-json.js';
+
+export interface StrategyTotals {
+  disable_s: number;
+  vcpu_stall_s: number;
+  tlb_flushes: number;
+  page_faults: number;
+  refaults: number;
+  host_cpu_s: number;
+}
+
+export interface Percentiles {
+  readonly count: number;
+  readonly p50: number | null;
+  readonly p90: number | null;
+  readonly p99: number | null;
+  readonly max: number | null;
+}
+
+export interface RunSummary {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly run_id: string;
+  readonly migrations: Record<MigrationResult['status'] | 'total', number>;
+  readonly probes: number;
+  readonly strategies: Record<DisableStrategy, StrategyTotals>;
+  readonly by_outcome: Record<MigrationResult['status'], Record<DisableStrategy, StrategyTotals>>;
+  readonly strategy_in_effect: StrategyTotals;
+  readonly promote_saving_vs_zap: { readonly disable_s: number; readonly vcpu_stall_s: number; readonly host_cpu_s: number; readonly host_cpu_fraction: number | null };
+  readonly migration_time_s: Percentiles;
+  readonly downtime_s: Percentiles;
+  readonly makespan_s: number | null;
+  readonly simulated_end_s: number;
+  readonly waves: readonly { wave: number; hosts: number; start_s: number; end_s: number | null; migrations: number; stuck_vms: number }[];
+  readonly wall_s: number;
+  readonly jobs: number;
+  /** sha256 of the canonical per-job results: the run's fingerprint, the same whatever the transport. */
+  readonly digest: string;
+}
+
+const zero = (): StrategyTotals => ({ disable_s: 0, vcpu_stall_s: 0, tlb_flushes: 0, page_faults: 0, refaults: 0, host_cpu_s: 0 });
+
+function add(t: StrategyTotals, r: MigrationResult, s: DisableStrategy): void {
+  const b = r.mmu?.[s];
+  if (!b) return;
+  t.disable_s += b.disable_s;
+  t.vcpu_stall_s += b.vcpu_stall_s;
+  t.tlb_flushes += b.remote_tlb_flushes;
+  t.page_faults += b.page_faults;
+  t.refaults += b.page_faults_by_kind.refault ?? 0;
+  t.host_cpu_s += b.host_cpu_s;
+}
+
+export function percentiles(xs: number[]): Percentiles {
+  if (xs.length === 0) return { count: 0, p50: null, p90: null, p99: null, max: null };
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
+  return { count: s.length, p50: q(0.5), p90: q(0.9), p99: q(0.99), max: s[s.length - 1]! };
+}
+
+/** The canonical form of one job, what the digest covers (no wall-clock times). */
+export function canonicalJob(j: JobRecord): unknown {
+  return { id: j.id, purpose: j.purpose, wave: j.wave, vm: j.vm, src: j.src, dst: j.dst, attempt: j.attempt, start_s: j.startS, end_s: j.endS, result: j.result };
+}
+
+export function runDigest(jobs: readonly JobRecord[]): string {
+  const h = createHash('sha256');
+  for (const j of [...jobs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) h.update(canonicalJson(canonicalJob(j))).update('\n');
+  return h.digest('hex');
+}
+
+export function summarize(scenario: string, seed: number, runId: string, run: FleetRunResult, wallS: number): RunSummary {
+  const migrations: RunSummary['migrations'] = { completed: 0, cancelled: 0, failed: 0, active: 0, total: 0 };
+  const strategies = Object.fromEntries(DISABLE_STRATEGIES.map((s) => [s, zero()])) as Record<DisableStrategy, StrategyTotals>;
+  const byOutcome = Object.fromEntries((['completed', 'cancelled', 'failed', 'active'] as const).map((o) => [o, Object.fromEntries(DISABLE_STRATEGIES.map((s) => [s, zero()]))])) as RunSummary['by_outcome'];
+  const inEffect = zero();
+  const times: number[] = [];
+  const downtimes: number[] = [];
+  let probes = 0;
+  for (const j of run.jobs) {
+    const r = j.result;
+    if (r.job === 'dirty-rate-probe') probes++;
+    else {
+      migrations[r.status]++;
+      migrations.total++;
+      times.push(r.total_time_s);
+      if (r.downtime_s !== null) downtimes.push(r.downtime_s);
+    }
+    for (const s of DISABLE_STRATEGIES) {
+      add(strategies[s], r, s);
+      add(byOutcome[r.status][s], r, s);
+    }
+    add(inEffect, r, r.strategy_in_effect);
+  }
+  const z = strategies.zap;
+  const p = strategies.promote;
+  return {
+    scenario,
+    seed,
+    run_id: runId,
+    migrations,
+    probes,
+    strategies,
+    by_outcome: byOutcome,
+    strategy_in_effect: inEffect,
+    promote_saving_vs_zap: {
+      disable_s: z.disable_s - p.disable_s,
+      vcpu_stall_s: z.vcpu_stall_s - p.vcpu_stall_s,
+      host_cpu_s: z.host_cpu_s - p.host_cpu_s,
+      host_cpu_fraction: z.host_cpu_s > 0 ? (z.host_cpu_s - p.host_cpu_s) / z.host_cpu_s : null,
+    },
+    migration_time_s: percentiles(times),
+    downtime_s: percentiles(downtimes),
+    makespan_s: run.makespanS,
+    simulated_end_s: run.endS,
+    waves: run.waves.map((w) => ({ wave: w.wave, hosts: w.hosts.length, start_s: w.startS, end_s: w.endS, migrations: w.migrations, stuck_vms: w.stuckVms })),
+    wall_s: wallS,
+    jobs: run.jobs.length,
+    digest: runDigest(run.jobs),
+  };
+}
+
+const CSV_BASE = ['id', 'purpose', 'wave', 'vm', 'src', 'dst', 'attempt', 'start_s', 'end_s', 'status', 'total_time_s', 'downtime_s', 'transferred_bytes', 'rounds', 'dirty_log_stop', 'strategy_in_effect'];
+const CSV_PER = ['disable_s', 'vcpu_stall_s', 'tlb_flushes', 'page_faults', 'refaults', 'host_cpu_s'] as const;
+
+/** One row per job, the per-strategy MMU figures side by side. */
+export function jobsCsv(jobs: readonly JobRecord[]): string {
+  const header = [...CSV_BASE, ...DISABLE_STRATEGIES.flatMap((s) => CSV_PER.map((c) => `${s}_${c}`))];
+  const rows = jobs.map((j) => {
+    const r = j.result;
+    const base = [j.id, j.purpose, j.wave ?? '', j.vm, j.src, j.dst ?? '', j.attempt, j.startS, j.endS, r.status, r.total_time_s, r.downtime_s ?? '', r.ram.transferred_bytes, r.rounds, r.dirty_log_stop, r.strategy_in_effect];
+    const per = DISABLE_STRATEGIES.flatMap((s) => {
+      const t = zero();
+      add(t, r, s);
+      return CSV_PER.map((c) => t[c]);
+    });
+    return [...base, ...per].join(',');
+  });
+  return `${header.join(',')}\n${rows.join('\n')}\n`;
+}

@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import { bailoutsSchema, kernelSchema, migrationJobSchema } from '../../migration/job/migration-job.js';
+import { BACKING_SOURCES } from '../../kernel/mmu/backing-source.js';
+import { workloadSpecSchema } from '../../migration/workload/workload-spec.js';
+import { durationSchema, fractionSchema, rateSchema, sizeSchema } from './units-schema.js';
+
+/** A value, or a weighted choice among values. */
+function choice<T extends z.ZodType>(value: T) {
+  return z.union([
+    value,
+    z
+      .object({
+        choices: z.array(value).min(1),
+        weights: z.array(z.number().positive()).optional(),
+      })
+      .strict()
+      .refine((c) => !c.weights || c.weights.length === c.choices.length, { message: 'weights must have one entry per choice', path: ['weights'] }),
+  ]);
+}
+
+/**
+ * The job schema's own checks on the values a scenario hands on to its jobs, applied once their units are parsed: a
+ * scenario that validates makes only jobs that validate (the workers check every job they get).
+ */
+const jobMigration = migrationJobSchema.shape.migration.unwrap().shape;
+const jobChecks = {
+  maxBandwidth: jobMigration.max_bandwidth_bytes_per_s.unwrap(),
+  linkBandwidth: jobMigration.link_bandwidth_bytes_per_s.unwrap().unwrap(),
+  downtimeLimit: jobMigration.downtime_limit_s.unwrap(),
+  dirtyLimit: jobMigration.dirty_limit_bytes_per_s.unwrap().unwrap(),
+  timeout: jobMigration.timeout_s.unwrap().unwrap(),
+  calcTime: migrationJobSchema.shape.probe.unwrap().shape.calc_time_s.unwrap(),
+  passSeconds: workloadSpecSchema.options[3].shape.pass_seconds.unwrap(),
+};
+
+/** The period of a recurring policy. */
+const periodSchema = durationSchema.pipe(z.number().positive());
+
+/** Workloads with human units (rates as `200MiB/s`). */
+const workloadSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('idle') }).strict(),
+  z.object({ kind: z.literal('uniform'), dirty_rate: rateSchema, working_set: z.number().gt(0).max(1).default(1), read_share: z.number().min(0).lt(1).default(0.5) }).strict(),
+  z
+    .object({
+      kind: z.literal('hotcold'),
+      dirty_rate: rateSchema,
+      hot_fraction: z.number().gt(0).lt(1).default(0.1),
+      hot_write_share: fractionSchema.default(0.9),
+      read_share: z.number().min(0).lt(1).default(0.5),
+    })
+    .strict(),
+  z.object({ kind: z.literal('memstress'), write_percent: z.number().min(0).max(100).default(100), pass_time: durationSchema.pipe(jobChecks.passSeconds).default(1) }).strict(),
+]);
+
+const hostClassSchema = z
+  .object({
+    name: z.string().min(1),
+    count: z.number().int().positive(),
+    cores: z.number().int().positive(),
+    memory: sizeSchema,
+    /** Shared by the host's concurrent migrations (max_outbound, max_inbound). */
+    nic: rateSchema.pipe(jobChecks.linkBandwidth),
+    /** vCPUs a host may run per physical core. */
+    cpu_overcommit: z.number().positive().default(4),
+    kernel: kernelSchema.prefault({}),
+  })
+  .strict();
+
+/**
+ * A capacity-planning experiment: the fleet, its VMs, the migration settings, the policies that move VMs and the
+ * events that disturb them. Quantities take human units.
+ */
+export const scenarioSchema = z
+  .object({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+    /** Simulated time after which the run stops. */
+    horizon: durationSchema.default(7 * 86400),
+    cluster: z.object({ host_classes: z.array(hostClassSchema).min(1) }).strict(),
+    vms: z
+      .object({
+        per_host: z.number().int().nonnegative().optional(),
+        total: z.number().int().nonnegative().optional(),
+        ram: choice(sizeSchema),
+        vcpus: choice(z.number().int().positive().max(4096)),
+        backing: z.enum(BACKING_SOURCES).default('anonymous_thp'),
+        thp_coverage: fractionSchema.default(1),
+        zero_fraction: fractionSchema.default(0),
+        workloads: z.array(z.object({ weight: z.number().positive().default(1), workload: workloadSchema }).strict()).min(1),
+        bailouts: bailoutsSchema.prefault({}),
+      })
+      .strict()
+      .refine((v) => (v.per_host === undefined) !== (v.total === undefined), { message: 'give exactly one of per_host and total', path: ['per_host'] }),
+    migration: z
+      .object({
+        max_bandwidth: rateSchema.pipe(jobChecks.maxBandwidth).default(128 * 2 ** 20),
+        downtime_limit: durationSchema.pipe(jobChecks.downtimeLimit).default(0.3),
+        auto_converge: z.boolean().default(false),
+        dirty_limit: rateSchema.pipe(jobChecks.dirtyLimit).nullable().default(null),
+        /** Completion timeout (action abort), as Nova's live_migration_completion_timeout; null = none. */
+        timeout: durationSchema.pipe(jobChecks.timeout).nullable().default(null),
+        /** Attempts per VM before an evacuation gives up on it. */
+        max_attempts: z.number().int().min(1).max(100).default(3),
+      })
+      .strict()
+      .prefault({}),
+    policies: z
+      .object({
+        maintenance: z
+          .object({
+            /** Hosts evacuated at the same time. */
+            wave_size: z.number().int().positive(),
+            /** Hosts to upgrade, in index order; all by default. */
+            hosts: z.number().int().positive().optional(),
+            /** Concurrent migrations per host, out and in (Nova's max_concurrent_live_migrations defaults to 1). */
+            max_outbound: z.number().int().positive().default(1),
+            max_inbound: z.number().int().positive().default(1),
+            start: durationSchema.default(0),
+            /** Time a host is out after it is emptied (upgrade, reboot). */
+            upgrade_time: durationSchema.default(600),
+          })
+          .strict()
+          .optional(),
+        probes: z
+          .object({
+            every: periodSchema,
+            vms_per_round: z.number().int().positive(),
+            calc_time: durationSchema.pipe(jobChecks.calcTime).default(1),
+          })
+          .strict()
+          .optional(),
+        rebalance: z
+          .object({
+            every: periodSchema,
+            /** VMs probed on the most loaded host each round; the least dirty one moves. */
+            probes_per_round: z.number().int().positive().default(4),
+            /** Move only when the most and least loaded hosts differ by more than this fraction of memory. */
+            threshold: fractionSchema.default(0.1),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .prefault({}),
+    events: z
+      .object({
+        host_failures: z.array(z.object({ host: z.number().int().nonnegative(), at: durationSchema }).strict()).default([]),
+        /** Probability that an operator cancels a given migration, at a uniformly drawn point of its expected run. */
+        cancellation_probability: fractionSchema.default(0),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Scenario = z.output<typeof scenarioSchema>;

@@ -1,0 +1,93 @@
+import { Worker } from 'node:worker_threads';
+import type { MigrationJob } from '../../migration/job/migration-job.js';
+
+interface Pending {
+  resolve: (resultJson: string) => void;
+  reject: (e: Error) => void;
+}
+
+interface Thread {
+  readonly worker: Worker;
+  /** Jobs posted to this thread and not answered yet, by sequence number. */
+  readonly pending: Map<number, Pending>;
+  /** Why the thread stopped, when it failed ('error' comes before 'exit'). */
+  failure?: Error;
+}
+
+export interface JobThreadPoolOptions {
+  /** The thread's script; tests pass their own. */
+  readonly script?: URL;
+  /** V8 heap limit of each thread in MiB: a job that needs more fails alone instead of aborting the process. */
+  readonly maxHeapMb?: number;
+}
+
+/**
+ * Assumption, not a measurement: a migration job simulates a VM in counts (mmu-aggregate) and needs a few MiB;
+ * 1 GiB per thread leaves two orders of magnitude of room while still stopping a runaway job before the host does.
+ */
+export const THREAD_MAX_HEAP_MB = 1024;
+
+/**
+ * Simulation off the event loop: a fixed set of worker threads, jobs handed to the least busy one, so the BullMQ
+ * worker keeps renewing its locks while jobs run. A thread that dies (an uncaught error, its heap limit, an exit)
+ * fails only the jobs it held, with the reason, and is replaced; the other threads' jobs go on.
+ */
+export class JobThreadPool {
+  private readonly threads: Thread[] = [];
+  private seq = 0;
+  private closed = false;
+  private readonly script: URL;
+  private readonly maxHeapMb: number;
+  /** Threads replaced after dying, for logs and tests. */
+  replaced = 0;
+
+  constructor(size: number, opts: JobThreadPoolOptions = {}) {
+    this.script = opts.script ?? new URL('./job-thread.mjs', import.meta.url);
+    this.maxHeapMb = opts.maxHeapMb ?? THREAD_MAX_HEAP_MB;
+    for (let i = 0; i < size; i++) this.threads.push(this.spawn(i));
+  }
+
+  private spawn(index: number): Thread {
+    const worker = new Worker(this.script, { resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb } });
+    const thread: Thread = { worker, pending: new Map() };
+    worker.on('message', (msg: { seq: number; result?: string; error?: string }) => {
+      const p = thread.pending.get(msg.seq);
+      if (!p) return;
+      thread.pending.delete(msg.seq);
+      if (msg.error !== undefined) p.reject(new Error(msg.error));
+      else p.resolve(msg.result!);
+    });
+    worker.on('error', (e) => {
+      thread.failure = e;
+    });
+    worker.on('exit', (code) => {
+      const reason = this.closed
+        ? new Error('thread pool closed')
+        : new Error(`simulation thread died (${thread.failure ? thread.failure.message : `exit code ${code}`}); its jobs failed and the thread was replaced`);
+      for (const p of thread.pending.values()) p.reject(reason);
+      thread.pending.clear();
+      if (!this.closed && this.threads[index] === thread) {
+        this.threads[index] = this.spawn(index);
+        this.replaced++;
+      }
+    });
+    return thread;
+  }
+
+  /** Simulates a job; resolves with its MigrationResult as JSON. */
+  run(job: MigrationJob): Promise<string> {
+    if (this.closed) return Promise.reject(new Error('thread pool closed'));
+    const thread = this.threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
+    const seq = this.seq++;
+    return new Promise((resolve, reject) => {
+      thread.pending.set(seq, { resolve, reject });
+      thread.worker.postMessage({ seq, job });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+  }
+}

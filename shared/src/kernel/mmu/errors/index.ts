@@ -1,0 +1,1 @@
+export { ProfileInvalid } from './profile-invalid.js';

@@ -1,0 +1,98 @@
+import { formatTimespec } from '../../common/units.js';
+import { FAULT_KINDS } from '../mmu/fault-kind.js';
+import type { MmuStats } from '../mmu/mmu-stats.js';
+import { PROMOTE_BAILOUTS } from '../mmu/promote-bailout.js';
+import type { DirtyLogPerfRun, StrategyRun } from './dirty-log-perf.js';
+
+const s = (ns: number): number => ns / 1e9;
+
+/** The selftest's output, once per strategy, followed by the model's counters. */
+export function formatDirtyLogPerfText(run: DirtyLogPerfRun): string {
+  const p = run.params;
+  const lines: string[] = [];
+  for (const st of run.strategies) {
+    lines.push(`== strategy: ${st.strategy} ==`);
+    lines.push(`Test iterations: ${p.iterations}`);
+    lines.push('Testing guest mode: PA-bits:ANY, VA-bits:48,  4K pages');
+    lines.push(`guest physical test memory: [0x${run.guestPhysRange[0].toString(16)}, 0x${run.guestPhysRange[1].toString(16)})`);
+    lines.push(`Populate memory time: ${formatTimespec(s(run.populate.ns))}`);
+    lines.push(`Enabling dirty logging time: ${formatTimespec(s(run.enable.ns))}`);
+    lines.push('');
+    let getTotal = 0;
+    let clearTotal = 0;
+    run.iterations.forEach((it, i) => {
+      lines.push(`Iteration ${i + 1} dirty memory time: ${formatTimespec(s(it.dirty.ns))}`);
+      lines.push(`Iteration ${i + 1} get dirty log time: ${formatTimespec(s(it.get.ns))}`);
+      getTotal += it.get.ns;
+      if (it.clear) {
+        lines.push(`Iteration ${i + 1} clear dirty log time: ${formatTimespec(s(it.clear.ns))}`);
+        clearTotal += it.clear.ns;
+      }
+    });
+    lines.push(`Disabling dirty logging time: ${formatTimespec(s(st.disable.ns))}`);
+    const n = p.iterations;
+    lines.push(`Get dirty log over ${n} iterations took ${formatTimespec(s(getTotal))}. (Avg ${formatTimespec(s(getTotal / n))}/iteration)`);
+    if (p.manualProtect) {
+      lines.push(`Clear dirty log over ${n} iterations took ${formatTimespec(s(clearTotal))}. (Avg ${formatTimespec(s(clearTotal / n))}/iteration)`);
+    }
+    lines.push(...counterLines(st));
+    lines.push('');
+  }
+  return lines.join('\n');
+}
+
+function counterLines(st: StrategyRun): string[] {
+  const d = st.disableStats;
+  const w = st.stats;
+  const faults = (x: MmuStats) => FAULT_KINDS.map((k) => `${k} ${x.faults[k]}`).join(', ');
+  return [
+    `Remote TLB flushes: ${w.tlbFlushes} (during disable: ${d.tlbFlushes})`,
+    `Page faults: ${w.totalFaults} (${faults(w)})`,
+    `Page faults during disable: ${d.totalFaults} (${faults(d)})`,
+    `PML-logged writes: ${w.pmlLoggedWrites}`,
+    `SPTEs zapped: ${w.sptesZapped} (during disable: ${d.sptesZapped}); child SPTEs torn down: ${w.childSptesTornDown}`,
+    `Huge pages promoted: ${w.hugePagesPromoted}`,
+    `Promotion bail-outs: ${PROMOTE_BAILOUTS.map((k) => `${k} ${w.bailouts[k]}`).join(', ')}`,
+    `Page-table pages freed: ${w.spFreed} (during disable: ${d.spFreed}); allocated: ${w.spAllocated}; left: ${st.ptPages}`,
+    `Huge pages split: ${w.hugePagesSplit}`,
+    `vCPU stall: ${formatTimespec(s(w.vcpuStallNs))} (during disable: ${formatTimespec(s(d.vcpuStallNs))})`,
+    `mmu_lock held by the ioctl thread: read ${formatTimespec(s(w.mmuLockReadNs))}, write ${formatTimespec(s(w.mmuLockWriteNs))}`,
+    `Mappings at the end: 4K ${st.pagesByLevel[0]}, 2M ${st.pagesByLevel[1]}, 1G ${st.pagesByLevel[2]}; collapsed regions awaiting refault: ${st.collapsedPending}`,
+  ];
+}
+
+function statsJson(x: MmuStats) {
+  return {
+    tlb_flushes: x.tlbFlushes,
+    page_faults: x.totalFaults,
+    page_faults_by_kind: { ...x.faults },
+    pml_logged_writes: x.pmlLoggedWrites,
+    sptes_zapped: x.sptesZapped,
+    child_sptes_torn_down: x.childSptesTornDown,
+    huge_pages_promoted: x.hugePagesPromoted,
+    promote_bailouts: { ...x.bailouts },
+    huge_pages_split: x.hugePagesSplit,
+    pt_pages_allocated: x.spAllocated,
+    pt_pages_freed: x.spFreed,
+    vcpu_stall_s: s(x.vcpuStallNs),
+    mmu_lock_read_s: s(x.mmuLockReadNs),
+    mmu_lock_write_s: s(x.mmuLockWriteNs),
+  };
+}
+
+/** One object per strategy, as documented in the README. Counters are over the whole run; `disable` holds the disable's own. */
+export function dirtyLogPerfJson(run: DirtyLogPerfRun) {
+  return run.strategies.map((st) => ({
+    strategy: st.strategy,
+    populate_s: s(run.populate.ns),
+    enable_s: s(run.enable.ns),
+    iterations: run.iterations.map((it) => ({ dirty_s: s(it.dirty.ns), get_s: s(it.get.ns), clear_s: it.clear ? s(it.clear.ns) : 0 })),
+    disable_s: s(st.disable.ns),
+    ...statsJson(st.stats),
+    disable: statsJson(st.disableStats),
+    mappings_at_end: { '4k': st.pagesByLevel[0], '2m': st.pagesByLevel[1], '1g': st.pagesByLevel[2] },
+    pt_pages_at_end: st.ptPages,
+    collapsed_regions_pending: st.collapsedPending,
+    wall_s: (run.commonWallNs + st.wallNs) / 1e9,
+  }));
+}

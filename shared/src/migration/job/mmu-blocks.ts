@@ -1,0 +1,45 @@
+import type { AggregateDisable, AggregateMmu } from '../../kernel/mmu-aggregate/aggregate-mmu.js';
+import { DISABLE_STRATEGIES, type DisableStrategy } from '../../kernel/mmu/disable-strategy.js';
+import { FAULT_KINDS } from '../../kernel/mmu/fault-kind.js';
+import { PROMOTE_BAILOUTS } from '../../kernel/mmu/promote-bailout.js';
+import type { MmuBlock } from './migration-result.js';
+
+const s = (ns: number): number => ns / 1e9;
+/** Counters come from expectations; records carry whole numbers. */
+const count = (x: number): number => Math.round(x);
+
+/**
+ * The MMU block of every strategy for a job: what all strategies share (enable, GETs, CLEARs, tracked writes)
+ * plus, when the disable ran on the source, each strategy's disable evaluated from the same state.
+ */
+export function mmuBlocks(
+  mmu: AggregateMmu,
+  enableNs: number,
+  disable: { readonly running: number; readonly rateScale: number } | null,
+): Record<DisableStrategy, MmuBlock> {
+  const common = mmu.stats;
+  const out = {} as Record<DisableStrategy, MmuBlock>;
+  for (const strategy of DISABLE_STRATEGIES) {
+    const d: AggregateDisable | null = disable ? mmu.evaluateDisable(strategy, disable.running, disable.rateScale) : null;
+    const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, count(common.faults[k] + (d?.stats.faults[k] ?? 0))])) as MmuBlock['page_faults_by_kind'];
+    const stallNs = common.vcpuStallNs + (d?.vcpuStallNs ?? 0);
+    out[strategy] = {
+      enable_s: s(enableNs),
+      disable_s: d ? s(d.ioctlNs) : 0,
+      disable_ran: d !== null,
+      remote_tlb_flushes: count(common.tlbFlushes + (d?.stats.tlbFlushes ?? 0)),
+      page_faults: Object.values(faults).reduce((a, b) => a + b, 0),
+      page_faults_by_kind: faults,
+      pml_logged_writes: count(common.pmlLoggedWrites),
+      sptes_zapped: count(common.sptesZapped + (d?.stats.sptesZapped ?? 0)),
+      huge_pages_promoted: count(d?.stats.hugePagesPromoted ?? 0),
+      promote_bailouts: Object.fromEntries(PROMOTE_BAILOUTS.map((k) => [k, count(d?.stats.bailouts[k] ?? 0)])) as MmuBlock['promote_bailouts'],
+      refaults_during_disable: count(d?.refaultsDuringDisable ?? 0),
+      vcpu_stall_s: s(stallNs),
+      vcpu_stall_s_per_vcpu: s(stallNs) / mmu.cfg.vcpus,
+      host_cpu_s: s(mmu.ioctl.ns + (d?.ioctlNs ?? 0) + stallNs),
+      huge_coverage_restored_s: d ? d.hugeCoverageRestoredS : null,
+    };
+  }
+  return out;
+}

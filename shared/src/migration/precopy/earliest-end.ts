@@ -1,0 +1,34 @@
+import type { MigrationJob } from '../job/migration-job.js';
+import { MIGRATION_OVERHEADS, WIRE } from './qemu-defaults.js';
+
+/**
+ * The first precopy pass alone, in seconds: setup besides the KVM ioctls, then all of RAM on the wire (normal pages
+ * with their header, zero pages as markers) at `bandwidthBytesPerS`. Every migration that gets past its first pass
+ * takes longer than this: setup also enables dirty logging and syncs the bitmap, and each step of a pass adds its
+ * CLEARs (see `runPrecopy`).
+ */
+export function firstPassSeconds(ramBytes: number, zeroFraction: number, bandwidthBytesPerS: number): number {
+  const pages = ramBytes / 4096;
+  const z = zeroFraction;
+  return MIGRATION_OVERHEADS.setupS + (pages * (1 - z) * WIRE.normalPageBytes + pages * z * WIRE.zeroPageBytes) / bandwidthBytesPerS;
+}
+
+/** The bandwidth a migration's precopy sends at: QEMU's max-bandwidth, or less when the link has less. */
+export function precopyBandwidth(job: MigrationJob): number {
+  return Math.min(job.migration.max_bandwidth_bytes_per_s, job.migration.link_bandwidth_bytes_per_s ?? Infinity);
+}
+
+/**
+ * The earliest simulated time, in seconds after its start, at which a job can end: a migration ends no sooner than
+ * its first pass unless it is cancelled, its destination fails or its completion timeout fires first; a dirty-rate
+ * probe lasts at least its `calc-time`. The fleet simulation may process events up to this time before the job's
+ * result is in, so it must never exceed the duration `runMigrationJob` reports (a property test checks it). Jobs of
+ * SimGrid's model get 0: no bound is claimed for them.
+ */
+export function earliestEndS(job: MigrationJob): number {
+  if (job.model !== 'migsim') return 0; // SimGrid's model: no bound is claimed
+  if (job.kind === 'dirty-rate-probe') return job.probe.calc_time_s;
+  const m = job.migration;
+  const firstPass = firstPassSeconds(job.vm.ram_bytes, job.vm.zero_fraction, precopyBandwidth(job));
+  return Math.min(firstPass, m.cancel_at_s ?? Infinity, m.fail_at_s ?? Infinity, m.timeout_s ?? Infinity);
+}
