@@ -46,7 +46,7 @@ async function distributed(file: string, workers: number): Promise<{ jobsPerS: n
     const t0 = performance.now();
     const r = await c.run();
     const wall = (performance.now() - t0) / 1e3;
-    await c.stop();
+    await c.close();
     return { jobsPerS: r.summary.jobs / wall, digest: r.summary.digest };
   } finally {
     for (const p of procs) p.kill('SIGTERM');

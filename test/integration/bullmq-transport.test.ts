@@ -20,7 +20,7 @@ describe('BullmqTransport', () => {
   async function open(): Promise<{ prefix: string; transport: BullmqTransport }> {
     const prefix = testPrefix();
     prefixes.push(prefix);
-    const transport = await BullmqTransport.open({ redisUrl: REDIS_URL, prefix, runId: RUN, maxPollMs: 10 });
+    const transport = await BullmqTransport.open({ redisUrl: REDIS_URL, prefix, runId: RUN, poll: { maxPollMs: 10 } });
     transports.push(transport);
     return { prefix, transport };
   }

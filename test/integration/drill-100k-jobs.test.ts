@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EVENTS_MAX_LEN } from '../../shared/src/cluster/queue/bullmq-transport.js';
+import { EVENTS_MAX_LEN } from '../../shared/src/cluster/queue/queue-defaults.js';
 import type { LoadtestReport } from '../load/loadtest-report.js';
 
 /**

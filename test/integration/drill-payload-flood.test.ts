@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_PAYLOAD_BYTES } from '../../shared/src/cluster/queue/job-payload.js';
+import { MAX_PAYLOAD_BYTES } from '../../shared/src/cluster/queue/queue-defaults.js';
 import { JOBS_QUEUE, resultsKey } from '../../shared/src/cluster/queue/queue-names.js';
 import { createRedis, type RedisClient } from '../../shared/src/cluster/queue/redis-connection.js';
 import { cleanup, digestOf, migsim, migsimAsync, REDIS_URL, startWorker, stopAll, testPrefix, until, waitExit } from '../helpers/cluster.js';

@@ -10,10 +10,11 @@ import type { LoadgenReport } from '../../shared/src/cluster/loadgen/load-report
 import { DISABLE_STRATEGIES } from '../../shared/src/kernel/mmu/disable-strategy.js';
 import { runExperiment } from '../../shared/src/cluster/experiment/run-experiment.js';
 import { EmbeddedTransport } from '../../shared/src/cluster/fleet/embedded-transport.js';
-import { loadScenarioOrExit, scenarioPath } from '../../shared/src/cli/run-command.js';
+import { loadExperimentScenario } from '../../shared/src/cluster/experiment/load-experiment-scenario.js';
 import { sizeScenario } from '../../shared/src/cluster/loadgen/size-scenario.js';
 import { DEFAULT_PREFIX } from '../../shared/src/cluster/queue/queue-names.js';
 import { CliError } from '../../shared/src/cli/cli-error.js';
+import { ScenarioInvalid, ScenarioNotFound } from '../../shared/src/cluster/scenario/errors/index.js';
 import type { Scenario } from '../../shared/src/cluster/scenario/scenario-schema.js';
 import { readCompose } from './compose-env.js';
 import { formatLoadtestMarkdown, type LoadtestReport, type TotalsCheck } from './loadtest-report.js';
@@ -117,14 +118,14 @@ async function main(argv: string[]): Promise<number> {
   const outDir = resolve(o.out);
   let template: Scenario;
   try {
-    template = loadScenarioOrExit(scenarioPath(o.scenario ?? loadEnv0.LOAD_SCENARIO ?? 'rolling-upgrade-1000'), undefined);
+    template = loadExperimentScenario(o.scenario ?? loadEnv0.LOAD_SCENARIO ?? 'rolling-upgrade-1000').scenario;
     try {
       mkdirSync(outDir, { recursive: true });
     } catch (e) {
       throw new CliError(`--out: cannot create ${outDir}: ${(e as Error).message}`);
     }
   } catch (e) {
-    if (!(e instanceof CliError)) throw e;
+    if (!(e instanceof CliError || e instanceof ScenarioInvalid || e instanceof ScenarioNotFound)) throw e;
     process.stderr.write(`loadtest: ${e.message}\n`);
     return 2;
   }

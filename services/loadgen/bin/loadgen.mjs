@@ -4,11 +4,12 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../src/main.ts');
+const { exitStatusOf } = await import('../../../shared/src/cluster/config/exit-status.ts');
 let code;
 try {
   code = await main();
 } catch (e) {
   process.stderr.write(`migsim loadgen: ${e.message}\n`);
-  code = 2;
+  code = exitStatusOf(e);
 }
 process.exit(code);

@@ -4,9 +4,10 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../src/main.ts');
+const { exitStatusOf } = await import('../../../shared/src/cluster/config/exit-status.ts');
 try {
   await main();
 } catch (e) {
   process.stderr.write(`migsim worker: ${e.message}\n`);
-  process.exit(2);
+  process.exit(exitStatusOf(e));
 }

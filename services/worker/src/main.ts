@@ -1,18 +1,7 @@
-import { createLogger } from '../../../shared/src/common/logger.js';
-import { installShutdown } from '../../../shared/src/common/shutdown.js';
-import { SimWorker } from '../../../shared/src/cluster/worker/sim-worker.js';
-import { parseWorkerConfig, type WorkerConfig } from '../../../shared/src/cluster/worker/worker-env.js';
+import { serveWorker } from '../../../shared/src/cluster/worker/serve-worker.js';
+import { workerOptionsFromEnv } from '../../../shared/src/cluster/worker/worker-env.js';
 
-/** Starts a worker from a configuration; resolves once it is serving. Exits on SIGTERM/SIGINT after a clean stop. */
-export async function runWorker(config: WorkerConfig): Promise<SimWorker> {
-  const logger = createLogger('worker', config.LOG_LEVEL);
-  const worker = new SimWorker(config, logger);
-  await worker.start();
-  installShutdown(() => worker.close(), logger, config.SHUTDOWN_TIMEOUT_MS);
-  return worker;
-}
-
-/** The worker service's entrypoint: configuration from the environment. */
+/** The worker service: options from the environment (REDIS_URL, WORKER_CONCURRENCY, ...), then serve until a signal. */
 export async function main(): Promise<void> {
-  await runWorker(parseWorkerConfig(process.env));
+  await serveWorker(workerOptionsFromEnv(process.env));
 }

@@ -4,50 +4,14 @@ import { Command, Option } from 'commander';
 import { parseDuration } from '../common/units.js';
 import { runExperiment } from '../cluster/experiment/run-experiment.js';
 import { EmbeddedTransport } from '../cluster/fleet/embedded-transport.js';
-import type { Progress } from '../cluster/fleet/progress.js';
-import { scenarioFromArg } from './scenario-arg.js';
-import type { Scenario } from '../cluster/scenario/scenario-schema.js';
+import { createLogger } from '../common/logger.js';
+import { installShutdown } from '../common/shutdown.js';
+import { DEFAULT_METRICS_HOST, DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../cluster/config/service-env.js';
+import { RUN_ID_PATTERN } from '../cluster/queue/queue-names.js';
 import { CliError } from './cli-error.js';
 import { formatSummaryLines } from './format-summary.js';
-
-
-/** @deprecated kept for the services until they load scenarios themselves. */
-export function scenarioPath(arg: string | undefined): string {
-  return arg ?? 'quick';
-}
-
-/** @deprecated see scenarioPath. */
-export function loadScenarioOrExit(arg: string, seed: string | undefined): Scenario {
-  return scenarioFromArg(arg, seed).scenario;
-}
-
-/** A progress line: a bar on a terminal, a plain line per 10 % otherwise. */
-export function progressReporter(horizonS: number, stream: NodeJS.WriteStream = process.stderr): { update: (p: Progress) => void; done: () => void } {
-  const tty = stream.isTTY === true;
-  let lastPct = -1;
-  let lastDraw = 0;
-  return {
-    update(p) {
-      const frac = p.wavesTotal > 0 ? p.wavesDone / p.wavesTotal : Math.min(1, p.simulatedS / horizonS);
-      const pct = Math.floor(frac * 100);
-      const text = `${p.wavesTotal > 0 ? `waves ${p.wavesDone}/${p.wavesTotal}` : `${pct}%`}, ${p.jobsDone}/${p.jobsSubmitted} jobs, simulated ${(p.simulatedS / 3600).toFixed(2)} h`;
-      if (tty) {
-        const now = Date.now();
-        if (now - lastDraw < 100 && pct === lastPct) return;
-        lastDraw = now;
-        const width = 30;
-        const fill = Math.round(frac * width);
-        stream.write(`\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${text}   `);
-      } else if (pct >= lastPct + 10 || (lastPct < 0 && pct >= 0)) {
-        stream.write(`progress: ${text}\n`);
-      }
-      lastPct = pct;
-    },
-    done() {
-      if (tty) stream.write('\n');
-    },
-  };
-}
+import { progressReporter } from './progress-reporter.js';
+import { scenarioFromArg } from './scenario-arg.js';
 
 /** Creates the output folder before the run, so that a folder that cannot be made does not cost the run's results. */
 function makeOutDir(dir: string): void {
@@ -76,6 +40,7 @@ export function runCommand(out: (text: string) => void): Command {
     .addOption(new Option('--linger <duration>', 'with --redis: keep serving metrics this long after the run (so Prometheus scrapes the totals)'))
     .action(async (arg: string | undefined, opts: { out?: string; seed?: string; redis?: string; runId?: string; quiet?: boolean; metricsPort?: string; metricsHost?: string; linger?: string }) => {
       const { file: path, scenario } = scenarioFromArg(arg, opts.seed);
+      if (opts.runId !== undefined && !RUN_ID_PATTERN.test(opts.runId)) throw new CliError(`--run-id: run ids are 1 to 128 letters, digits, dots, dashes or underscores (got '${opts.runId}')`);
       const outDir = opts.out ?? join('out', `${basename(path).replace(/\.ya?ml$/, '')}-seed${scenario.seed}`);
       const progress = opts.quiet ? undefined : progressReporter(scenario.horizon);
       if (opts.redis) {
@@ -87,23 +52,27 @@ export function runCommand(out: (text: string) => void): Command {
         if (portText !== undefined) {
           const port = Number(portText);
           if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--metrics-port: must be a port number from 0 to 65535 (got '${portText}')`);
-          metrics = { host: opts.metricsHost ?? process.env.METRICS_HOST ?? '127.0.0.1', port };
+          metrics = { host: opts.metricsHost ?? process.env.METRICS_HOST ?? DEFAULT_METRICS_HOST, port };
         }
         const lingerS = opts.linger === undefined ? 0 : parseDuration(opts.linger);
         if (lingerS === undefined) throw new CliError(`--linger: '${opts.linger}' is not a duration such as 15s`);
         makeOutDir(outDir);
         const { runDistributed } = await import('./run-distributed.js');
-        await runDistributed({ scenario, outDir, redisUrl: opts.redis, runId: opts.runId, progress, out, metrics, lingerS });
+        await runDistributed({ scenario, outDir, redisUrl: opts.redis, runId: opts.runId, progress, out, metrics, lingerS, shutdownTimeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS });
         return;
       }
       makeOutDir(outDir);
       const transport = new EmbeddedTransport();
-      const stop = () => {
-        progress?.done();
-        process.stderr.write('migsim: interrupted; nothing was written. An embedded run starts over: run the same command again.\n');
-        process.exit(130);
-      };
-      process.once('SIGINT', stop);
+      const removeShutdown = installShutdown({
+        stop: async () => {},
+        logger: createLogger('run', 'warn'),
+        timeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
+        exitCode: 130,
+        onSignal: () => {
+          progress?.done();
+          process.stderr.write('migsim: interrupted; nothing was written. An embedded run starts over: run the same command again.\n');
+        },
+      });
       try {
         const { summary } = await runExperiment({
           scenario,
@@ -115,18 +84,7 @@ export function runCommand(out: (text: string) => void): Command {
         progress?.done();
         out(formatSummaryLines(summary, outDir));
       } finally {
-        process.removeListener('SIGINT', stop);
+        removeShutdown();
       }
-    });
-}
-
-export function validateCommand(out: (text: string) => void): Command {
-  return new Command('validate')
-    .description('Check a scenario file; every problem is reported with its YAML path and line (exit 2).')
-    .helpOption('-h, --help', 'show this help')
-    .argument('<file>', 'scenario file')
-    .action((file: string) => {
-      const s = loadScenarioOrExit(file, undefined);
-      out(`${file}: ok (${s.name}, seed ${s.seed})`);
     });
 }

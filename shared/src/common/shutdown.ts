@@ -1,27 +1,41 @@
 import type { Logger } from './logger.js';
 
+export interface ShutdownOptions {
+  /** Stops the process's work (idempotent); the process exits when it resolves. */
+  readonly stop: () => Promise<void>;
+  readonly logger: Logger;
+  /** Time `stop` has before the process exits anyway, ms. */
+  readonly timeoutMs: number;
+  /** Exit status after a clean stop. @defaultValue 0 */
+  readonly exitCode?: number;
+  /** Called first, once, with the signal (e.g. to tell a person at a terminal what happens now). */
+  readonly onSignal?: (signal: NodeJS.Signals) => void;
+}
+
 /**
- * Runs `stop` once on the first SIGTERM or SIGINT, racing it against a timeout; the process then exits (0 after a
- * clean stop, 1 when the timeout ran out). Returns a function that removes the handlers.
+ * The process's one shutdown handler: on the first SIGTERM or SIGINT, runs `stop` once, racing it against the
+ * timeout, then exits (`exitCode` after a clean stop, 1 when time ran out or the stop failed). Later signals are
+ * ignored while it stops. Returns a function that removes the handler (for a command that finished on its own).
  */
-export function installShutdown(stop: () => Promise<void>, logger: Logger, timeoutMs: number): () => void {
+export function installShutdown(o: ShutdownOptions): () => void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    logger.info('shutting down', { signal });
+    o.onSignal?.(signal);
+    o.logger.info('shutting down', { signal });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+      timer = setTimeout(() => resolve('timeout'), o.timeoutMs);
     });
-    void Promise.race([stop().then(() => 'stopped' as const), timeout])
+    void Promise.race([o.stop().then(() => 'stopped' as const), timeout])
       .then((how) => {
         if (timer) clearTimeout(timer);
-        if (how === 'timeout') logger.warn('shutdown timed out', { timeout_ms: timeoutMs });
-        process.exit(how === 'stopped' ? 0 : 1);
+        if (how === 'timeout') o.logger.warn('shutdown timed out', { timeout_ms: o.timeoutMs });
+        process.exit(how === 'stopped' ? (o.exitCode ?? 0) : 1);
       })
       .catch((e: Error) => {
-        logger.error('shutdown failed', { error: e.message });
+        o.logger.error('shutdown failed', { error: e.message });
         process.exit(1);
       });
   };

@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { METRICS_PORT, prometheusYaml } from '../../../dashboards/src/prometheus-config.js';
-import { coordinatorConfigSchema } from '../../../shared/src/cluster/coordinator/coordinator-env.js';
-import { loadgenConfigSchema } from '../../../shared/src/cluster/loadgen/loadgen-env.js';
-import { workerConfigSchema } from '../../../shared/src/cluster/worker/worker-env.js';
+import { coordinatorEnvSchema } from '../../../shared/src/cluster/coordinator/coordinator-env.js';
+import { loadgenEnvSchema } from '../../../shared/src/cluster/loadgen/loadgen-env.js';
+import { workerEnvSchema } from '../../../shared/src/cluster/worker/worker-env.js';
 import { parseEnvFile } from '../../load/compose-env.js';
 
 /*
@@ -166,9 +166,9 @@ describe('deploy/docker-compose.yml validates with docker-compose 1.29.2', () =>
 
 describe('migsim services', () => {
   const cases = [
-    { name: 'coordinator', schema: coordinatorConfigSchema, probe: '/healthz' },
-    { name: 'worker', schema: workerConfigSchema, probe: '/readyz' },
-    { name: 'loadgen', schema: loadgenConfigSchema, probe: '/healthz' },
+    { name: 'coordinator', schema: coordinatorEnvSchema, probe: '/healthz' },
+    { name: 'worker', schema: workerEnvSchema, probe: '/readyz' },
+    { name: 'loadgen', schema: loadgenEnvSchema, probe: '/healthz' },
   ] as const;
 
   for (const c of cases) {
@@ -211,7 +211,7 @@ describe('migsim services', () => {
     expect(Number.isInteger(w.deploy?.replicas)).toBe(true);
     expect(w.deploy?.replicas as number).toBeGreaterThanOrEqual(1);
     expect(w.restart).toBe('unless-stopped');
-    const shutdownMs = Number(stringEnv(w).SHUTDOWN_TIMEOUT_MS ?? workerConfigSchema.shape.SHUTDOWN_TIMEOUT_MS.parse(undefined));
+    const shutdownMs = Number(stringEnv(w).SHUTDOWN_TIMEOUT_MS ?? workerEnvSchema.shape.SHUTDOWN_TIMEOUT_MS.parse(undefined));
     expect(durationMs(w.stop_grace_period ?? '10s')).toBeGreaterThan(shutdownMs);
   });
 

@@ -1,46 +1,33 @@
-import type { RedisClient } from '../queue/redis-connection.js';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from '../../common/logger.js';
 import { runExperiment, runIdFor, type ExperimentResult } from '../experiment/run-experiment.js';
-import type { Progress } from '../fleet/progress.js';
 import { MetricsServer } from '../observability/metrics-server.js';
-import { SimulationMetrics } from '../observability/simulation-metrics.js';
-import { collectDefaultMetrics, Registry } from 'prom-client';
 import { queueJobsGauge } from '../observability/queue-jobs-gauge.js';
+import { SimulationMetrics } from '../observability/simulation-metrics.js';
 import { BullmqTransport } from '../queue/bullmq-transport.js';
-import { progressKey } from '../queue/queue-names.js';
-import { connectOrThrow, createRedis, redactRedisUrl } from '../queue/redis-connection.js';
-import type { Scenario } from '../scenario/scenario-schema.js';
-
-export interface CoordinatorOptions {
-  readonly scenario: Scenario;
-  readonly redisUrl: string;
-  readonly prefix: string;
-  readonly runId?: string | undefined;
-  readonly outDir?: string | undefined;
-  readonly onProgress?: (p: Progress) => void;
-  /** Serve /metrics, /healthz, /readyz here; none when omitted. */
-  readonly metrics?: { readonly host: string; readonly port: number } | undefined;
-  /**
-   * Record into these metrics instead of the coordinator's own registry (a load generator running many runs in
-   * one process); the owner serves them and sets the progress gauges.
-   */
-  readonly sharedMetrics?: SimulationMetrics | undefined;
-  /** Each job's wall latency from queueing to result, in seconds. */
-  readonly onJobLatency?: ((seconds: number) => void) | undefined;
-}
+import { REDIS_CONNECT_TIMEOUT_MS } from '../queue/queue-defaults.js';
+import { DEFAULT_PREFIX, progressKey } from '../queue/queue-names.js';
+import { connectOrThrow, createRedis, redactRedisUrl, type RedisClient } from '../queue/redis-connection.js';
+import { COORDINATOR_DEFAULTS, type CoordinatorOptions } from './coordinator-options.js';
 
 /**
- * The coordinator service: runs the fleet simulation with jobs sent through BullMQ, publishes its progress in
- * Redis, and writes the run's outputs. Finished jobs' results live in Redis, so a coordinator restarted with the
- * same scenario and seed (same run id) resumes without simulating them again.
+ * The coordinator: runs the fleet simulation with jobs sent through BullMQ, publishes its progress in Redis, and
+ * writes the run's outputs. Finished jobs' results live in Redis, so a coordinator restarted with the same
+ * scenario and seed (same run id) resumes without simulating them again.
+ *
+ * Lifecycle as the worker's: `start()` serves metrics and connects (idempotent); `run()` starts if needed and runs
+ * the scenario once; `close()` stops everything, each step on its own, and is idempotent (it caches its promise).
  */
 export class Coordinator {
-  private transport: BullmqTransport | undefined;
-  private redis: RedisClient | undefined;
   readonly runId: string;
+  readonly prefix: string;
   readonly registry = new Registry();
   readonly metrics: SimulationMetrics;
+  private transport: BullmqTransport | undefined;
+  private redis: RedisClient | undefined;
   private server: MetricsServer | undefined;
+  private starting: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
   private ready = false;
 
   constructor(
@@ -48,6 +35,7 @@ export class Coordinator {
     private readonly logger: Logger,
   ) {
     this.runId = opts.runId ?? runIdFor(opts.scenario);
+    this.prefix = opts.prefix ?? DEFAULT_PREFIX;
     if (opts.sharedMetrics) {
       this.metrics = opts.sharedMetrics;
       return;
@@ -63,29 +51,51 @@ export class Coordinator {
     return this.server?.port ?? 0;
   }
 
-  /** Starts the metrics server (if configured) before the run, so /healthz answers while connecting. */
-  async startMetrics(): Promise<void> {
-    const m = this.opts.metrics;
-    if (!m || this.server) return;
-    this.server = new MetricsServer({ host: m.host, port: m.port, registry: this.registry, ready: () => this.ready });
-    await this.server.start();
-    this.logger.info('metrics server listening', { host: m.host, port: this.server.port });
+  /**
+   * Serves metrics (first, so /healthz answers while it connects), connects to Redis and opens the queue.
+   * Idempotent. Throws MetricsListenError or RedisUnreachable.
+   */
+  start(): Promise<void> {
+    if (this.closing) return Promise.reject(new Error('coordinator closed'));
+    this.starting ??= (async () => {
+      const o = this.opts;
+      const timeout = o.connectTimeoutMs ?? REDIS_CONNECT_TIMEOUT_MS;
+      if (o.metrics) {
+        this.server = new MetricsServer({ host: o.metrics.host, port: o.metrics.port, registry: this.registry, ready: () => this.ready });
+        await this.server.start();
+        this.logger.info('metrics server listening', { host: o.metrics.host, port: this.server.port });
+      }
+      this.redis = createRedis(o.redisUrl, { blocking: false, connectTimeoutMs: timeout });
+      await connectOrThrow(this.redis, o.redisUrl, timeout);
+      this.transport = await BullmqTransport.open({
+        redisUrl: o.redisUrl,
+        prefix: this.prefix,
+        runId: this.runId,
+        connectTimeoutMs: timeout,
+        ...(o.jobs ? { jobs: o.jobs } : {}),
+        ...(o.poll ? { poll: o.poll } : {}),
+        ...(o.onJobLatency ? { onJobLatency: o.onJobLatency } : {}),
+      });
+      this.ready = true;
+      this.logger.info('coordinator started', { redis: redactRedisUrl(o.redisUrl), run_id: this.runId, scenario: o.scenario.name });
+    })();
+    return this.starting;
   }
 
+  /** Runs the scenario (starting first if needed) and returns its summary; `jobsFromCache` were resumed from Redis. */
   async run(): Promise<ExperimentResult & { jobsFromCache: number }> {
     const o = this.opts;
-    await this.startMetrics();
     if (!o.sharedMetrics) this.metrics.wavesTotal.set(0);
     this.metrics.prime(o.scenario.cluster.host_classes.map((h) => h.name));
-    this.redis = createRedis(o.redisUrl, { blocking: false });
-    await connectOrThrow(this.redis, o.redisUrl);
-    this.transport = await BullmqTransport.open({ redisUrl: o.redisUrl, prefix: o.prefix, runId: this.runId, ...(o.onJobLatency ? { onJobLatency: o.onJobLatency } : {}) });
-    this.ready = true;
-    this.logger.info('coordinator started', { redis: redactRedisUrl(o.redisUrl), run_id: this.runId, scenario: o.scenario.name });
+    await this.start();
+    const transport = this.transport!;
+    const redis = this.redis!;
+    const key = progressKey(this.prefix, this.runId);
+    const writeEveryMs = o.progressWriteIntervalMs ?? COORDINATOR_DEFAULTS.progressWriteIntervalMs;
     let lastWrite = 0;
     const result = await runExperiment({
       scenario: o.scenario,
-      transport: this.transport,
+      transport,
       runId: this.runId,
       ...(o.outDir ? { outDir: o.outDir } : {}),
       onJobDone: (record, src) => this.metrics.record(record, src.className),
@@ -98,21 +108,36 @@ export class Coordinator {
           this.metrics.simulatedSeconds.set(p.simulatedS);
         }
         const now = Date.now();
-        if (now - lastWrite > 500) {
+        if (now - lastWrite > writeEveryMs) {
           lastWrite = now;
-          void this.redis?.set(progressKey(o.prefix, this.runId), JSON.stringify({ ...p, at: new Date().toISOString() })).catch(() => {});
+          void redis.set(key, JSON.stringify({ ...p, at: new Date().toISOString() })).catch(() => {});
         }
       },
     });
-    await this.redis.set(progressKey(o.prefix, this.runId), JSON.stringify({ done: true, digest: result.summary.digest, at: new Date().toISOString() }));
-    return { ...result, jobsFromCache: this.transport.jobsFromCache };
+    await redis.set(key, JSON.stringify({ done: true, digest: result.summary.digest, at: new Date().toISOString() }));
+    return { ...result, jobsFromCache: transport.jobsFromCache };
   }
 
-  async stop(): Promise<void> {
-    this.ready = false;
-    await this.transport?.close();
-    this.transport = undefined;
-    this.redis?.disconnect();
-    await this.server?.stop();
+  /** Stops serving and disconnects, each step on its own; idempotent. Finished jobs' results stay in Redis. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.ready = false;
+      for (const step of [
+        async () => this.starting?.catch(() => {}),
+        async () => this.transport?.close(),
+        async () => {
+          this.redis?.disconnect();
+        },
+        async () => this.server?.stop(),
+      ]) {
+        try {
+          await step();
+        } catch (e) {
+          this.logger.warn('error while closing', { error: (e as Error).message });
+        }
+      }
+      this.transport = undefined;
+    })();
+    return this.closing;
   }
 }

@@ -19,11 +19,17 @@ import type { LoadgenConfig } from './loadgen-env.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** How often the load generator logs its progress, ms. */
+export const LOADGEN_PROGRESS_LOG_MS = 5000;
+
+/** Most runs a duration-bound schedule submits (a guard against a tiny LOAD_INTERVAL_S). */
+export const MAX_SCHEDULED_RUNS = 100_000;
+
 /** When each run is submitted, in seconds after the start. */
 export function runSchedule(c: Pick<LoadgenConfig, 'LOAD_RUNS' | 'LOAD_INTERVAL_S' | 'LOAD_DURATION_S'>): number[] {
   if (c.LOAD_DURATION_S === undefined) return Array.from({ length: c.LOAD_RUNS }, (_, i) => i * c.LOAD_INTERVAL_S);
   const out: number[] = [];
-  for (let t = 0; t < c.LOAD_DURATION_S && out.length < 100_000; t += c.LOAD_INTERVAL_S) out.push(t);
+  for (let t = 0; t < c.LOAD_DURATION_S && out.length < MAX_SCHEDULED_RUNS; t += c.LOAD_INTERVAL_S) out.push(t);
   return out;
 }
 
@@ -68,6 +74,7 @@ export class LoadGenerator {
   private readonly coordinators = new Set<Coordinator>();
   private readonly progress = new Map<string, Progress>();
   private stopped = false;
+  private closing: Promise<void> | undefined;
   private ready = false;
 
   constructor(
@@ -95,9 +102,9 @@ export class LoadGenerator {
       this.server = new MetricsServer({ host: c.METRICS_HOST, port: c.METRICS_PORT, registry: this.registry, ready: () => this.ready });
       await this.server.start();
     }
-    this.redis = createRedis(c.REDIS_URL, { blocking: false });
-    await connectOrThrow(this.redis, c.REDIS_URL);
-    this.jobs = await openJobsQueue(c.REDIS_URL, c.QUEUE_PREFIX);
+    this.redis = createRedis(c.REDIS_URL, { blocking: false, connectTimeoutMs: c.REDIS_CONNECT_TIMEOUT_MS });
+    await connectOrThrow(this.redis, c.REDIS_URL, c.REDIS_CONNECT_TIMEOUT_MS);
+    this.jobs = await openJobsQueue(c.REDIS_URL, c.QUEUE_PREFIX, c.REDIS_CONNECT_TIMEOUT_MS);
     this.ready = true;
     const schedule = runSchedule(c);
     this.logger.info('load generator started', { redis: redactRedisUrl(c.REDIS_URL), load_id: this.loadId, runs: schedule.length, vms_per_run: c.LOAD_MIGRATIONS, scenario: this.template.name });
@@ -107,7 +114,7 @@ export class LoadGenerator {
     const runs: LoadRun[] = [];
     const summaries: RunSummary[] = [];
     const latencies: number[] = [];
-    const ticker = setInterval(() => this.logProgress(elapsed()), 5000);
+    const ticker = setInterval(() => this.logProgress(elapsed()), LOADGEN_PROGRESS_LOG_MS);
     try {
       const slots = new Slots(c.LOAD_MAX_ACTIVE_RUNS);
       const pending = schedule.map(async (at, i) => {
@@ -153,6 +160,7 @@ export class LoadGenerator {
         scenario,
         redisUrl: c.REDIS_URL,
         prefix: c.QUEUE_PREFIX,
+        connectTimeoutMs: c.REDIS_CONNECT_TIMEOUT_MS,
         runId,
         outDir: join(c.OUT_DIR, runId),
         sharedMetrics: this.simulation,
@@ -181,7 +189,7 @@ export class LoadGenerator {
       this.coordinators.delete(coordinator);
       this.progress.delete(runId);
       this.updateGauges();
-      await coordinator.stop().catch(() => {});
+      await coordinator.close();
       if (!c.LOAD_KEEP_RESULTS) await this.redis?.del(resultsKey(c.QUEUE_PREFIX, runId), failuresKey(c.QUEUE_PREFIX, runId), progressKey(c.QUEUE_PREFIX, runId)).catch(() => 0);
     }
   }
@@ -211,12 +219,28 @@ export class LoadGenerator {
     this.logger.info('progress', { elapsed_s: Math.round(elapsedS), runs_in_progress: this.progress.size, jobs_done: jobsDone, jobs_submitted: jobsSubmitted });
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.ready = false;
-    await Promise.all([...this.coordinators].map((c) => c.stop().catch(() => {})));
-    await this.jobs?.close();
-    this.redis?.disconnect();
-    await this.server?.stop();
+  /** Stops submitting, closes the runs in progress (their results stay in Redis), then the queue and server; idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      this.stopped = true;
+      this.ready = false;
+      for (const step of [
+        async () => {
+          await Promise.all([...this.coordinators].map((c) => c.close()));
+        },
+        async () => this.jobs?.close(),
+        async () => {
+          this.redis?.disconnect();
+        },
+        async () => this.server?.stop(),
+      ]) {
+        try {
+          await step();
+        } catch (e) {
+          this.logger.warn('error while closing', { error: (e as Error).message });
+        }
+      }
+    })();
+    return this.closing;
   }
 }

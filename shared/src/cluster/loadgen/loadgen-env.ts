@@ -1,12 +1,13 @@
 import { z } from 'zod';
-import { envInt, lingerSecondsField, parseServiceEnv, serviceEnvFields } from '../config/service-env.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, envInt, lingerSecondsField, parseServiceEnv, serviceEnvFields } from '../config/service-env.js';
+import { RUN_ID_PATTERN } from '../queue/queue-names.js';
 
 /**
  * The load generator's configuration (environment, validated once). It submits capacity-planning runs to the
  * workers through the queues: LOAD_RUNS runs (or, with LOAD_DURATION_S, one every LOAD_INTERVAL_S seconds for that
  * long), each a fleet sized from LOAD_SCENARIO to evacuate about LOAD_MIGRATIONS VMs.
  */
-export const loadgenConfigSchema = z.object({
+export const loadgenEnvSchema = z.object({
   ...serviceEnvFields,
   /** Template scenario (file or bundled name) whose fleet is resized. */
   LOAD_SCENARIO: z.string().min(1).default('rolling-upgrade-1000'),
@@ -22,19 +23,21 @@ export const loadgenConfigSchema = z.object({
   /** Seed of the first run; run i uses LOAD_SEED + i. */
   LOAD_SEED: envInt(0, 2 ** 31 - 2).default(1),
   /** Distinguishes this load test's run ids from earlier ones (default: time-based). */
-  LOAD_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+  LOAD_ID: z.string().regex(RUN_ID_PATTERN).max(64).optional(),
   /** Keep each run's results in Redis after it finished (default: delete them, so memory stays flat). */
   LOAD_KEEP_RESULTS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   OUT_DIR: z.string().min(1).default('out/loadgen'),
   /** Keep serving metrics this long after the last run (so Prometheus scrapes the final totals). */
   LINGER_SECONDS: lingerSecondsField,
+  /** On SIGTERM/SIGINT, time to stop the runs in progress before exiting anyway. */
+  SHUTDOWN_TIMEOUT_MS: envInt(100, 600_000).default(DEFAULT_SHUTDOWN_TIMEOUT_MS),
 }).refine((c) => c.LOAD_DURATION_S === undefined || c.LOAD_INTERVAL_S > 0, {
   message: 'with LOAD_DURATION_S, give LOAD_INTERVAL_S > 0 (seconds between runs)',
   path: ['LOAD_INTERVAL_S'],
 });
 
-export type LoadgenConfig = z.output<typeof loadgenConfigSchema>;
+export type LoadgenConfig = z.output<typeof loadgenEnvSchema>;
 
 export function parseLoadgenConfig(env: Record<string, string | undefined>): LoadgenConfig {
-  return parseServiceEnv(loadgenConfigSchema, env);
+  return parseServiceEnv(loadgenEnvSchema, env);
 }

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
+import { MetricsListenError } from './errors/metrics-listen-error.js';
 
 export interface MetricsServerOptions {
   readonly host: string;
@@ -7,11 +8,6 @@ export interface MetricsServerOptions {
   readonly registry: Registry;
   /** Ready to serve its purpose (connected, started); /readyz answers 503 until then. */
   readonly ready: () => boolean;
-}
-
-/** The metrics server could not listen (port in use, unknown host): a setting to fix, not an internal error. */
-export class MetricsListenError extends Error {
-  override readonly name = 'MetricsListenError';
 }
 
 /** /metrics (Prometheus text), /healthz (alive) and /readyz (ready) on one port. */

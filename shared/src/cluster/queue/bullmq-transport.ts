@@ -5,20 +5,23 @@ import { migrationResultSchema } from '../../migration/job/migration-result.js';
 import type { JobPayload } from './job-payload.js';
 import { failuresKey, JOBS_QUEUE, resultsKey } from './queue-names.js';
 import { decodeResult } from './result-codec.js';
+import { JobFailed } from './errors/job-failed.js';
+import { EVENTS_MAX_LEN, JOB_QUEUE_DEFAULTS, REDIS_CONNECT_TIMEOUT_MS, RESULT_POLL_DEFAULTS, type JobQueueOptions, type ResultPollOptions } from './queue-defaults.js';
 import { connectOrThrow, createRedis } from './redis-connection.js';
 
 export interface BullmqTransportOptions {
   readonly redisUrl: string;
   readonly prefix: string;
   readonly runId: string;
-  /** Longest pause between polls of the results hash. */
-  readonly maxPollMs?: number;
+  /** Options of the jobs added; each field defaults to JOB_QUEUE_DEFAULTS'. */
+  readonly jobs?: Partial<JobQueueOptions>;
+  /** How results are collected; each field defaults to RESULT_POLL_DEFAULTS'. */
+  readonly poll?: Partial<ResultPollOptions>;
+  /** Give up connecting to Redis after this long, ms. @defaultValue REDIS_CONNECT_TIMEOUT_MS (5000) */
+  readonly connectTimeoutMs?: number;
   /** Called with each job's latency: wall seconds from queueing it to reading its result. */
   readonly onJobLatency?: (seconds: number) => void;
 }
-
-/** The events stream is only read by dashboards and debugging tools: keep the last few hundred events. */
-export const EVENTS_MAX_LEN = 500;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -33,9 +36,9 @@ export interface JobsQueue {
  * Opens the jobs queue for a producer or a reader of its counts. Every Queue writes the events-stream cap into the
  * queue's meta at start, so every one opened here caps it the same.
  */
-export async function openJobsQueue(redisUrl: string, prefix: string): Promise<JobsQueue> {
-  const conn = createRedis(redisUrl, { blocking: true });
-  await connectOrThrow(conn, redisUrl);
+export async function openJobsQueue(redisUrl: string, prefix: string, connectTimeoutMs: number = REDIS_CONNECT_TIMEOUT_MS): Promise<JobsQueue> {
+  const conn = createRedis(redisUrl, { blocking: true, connectTimeoutMs });
+  await connectOrThrow(conn, redisUrl, connectTimeoutMs);
   const queue = new Queue(JOBS_QUEUE, { connection: conn, prefix, streams: { events: { maxLen: EVENTS_MAX_LEN } } });
   queue.on('error', () => {});
   return {
@@ -63,17 +66,24 @@ export class BullmqTransport implements JobTransport {
   private flushing: Promise<void> | undefined;
   jobsFromCache = 0;
 
+  private readonly jobOptions: JobQueueOptions;
+  private readonly pollOptions: ResultPollOptions;
+
   private constructor(
     private readonly opts: BullmqTransportOptions,
     private readonly redis: Redis,
     private readonly jobs: JobsQueue,
-  ) {}
+  ) {
+    this.jobOptions = { ...JOB_QUEUE_DEFAULTS, ...opts.jobs };
+    this.pollOptions = { ...RESULT_POLL_DEFAULTS, ...opts.poll };
+  }
 
   static async open(opts: BullmqTransportOptions): Promise<BullmqTransport> {
     // Fail fast if Redis is not there at the start; once connected, ride out restarts (commands wait and retry).
-    const redis = createRedis(opts.redisUrl, { blocking: true });
-    await connectOrThrow(redis, opts.redisUrl);
-    return new BullmqTransport(opts, redis, await openJobsQueue(opts.redisUrl, opts.prefix));
+    const timeout = opts.connectTimeoutMs ?? REDIS_CONNECT_TIMEOUT_MS;
+    const redis = createRedis(opts.redisUrl, { blocking: true, connectTimeoutMs: timeout });
+    await connectOrThrow(redis, opts.redisUrl, timeout);
+    return new BullmqTransport(opts, redis, await openJobsQueue(opts.redisUrl, opts.prefix, timeout));
   }
 
   /** The jobs queue this transport adds to (the queue-depth gauge reads its counts). */
@@ -132,7 +142,13 @@ export class BullmqTransport implements JobTransport {
         return {
           name: 'job',
           data: payload,
-          opts: { jobId: b.id, removeOnComplete: true, removeOnFail: { count: 1000 }, attempts: 3, backoff: { type: 'exponential' as const, delay: 200 } },
+          opts: {
+            jobId: b.id,
+            removeOnComplete: true,
+            removeOnFail: { count: this.jobOptions.failedJobsKept },
+            attempts: this.jobOptions.attempts,
+            backoff: { type: 'exponential' as const, delay: this.jobOptions.backoffDelayMs },
+          },
         };
       }),
     );
@@ -154,7 +170,7 @@ export class BullmqTransport implements JobTransport {
         return [];
       }
       await sleep(pause);
-      pause = Math.min(this.opts.maxPollMs ?? 50, pause * 2);
+      pause = Math.min(this.pollOptions.maxPollMs, pause * 2);
     }
   }
 
@@ -162,8 +178,9 @@ export class BullmqTransport implements JobTransport {
     const ids = [...this.pending];
     const out: JobOutcome[] = [];
     const key = resultsKey(this.opts.prefix, this.opts.runId);
-    for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
+    const n = this.pollOptions.idsPerRead;
+    for (let i = 0; i < ids.length; i += n) {
+      const chunk = ids.slice(i, i + n);
       const values = await this.redis.hmgetBuffer(key, ...chunk);
       values.forEach((v, k) => {
         if (v === null) return;
@@ -181,7 +198,7 @@ export class BullmqTransport implements JobTransport {
       // Whichever pending job failed for good (the hash holds this run's failures only, usually none).
       const failures = await this.redis.hgetall(failuresKey(this.opts.prefix, this.opts.runId));
       for (const [id, reason] of Object.entries(failures)) {
-        if (this.pending.has(id)) throw new Error(`job ${id} failed on a worker: ${reason}`);
+        if (this.pending.has(id)) throw new JobFailed(id, reason);
       }
     }
     return out;

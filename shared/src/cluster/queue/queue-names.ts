@@ -19,3 +19,6 @@ export function progressKey(prefix: string, runId: string): string {
 export function failuresKey(prefix: string, runId: string): string {
   return `${prefix}:run:${runId}:failures`;
 }
+
+/** What a run id may hold: it becomes part of Redis keys and job ids (BullMQ job ids must not contain ':'). */
+export const RUN_ID_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;

@@ -1,5 +1,7 @@
 import { Cluster, Redis, type ClusterNode, type RedisOptions } from 'ioredis';
 import { z } from 'zod';
+import { RedisUnreachable } from './errors/redis-unreachable.js';
+import { REDIS_CONNECT_TIMEOUT_MS } from './queue-defaults.js';
 
 /** A single Redis or a Redis Cluster client (BullMQ takes either). */
 export type RedisClient = Redis | Cluster;
@@ -66,7 +68,7 @@ const lastErrors = new WeakMap<object, Error>();
 export function createRedis(url: string, role: ConnectionRole): RedisClient {
   const u = parseRedisUrl(url);
   const common: RedisOptions = {
-    connectTimeout: role.connectTimeoutMs ?? 5000,
+    connectTimeout: role.connectTimeoutMs ?? REDIS_CONNECT_TIMEOUT_MS,
     lazyConnect: true,
     ...(u.username !== undefined ? { username: u.username } : {}),
     ...(u.password !== undefined ? { password: u.password } : {}),
@@ -100,8 +102,8 @@ export function createRedis(url: string, role: ConnectionRole): RedisClient {
   return client;
 }
 
-/** Connects, or throws a short error naming the (redacted) URL within the connect timeout. */
-export async function connectOrThrow(redis: RedisClient, url: string, timeoutMs: number = 5000): Promise<void> {
+/** Connects, or throws RedisUnreachable naming the (redacted) URL within the connect timeout. */
+export async function connectOrThrow(redis: RedisClient, url: string, timeoutMs: number = REDIS_CONNECT_TIMEOUT_MS): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -114,7 +116,7 @@ export async function connectOrThrow(redis: RedisClient, url: string, timeoutMs:
   } catch (e) {
     redis.disconnect();
     const cause = lastErrors.get(redis)?.message ?? (e as Error).message;
-    throw new Error(`cannot reach Redis at ${redactRedisUrl(url)}: ${cause}`);
+    throw new RedisUnreachable(redactRedisUrl(url), cause);
   } finally {
     if (timer) clearTimeout(timer);
   }

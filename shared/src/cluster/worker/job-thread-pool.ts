@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { MigrationJob } from '../../migration/job/migration-job.js';
+import { WORKER_DEFAULTS } from './worker-options.js';
 
 interface Pending {
   resolve: (resultJson: string) => void;
@@ -17,15 +18,12 @@ interface Thread {
 export interface JobThreadPoolOptions {
   /** The thread's script; tests pass their own. */
   readonly script?: URL;
-  /** V8 heap limit of each thread in MiB: a job that needs more fails alone instead of aborting the process. */
+  /**
+   * V8 heap limit of each thread in MiB: a job that needs more fails alone instead of aborting the process.
+   * @defaultValue WORKER_DEFAULTS.threadMaxHeapMb (1024)
+   */
   readonly maxHeapMb?: number;
 }
-
-/**
- * Assumption, not a measurement: a migration job simulates a VM in counts (mmu-aggregate) and needs a few MiB;
- * 1 GiB per thread leaves two orders of magnitude of room while still stopping a runaway job before the host does.
- */
-export const THREAD_MAX_HEAP_MB = 1024;
 
 /**
  * Simulation off the event loop: a fixed set of worker threads, jobs handed to the least busy one, so the BullMQ
@@ -43,7 +41,7 @@ export class JobThreadPool {
 
   constructor(size: number, opts: JobThreadPoolOptions = {}) {
     this.script = opts.script ?? new URL('./job-thread.mjs', import.meta.url);
-    this.maxHeapMb = opts.maxHeapMb ?? THREAD_MAX_HEAP_MB;
+    this.maxHeapMb = opts.maxHeapMb ?? WORKER_DEFAULTS.threadMaxHeapMb;
     for (let i = 0; i < size; i++) this.threads.push(this.spawn(i));
   }
 

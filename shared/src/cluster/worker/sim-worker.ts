@@ -1,21 +1,21 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { RedisClient } from '../queue/redis-connection.js';
-import type { Logger } from '../../common/logger.js';
-import { parseJobPayload, PayloadTooLarge } from '../queue/job-payload.js';
-import { failuresKey, JOBS_QUEUE, resultsKey } from '../queue/queue-names.js';
-import { encodeResult } from '../queue/result-codec.js';
-import { connectOrThrow, createRedis, redactRedisUrl } from '../queue/redis-connection.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Logger } from '../../common/logger.js';
 import { MetricsServer } from '../observability/metrics-server.js';
 import { WorkerMetrics } from '../observability/worker-metrics.js';
+import { PayloadTooLarge } from '../queue/errors/payload-too-large.js';
+import { parseJobPayload } from '../queue/job-payload.js';
+import { failuresKey, JOBS_QUEUE, resultsKey } from '../queue/queue-names.js';
+import { connectOrThrow, createRedis, redactRedisUrl, type RedisClient } from '../queue/redis-connection.js';
+import { encodeResult } from '../queue/result-codec.js';
 import { JobThreadPool } from './job-thread-pool.js';
-import type { WorkerConfig } from './worker-env.js';
+import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './worker-options.js';
 
 /**
  * The worker service: a BullMQ Worker whose processor validates the payload, simulates the job on a worker thread
  * and stores the result in the run's results hash (idempotent: a job run twice writes the same result). A
- * malformed payload fails that job alone, without retries. `close()` stops taking jobs, lets the current ones
- * finish, and closes the threads and connections; it is idempotent.
+ * malformed payload fails that job alone, without retries. `start()` connects and begins serving; `close()` stops
+ * taking jobs, lets the current ones finish, and closes the threads and connections; it is idempotent.
  */
 export class SimWorker {
   private worker: Worker | undefined;
@@ -24,38 +24,40 @@ export class SimWorker {
   private closing: Promise<void> | undefined;
   private server: MetricsServer | undefined;
   private ready = false;
+  readonly options: ResolvedWorkerOptions;
   readonly registry = new Registry();
   readonly metrics: WorkerMetrics;
   jobsDone = 0;
   jobsFailed = 0;
 
   constructor(
-    private readonly config: WorkerConfig,
+    options: WorkerOptions,
     private readonly logger: Logger,
   ) {
+    this.options = resolveWorkerOptions(options);
     collectDefaultMetrics({ register: this.registry });
     this.registry.setDefaultLabels({ service: 'worker' });
-    this.metrics = new WorkerMetrics(this.registry, config.WORKER_CONCURRENCY);
+    this.metrics = new WorkerMetrics(this.registry, this.options.concurrency);
   }
 
   async start(): Promise<void> {
-    const c = this.config;
-    if (c.METRICS_PORT !== undefined) {
-      this.server = new MetricsServer({ host: c.METRICS_HOST, port: c.METRICS_PORT, registry: this.registry, ready: () => this.ready });
+    const o = this.options;
+    if (o.metrics) {
+      this.server = new MetricsServer({ host: o.metrics.host, port: o.metrics.port, registry: this.registry, ready: () => this.ready });
       await this.server.start();
     }
-    this.redis = createRedis(c.REDIS_URL, { blocking: false });
-    await connectOrThrow(this.redis, c.REDIS_URL);
-    const workerConn = createRedis(c.REDIS_URL, { blocking: true });
-    await connectOrThrow(workerConn, c.REDIS_URL);
-    this.pool = new JobThreadPool(Math.max(1, Math.min(c.WORKER_CONCURRENCY, 64)));
+    this.redis = createRedis(o.redisUrl, { blocking: false, connectTimeoutMs: o.connectTimeoutMs });
+    await connectOrThrow(this.redis, o.redisUrl, o.connectTimeoutMs);
+    const workerConn = createRedis(o.redisUrl, { blocking: true, connectTimeoutMs: o.connectTimeoutMs });
+    await connectOrThrow(workerConn, o.redisUrl, o.connectTimeoutMs);
+    this.pool = new JobThreadPool(o.threads, { maxHeapMb: o.threadMaxHeapMb });
     this.worker = new Worker(JOBS_QUEUE, (job) => this.process(job), {
       connection: workerConn,
-      prefix: c.QUEUE_PREFIX,
-      concurrency: c.WORKER_CONCURRENCY,
-      lockDuration: c.LOCK_DURATION_MS,
-      stalledInterval: c.STALLED_INTERVAL_MS,
-      maxStalledCount: 2,
+      prefix: o.prefix,
+      concurrency: o.concurrency,
+      lockDuration: o.lockDurationMs,
+      stalledInterval: o.stalledIntervalMs,
+      maxStalledCount: o.maxStalledCount,
     });
     this.worker.on('error', (e) => this.logger.warn('worker error', { error: e.message }));
     this.ready = true;
@@ -64,7 +66,7 @@ export class SimWorker {
       this.metrics.jobs.inc({ result: 'failed' });
       this.logger.warn('job failed', { job: job?.id, error: err.message });
     });
-    this.logger.info('worker started', { redis: redactRedisUrl(c.REDIS_URL), prefix: c.QUEUE_PREFIX, concurrency: c.WORKER_CONCURRENCY });
+    this.logger.info('worker started', { redis: redactRedisUrl(o.redisUrl), prefix: o.prefix, concurrency: o.concurrency, threads: o.threads });
   }
 
   private async process(job: Job): Promise<{ ok: true }> {
@@ -86,13 +88,13 @@ export class SimWorker {
     this.metrics.active.inc();
     try {
       const resultJson = await this.pool!.run(payload.job);
-      await this.redis!.hset(resultsKey(this.config.QUEUE_PREFIX, payload.run_id), payload.id, encodeResult(resultJson));
+      await this.redis!.hset(resultsKey(this.options.prefix, payload.run_id), payload.id, encodeResult(resultJson));
       this.jobsDone++;
       this.metrics.jobs.inc({ result: 'completed' });
       return { ok: true };
     } catch (e) {
       if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
-        await this.redis!.hset(failuresKey(this.config.QUEUE_PREFIX, payload.run_id), payload.id, (e as Error).message).catch(() => {});
+        await this.redis!.hset(failuresKey(this.options.prefix, payload.run_id), payload.id, (e as Error).message).catch(() => {});
       }
       throw e;
     } finally {
@@ -103,6 +105,7 @@ export class SimWorker {
     }
   }
 
+  /** Stops intake, lets running jobs finish, closes threads, connections and the metrics server; idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       for (const step of [
@@ -122,7 +125,7 @@ export class SimWorker {
           this.logger.warn('error while closing', { error: (e as Error).message });
         }
       }
-      this.logger.info('worker stopped', { jobs_done: this.jobsDone, jobs_failed: this.jobsFailed });
+      if (this.worker) this.logger.info('worker stopped', { jobs_done: this.jobsDone, jobs_failed: this.jobsFailed });
     })();
     return this.closing;
   }

@@ -1,22 +1,36 @@
 import { z } from 'zod';
-import { envInt, parseServiceEnv, serviceEnvFields } from '../config/service-env.js';
+import { envInt, parseServiceEnv, serviceEnvFields, serviceSettings } from '../config/service-env.js';
+import { MAX_SIMULATION_THREADS, MAX_WORKER_CONCURRENCY, WORKER_DEFAULTS, type WorkerOptions } from './worker-options.js';
 
-/** The worker's configuration, from flags over environment variables, validated once. Units are in the names. */
-export const workerConfigSchema = z.object({
+/** The worker's environment (the service's configuration), validated once. Units are in the names. */
+export const workerEnvSchema = z.object({
   ...serviceEnvFields,
   // Work
-  WORKER_CONCURRENCY: envInt(1, 256).default(2),
-  // Stalled-job recovery (BullMQ): a job whose lock is not renewed for LOCK_DURATION_MS is moved back to waiting
-  // by the next stall check.
-  LOCK_DURATION_MS: envInt(1000, 600_000).default(30_000),
-  STALLED_INTERVAL_MS: envInt(1000, 600_000).default(30_000),
+  WORKER_CONCURRENCY: envInt(1, MAX_WORKER_CONCURRENCY).default(WORKER_DEFAULTS.concurrency),
+  /** Simulation threads; default: the concurrency, at most 64. */
+  WORKER_THREADS: envInt(1, MAX_SIMULATION_THREADS).optional(),
+  THREAD_MAX_HEAP_MB: envInt(64, 65_536).default(WORKER_DEFAULTS.threadMaxHeapMb),
+  // Stalled-job recovery (BullMQ)
+  LOCK_DURATION_MS: envInt(1000, 600_000).default(WORKER_DEFAULTS.lockDurationMs),
+  STALLED_INTERVAL_MS: envInt(1000, 600_000).default(WORKER_DEFAULTS.stalledIntervalMs),
+  MAX_STALLED_COUNT: envInt(0, 100).default(WORKER_DEFAULTS.maxStalledCount),
   // Shutdown
-  SHUTDOWN_TIMEOUT_MS: envInt(100, 600_000).default(30_000),
+  SHUTDOWN_TIMEOUT_MS: envInt(100, 600_000).default(WORKER_DEFAULTS.shutdownTimeoutMs),
 });
 
-export type WorkerConfig = z.output<typeof workerConfigSchema>;
+export type WorkerEnv = z.output<typeof workerEnvSchema>;
 
-/** Parses the configuration; the error names each bad variable. */
-export function parseWorkerConfig(env: Record<string, string | undefined>): WorkerConfig {
-  return parseServiceEnv(workerConfigSchema, env);
+/** The worker's options from its environment; a ConfigInvalid names each bad variable. */
+export function workerOptionsFromEnv(env: Record<string, string | undefined>): WorkerOptions {
+  const e = parseServiceEnv(workerEnvSchema, env);
+  return {
+    ...serviceSettings(e),
+    concurrency: e.WORKER_CONCURRENCY,
+    ...(e.WORKER_THREADS === undefined ? {} : { threads: e.WORKER_THREADS }),
+    threadMaxHeapMb: e.THREAD_MAX_HEAP_MB,
+    lockDurationMs: e.LOCK_DURATION_MS,
+    stalledIntervalMs: e.STALLED_INTERVAL_MS,
+    maxStalledCount: e.MAX_STALLED_COUNT,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+  };
 }

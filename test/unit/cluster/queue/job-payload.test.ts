@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { jsonSizeUpTo } from '../../../../shared/src/common/json-size.js';
-import { MAX_PAYLOAD_BYTES, parseJobPayload, PayloadTooLarge } from '../../../../shared/src/cluster/queue/job-payload.js';
+import { PayloadTooLarge } from '../../../../shared/src/cluster/queue/errors/payload-too-large.js';
+import { parseJobPayload } from '../../../../shared/src/cluster/queue/job-payload.js';
+import { MAX_PAYLOAD_BYTES } from '../../../../shared/src/cluster/queue/queue-defaults.js';
 
 const jsonBytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v ?? null), 'utf8');
 

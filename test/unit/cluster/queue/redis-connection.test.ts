@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseRedisUrl, redactRedisUrl } from '../../../../shared/src/cluster/queue/redis-connection.js';
 import { parseJobPayload } from '../../../../shared/src/cluster/queue/job-payload.js';
-import { parseWorkerConfig } from '../../../../shared/src/cluster/worker/worker-env.js';
-import { parseCoordinatorConfig } from '../../../../shared/src/cluster/coordinator/coordinator-env.js';
+import { ConfigInvalid } from '../../../../shared/src/cluster/config/errors/config-invalid.js';
+import { workerOptionsFromEnv } from '../../../../shared/src/cluster/worker/worker-env.js';
+import { coordinatorConfigFromEnv } from '../../../../shared/src/cluster/coordinator/coordinator-env.js';
 import { parseLoadgenConfig } from '../../../../shared/src/cluster/loadgen/loadgen-env.js';
 
 describe('Redis URLs', () => {
@@ -28,20 +29,31 @@ describe('Redis URLs', () => {
 
 describe('configuration and payloads', () => {
   it('validates the worker configuration once, with defaults and named errors', () => {
-    const c = parseWorkerConfig({ REDIS_URL: 'redis://h:1' });
-    expect(c.WORKER_CONCURRENCY).toBe(2);
-    expect(c.QUEUE_PREFIX).toBe('{migsim}');
-    expect(() => parseWorkerConfig({ REDIS_URL: 'http://h' })).toThrow(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
-    expect(() => parseWorkerConfig({ REDIS_URL: 'redis://h', WORKER_CONCURRENCY: '0' })).toThrow(/WORKER_CONCURRENCY/);
-    expect(() => parseCoordinatorConfig({})).toThrow(/REDIS_URL/);
+    const c = workerOptionsFromEnv({ REDIS_URL: 'redis://h:1' });
+    expect(c.concurrency).toBe(2);
+    expect(c.maxStalledCount).toBe(2);
+    expect(c.prefix).toBe('{migsim}');
+    expect(() => workerOptionsFromEnv({ REDIS_URL: 'http://h' })).toThrow(/REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(() => workerOptionsFromEnv({ REDIS_URL: 'redis://h', WORKER_CONCURRENCY: '0' })).toThrow(/WORKER_CONCURRENCY/);
+    expect(() => coordinatorConfigFromEnv({})).toThrow(/REDIS_URL/);
+    // The error is typed and names each variable, so an entry point can name its own flag for it.
+    let e: unknown;
+    try {
+      coordinatorConfigFromEnv({ REDIS_URL: 'redis://h', SEED: '-1', RUN_ID: 'a:b' });
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeInstanceOf(ConfigInvalid);
+    expect((e as ConfigInvalid).issues.map((i) => i.key).sort()).toEqual(['RUN_ID', 'SEED']);
   });
 
   it('rejects a Redis URL that cannot be connected to, naming REDIS_URL, in every service', () => {
-    for (const parse of [parseWorkerConfig, parseCoordinatorConfig, parseLoadgenConfig]) {
+    for (const parse of [workerOptionsFromEnv, coordinatorConfigFromEnv, parseLoadgenConfig]) {
       expect(() => parse({ REDIS_URL: 'redis://h:99999' })).toThrow(/^REDIS_URL: bad host:port 'h:99999'$/);
       expect(() => parse({ REDIS_URL: 'redis://:pw@a:7000,b:x' })).toThrow(/^REDIS_URL: bad host:port 'b:x'$/);
       expect(() => parse({ REDIS_URL: 'redis://h:1/x/y' })).toThrow(/^REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL$/);
-      expect(parse({ REDIS_URL: 'rediss://u:p%40ss@a:7000,b:7001/0' }).REDIS_URL).toBe('rediss://u:p%40ss@a:7000,b:7001/0');
+      const parsed = parse({ REDIS_URL: 'rediss://u:p%40ss@a:7000,b:7001/0' });
+      expect('redisUrl' in parsed ? parsed.redisUrl : parsed.REDIS_URL).toBe('rediss://u:p%40ss@a:7000,b:7001/0');
     }
   });
 

@@ -1,0 +1,35 @@
+import type { Progress } from '../cluster/fleet/progress.js';
+
+/** What a long command reports progress to. */
+export interface ProgressReporter {
+  readonly update: (p: Progress) => void;
+  readonly done: () => void;
+}
+
+/** A progress line: a bar on a terminal, a plain line per 10 % otherwise. */
+export function progressReporter(horizonS: number, stream: NodeJS.WriteStream = process.stderr): ProgressReporter {
+  const tty = stream.isTTY === true;
+  let lastPct = -1;
+  let lastDraw = 0;
+  return {
+    update(p) {
+      const frac = p.wavesTotal > 0 ? p.wavesDone / p.wavesTotal : Math.min(1, p.simulatedS / horizonS);
+      const pct = Math.floor(frac * 100);
+      const text = `${p.wavesTotal > 0 ? `waves ${p.wavesDone}/${p.wavesTotal}` : `${pct}%`}, ${p.jobsDone}/${p.jobsSubmitted} jobs, simulated ${(p.simulatedS / 3600).toFixed(2)} h`;
+      if (tty) {
+        const now = Date.now();
+        if (now - lastDraw < 100 && pct === lastPct) return;
+        lastDraw = now;
+        const width = 30;
+        const fill = Math.round(frac * width);
+        stream.write(`\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${text}   `);
+      } else if (pct >= lastPct + 10 || (lastPct < 0 && pct >= 0)) {
+        stream.write(`progress: ${text}\n`);
+      }
+      lastPct = pct;
+    },
+    done() {
+      if (tty) stream.write('\n');
+    },
+  };
+}

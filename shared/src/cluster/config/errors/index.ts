@@ -1,0 +1,1 @@
+export { ConfigInvalid, type ConfigIssue } from './config-invalid.js';

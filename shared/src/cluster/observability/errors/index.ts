@@ -1,0 +1,1 @@
+export { MetricsListenError } from './metrics-listen-error.js';

@@ -1,0 +1,52 @@
+/**
+ * The queue's defaults, in one place with their units. Job options are written into every job hash, so they stay
+ * few; each is a choice with a reason, not a tuning knob left at a library default.
+ */
+
+/** Largest job payload a worker accepts, in bytes of JSON (UTF-8; a migration job is a few hundred bytes). */
+export const MAX_PAYLOAD_BYTES = 16 * 1024;
+
+/** At most this many problems are listed in a payload rejection (a rogue payload may have thousands). */
+export const MAX_LISTED_PAYLOAD_ISSUES = 8;
+
+/** The events stream is read only by dashboards and debugging tools: BullMQ keeps the last this many events. */
+export const EVENTS_MAX_LEN = 500;
+
+/** Options of the BullMQ jobs the coordinator adds (see `BullmqTransportOptions`, which may override them). */
+export interface JobQueueOptions {
+  /**
+   * Attempts per job before it fails for good. A job is a deterministic simulation whose result write is
+   * idempotent, so a retry after a crash or a lost lock is safe.
+   * @defaultValue 3
+   */
+  readonly attempts: number;
+  /** First retry delay of the exponential backoff, ms (then 2×, 4×…). @defaultValue 200 */
+  readonly backoffDelayMs: number;
+  /**
+   * Failed jobs BullMQ keeps for inspection (the failure is also stored in the run's failures hash).
+   * @defaultValue 1000
+   */
+  readonly failedJobsKept: number;
+}
+
+export const JOB_QUEUE_DEFAULTS: JobQueueOptions = {
+  attempts: 3,
+  backoffDelayMs: 200,
+  failedJobsKept: 1000,
+};
+
+/** How the coordinator collects results from the run's results hash. */
+export interface ResultPollOptions {
+  /** Longest pause between two polls when no result has arrived, ms (the pause doubles from 1 ms up to it). @defaultValue 50 */
+  readonly maxPollMs: number;
+  /** Job ids asked for in one HMGET. @defaultValue 500 */
+  readonly idsPerRead: number;
+}
+
+export const RESULT_POLL_DEFAULTS: ResultPollOptions = {
+  maxPollMs: 50,
+  idsPerRead: 500,
+};
+
+/** How long a producer or a CLI command waits for Redis to answer before giving up, ms. */
+export const REDIS_CONNECT_TIMEOUT_MS = 5000;
