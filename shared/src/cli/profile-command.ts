@@ -10,7 +10,8 @@ export function profileCommand(out: (text: string) => void): Command {
     .helpOption('-h, --help', 'show this help')
     .addOption(new Option('--profile <name|file>', "'default' or a JSON file of overrides").default('default'))
     .addOption(new Option('--json', 'print JSON').default(false))
-    .action((opts: { profile: string; json: boolean }) => {
+    .addOption(new Option('--markdown', 'print a Markdown table (as in docs/model.md)').default(false))
+    .action((opts: { profile: string; json: boolean; markdown: boolean }) => {
       const profile = profileFromFlag(opts.profile).profile;
       const rows = COST_KEYS.map((k) => {
         const d = COST_DESCRIPTIONS[k];
@@ -19,6 +20,14 @@ export function profileCommand(out: (text: string) => void): Command {
       });
       if (opts.json) {
         out(JSON.stringify({ name: profile.name, costs: rows, params: profile.params }, null, 2));
+        return;
+      }
+      if (opts.markdown) {
+        const cell = (t: string) => t.replace(/\|/g, '\\|');
+        const md = ['| constant | value | unit | what it prices | source |', '|---|---|---|---|---|'];
+        for (const r of rows) md.push(`| \`${r.name}\` | ${Number(r.value.toPrecision(6))} | ${r.unit} | ${cell(r.what)} | ${cell(r.source)} |`);
+        md.push(`| \`cond_resched_interval_ns\` | ${Number(profile.params.cond_resched_interval_ns.toPrecision(6))} | ns | yield interval of long walks | fitted to point b: 76 batched flushes |`);
+        out(md.join('\n'));
         return;
       }
       const lines = [`profile: ${profile.name}`];
