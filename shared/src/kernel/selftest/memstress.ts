@@ -1,9 +1,11 @@
 import { backingPageLevel } from '../mmu/backing-source.js';
+import { guestAccessSequential } from '../mmu/guest-access-sequential.js';
 import { Kvm, type KvmConfig } from '../mmu/kvm.js';
-import { guestAccessSequential, kvmGuestAccess, WRITE_ALL, WRITE_NONE, type WriteDecider } from '../mmu/page-fault.js';
+import { kvmGuestAccess } from '../mmu/page-fault.js';
 import { pagesPerHpage, type Gfn } from '../mmu/pg-level.js';
 import type { BailoutLikelihoods } from '../mmu/promote-bailout.js';
 import type { Touch, VcpuActivity } from '../mmu/vcpu-activity.js';
+import { WRITE_ALL, WRITE_NONE, type WriteDecider } from '../mmu/write-decider.js';
 import { unitHash, type Rng } from '../../engine/rng.js';
 
 /** Where memstress puts guest test memory: 4 GiB, aligned for every backing page size. */

@@ -1,4 +1,5 @@
-import type { AggregateDisable, AggregateMmu } from '../../kernel/mmu-aggregate/aggregate-mmu.js';
+import type { AggregateDisable } from '../../kernel/mmu-aggregate/aggregate-disable.js';
+import type { AggregateMmu } from '../../kernel/mmu-aggregate/aggregate-mmu.js';
 import { DISABLE_STRATEGIES, type DisableStrategy } from '../../kernel/mmu/disable-strategy.js';
 import { FAULT_KINDS } from '../../kernel/mmu/fault-kind.js';
 import { PROMOTE_BAILOUTS } from '../../kernel/mmu/promote-bailout.js';

@@ -16,6 +16,9 @@ export const QEMU_DEFAULTS = {
   throttleTriggerSyncs: 2,
 } as const;
 
+/** `TARGET_PAGE_SIZE` on x86: the page of QEMU's dirty bitmap, of RAM migration and of `query-migrate`'s counts. */
+export const TARGET_PAGE_SIZE = 4096;
+
 /** Bytes on the wire per page (`ram_save_page`: an 8-byte page header; a zero page sends the header and 1 byte). */
 export const WIRE = {
   normalPageBytes: 4096 + 8,

@@ -4,8 +4,9 @@ import { Environment } from '../../engine/environment.js';
 import type { MigrationJob } from '../job/migration-job.js';
 import type { MigrationResult } from '../job/migration-result.js';
 import { mmuBlocks } from '../job/mmu-blocks.js';
-import { aggregateFor, runningVcpus } from '../precopy/precopy.js';
+import { aggregateFor } from '../precopy/aggregate-for.js';
 import { MIGRATION_OVERHEADS } from '../precopy/qemu-defaults.js';
+import { runningVcpus } from '../precopy/running-vcpus.js';
 
 /**
  * QEMU `calc-dirty-rate` in dirty-bitmap mode on a running VM: start dirty logging, sync and re-protect

@@ -4,8 +4,9 @@ import type { BackingSource } from '../../../../shared/src/kernel/mmu/backing-so
 import { DEFAULT_PROFILE } from '../../../../shared/src/kernel/mmu/default-profile.js';
 import { kvmClearDirtyLog, kvmDisableDirtyLogging, kvmEnableDirtyLogging } from '../../../../shared/src/kernel/mmu/dirty-log.js';
 import { DISABLE_STRATEGIES } from '../../../../shared/src/kernel/mmu/disable-strategy.js';
-import { guestAccessSequential, WRITE_ALL } from '../../../../shared/src/kernel/mmu/page-fault.js';
+import { guestAccessSequential } from '../../../../shared/src/kernel/mmu/guest-access-sequential.js';
 import { NO_BAILOUTS } from '../../../../shared/src/kernel/mmu/promote-bailout.js';
+import { WRITE_ALL } from '../../../../shared/src/kernel/mmu/write-decider.js';
 import { pageClasses } from '../../../../shared/src/migration/workload/page-classes.js';
 import type { WorkloadSpec } from '../../../../shared/src/migration/workload/workload-spec.js';
 import { BASE_GFN, makeKvm } from '../../../helpers/mmu-fixtures.js';

@@ -4,10 +4,12 @@ import { ChunkedBitmap } from '../../../../shared/src/common/chunked-bitmap.js';
 import { BACKING_SOURCES, type BackingSource } from '../../../../shared/src/kernel/mmu/backing-source.js';
 import { kvmClearDirtyLog, kvmDisableDirtyLogging, kvmEnableDirtyLogging, kvmGetDirtyLog } from '../../../../shared/src/kernel/mmu/dirty-log.js';
 import { DISABLE_STRATEGIES, type DisableStrategy } from '../../../../shared/src/kernel/mmu/disable-strategy.js';
+import { guestAccessSequential } from '../../../../shared/src/kernel/mmu/guest-access-sequential.js';
 import type { Kvm } from '../../../../shared/src/kernel/mmu/kvm.js';
 import { kvmMmuNotifierInvalidateRange } from '../../../../shared/src/kernel/mmu/mmu-notifier.js';
-import { guestAccessSequential, kvmGuestAccess, type WriteDecider } from '../../../../shared/src/kernel/mmu/page-fault.js';
+import { kvmGuestAccess } from '../../../../shared/src/kernel/mmu/page-fault.js';
 import { pagesPerHpage } from '../../../../shared/src/kernel/mmu/pg-level.js';
+import type { WriteDecider } from '../../../../shared/src/kernel/mmu/write-decider.js';
 import { hash32 } from '../../../../shared/src/engine/rng.js';
 import { BASE_GFN, checkConsistency, dumpState, makeKvm, mappingLevels, totalPages, type VmShape } from '../../../helpers/mmu-fixtures.js';
 

@@ -1,0 +1,18 @@
+import type { AggregateVmConfig } from './aggregate-vm.js';
+
+/**
+ * What the disable evaluators read of an `AggregateMmu`, and never change: the VM and, per page class, the share
+ * of its huge units split to 4K and the share of a split unit's 4K leaves that are present. The four strategies are
+ * evaluated from the same state, so they are paired counterfactuals.
+ */
+export interface AggregateMmuState {
+  readonly cfg: AggregateVmConfig;
+  /** Level of the host huge page, the collapsible unit: 2 (2 MiB) or 3 (1 GiB); 1 for 4 KiB backing (none). */
+  readonly level: 1 | 2 | 3;
+  /** 4K pages per unit. */
+  readonly uPages: number;
+  /** Per class: fraction of its huge units split to 4K. */
+  readonly split: readonly number[];
+  /** Per class: fraction of a split unit's pages present. */
+  readonly present: readonly number[];
+}

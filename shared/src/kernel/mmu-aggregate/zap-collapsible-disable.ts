@@ -1,0 +1,58 @@
+import type { DisableStrategy } from '../mmu/disable-strategy.js';
+import { PG_LEVEL_1G } from '../mmu/pg-level.js';
+import type { AggregateDisable } from './aggregate-disable.js';
+import { chargeDisableWalk, disableWalkEntries, flushBatched } from './aggregate-disable-walk.js';
+import type { AggregateMmuState } from './aggregate-mmu-state.js';
+import { coverageRestoredS } from './coverage-restored.js';
+import { startDisable } from './disable-run.js';
+import { hugeUnitsSplit } from './huge-units-split.js';
+import { pfnNotMappableShare } from './pfn-not-mappable-share.js';
+import { NO_RACE, refaultStorm } from './refault-storm.js';
+import { replaceNonleafSptes } from './replace-nonleaf-sptes.js';
+
+/**
+ * `kvm_tdp_mmu_zap_collapsible_sptes` since 6.0, in counts (see `kvmTdpMmuZapCollapsibleSptes`): the non-leaf
+ * SPTE of each split unit the host can still map huge is zapped and its tables torn down; vCPUs refault the unit
+ * huge on their next touch.
+ * - `zap` (6.0 - 6.12): the SPTE is frozen, flushed, zapped: one remote TLB flush per zap, and a vCPU touching the
+ *   frozen SPTE waits out the flush;
+ * - `zap-batched` (6.13): written non-present directly; flushes only at yields and at the end.
+ */
+export function zapCollapsibleDisable(
+  mmu: AggregateMmuState,
+  strategy: Extract<DisableStrategy, 'zap' | 'zap-batched'>,
+  running: number,
+  rateScale: number,
+): AggregateDisable {
+  const run = startDisable(mmu.cfg, running);
+  const pPfn = pfnNotMappableShare(mmu.cfg);
+  const zapped = mmu.cfg.classes.map(() => 0);
+  let collapsed = 0;
+  mmu.cfg.classes.forEach((c, i) => {
+    const units = hugeUnitsSplit(mmu, i) * (1 - pPfn);
+    if (units <= 0) return;
+    replaceNonleafSptes(run, mmu, i, units);
+    run.stats.sptesZapped += units;
+    zapped[i] = units;
+    if (strategy === 'zap') {
+      run.flush(units);
+      // A vCPU touching the frozen SPTE waits out the flush.
+      const access = (c.writeRate + c.readRate) * rateScale;
+      if (running > 0) run.vcpu.wait(units * (access * mmu.uPages / 1e9) * run.flushNs * run.flushNs / 2);
+    }
+    collapsed += units;
+  });
+  // Over 1 GiB units the walk zaps at the 1G level and does not step into the 2M entries.
+  const yields = chargeDisableWalk(run, disableWalkEntries(mmu.cfg.pages, mmu.level !== PG_LEVEL_1G));
+  if (strategy === 'zap-batched') flushBatched(run, yields, collapsed);
+  const ioctlNs = run.ioctl.ns;
+  const storm = refaultStorm(run, mmu, zapped, rateScale, running, NO_RACE);
+  return {
+    strategy,
+    ioctlNs,
+    stats: run.stats,
+    vcpuStallNs: storm.vcpuStallNs,
+    refaultsDuringDisable: storm.during,
+    hugeCoverageRestoredS: coverageRestoredS(mmu, zapped, rateScale, pPfn),
+  };
+}

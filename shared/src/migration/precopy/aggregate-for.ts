@@ -1,0 +1,26 @@
+import { AggregateMmu } from '../../kernel/mmu-aggregate/aggregate-mmu.js';
+import type { PageClass } from '../../kernel/mmu-aggregate/page-class.js';
+import type { CostProfile } from '../../kernel/mmu/cost-profile.js';
+import type { MigrationJob } from '../job/migration-job.js';
+import { pageClasses } from '../workload/page-classes.js';
+import { TARGET_PAGE_SIZE } from './qemu-defaults.js';
+
+/** The VM and its MMU model for one job (a migration or a dirty-rate probe). */
+export function aggregateFor(job: MigrationJob, profile: CostProfile): { mmu: AggregateMmu; classes: PageClass[]; pages: number } {
+  const pages = job.vm.ram_bytes / TARGET_PAGE_SIZE;
+  const classes = pageClasses(job.vm.workload, pages, job.vm.vcpus);
+  const mmu = new AggregateMmu({
+    pages,
+    vcpus: job.vm.vcpus,
+    backing: job.vm.backing,
+    thpCoverage: job.vm.thp_coverage,
+    manualProtect: job.kernel.manual_protect,
+    eagerPageSplit: job.kernel.eager_split,
+    pml: job.kernel.pml,
+    fastPageFault: job.kernel.fast_page_fault,
+    profile,
+    bailouts: job.bailouts,
+    classes,
+  });
+  return { mmu, classes, pages };
+}

@@ -1,0 +1,15 @@
+import { accountPass } from './account-pass.js';
+import { ioctlSeconds } from './ioctl-seconds.js';
+import type { PrecopyContext } from './precopy-context.js';
+import type { PrecopyState } from './precopy-state.js';
+
+/**
+ * The end of a complete pass at `nowS`: it is accounted, and the dirty bitmap is synced
+ * (`migration_bitmap_sync_precopy`: KVM_GET_DIRTY_LOG). Returns how long the sync takes, s.
+ */
+export function endPass(ctx: PrecopyContext, s: PrecopyState, nowS: number): number {
+  s.lastPassS = accountPass(ctx, s, nowS);
+  s.rounds++;
+  s.phase = 'sync';
+  return ioctlSeconds(ctx.mmu, () => ctx.mmu.getDirtyLog());
+}

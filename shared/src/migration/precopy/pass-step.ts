@@ -1,0 +1,26 @@
+import { ioctlSeconds } from './ioctl-seconds.js';
+import type { PrecopyContext } from './precopy-context.js';
+import type { PrecopyState } from './precopy-state.js';
+
+/**
+ * One step of the pass under way: its share of the 1 GiB chunks is cleared just before being sent
+ * (`migration_clear_memory_region_dirty_bitmap`: KVM_CLEAR_DIRTY_LOG, which re-protects the pages and, with
+ * initially-set and eager split, splits the huge pages holding them), then its pages go out at the bandwidth
+ * (`ram_save_target_page`). Returns the step's duration, s.
+ */
+export function passStep(ctx: PrecopyContext, s: PrecopyState): number {
+  const mmu = ctx.mmu;
+  const p = s.pass!;
+  const f = 1 / p.steps;
+  const clearS = ioctlSeconds(mmu, () =>
+    mmu.clearDirtyLog(
+      s.dirty.map((d) => d * f),
+      p.words.map((w) => w * f),
+      p.chunks * f,
+      ctx.running,
+      f,
+      p.first,
+    ),
+  );
+  return (p.bytes * f) / ctx.bandwidth + clearS;
+}
