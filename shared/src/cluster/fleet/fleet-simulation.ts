@@ -8,21 +8,17 @@ import type { Fleet, Host, Vm } from './build-fleet.js';
 import type { FleetRunResult, JobRecord, WaveRecord } from './fleet-run-result.js';
 import type { JobPurpose, JobTransport } from './job-transport.js';
 import type { Progress } from './progress.js';
+import { ResultGate, type GatedJob } from './result-gate.js';
 
-interface InFlight {
-  readonly id: string;
-  readonly serial: number;
+/** A job sent to the workers, with what applying its result needs. */
+interface InFlight extends GatedJob {
   readonly purpose: JobPurpose;
   readonly wave: number | null;
   readonly vm: Vm;
   readonly src: number;
   readonly dst: number | null;
   readonly attempt: number;
-  readonly startS: number;
-  /** No result can end before this simulated time: events before it may be processed without the result. */
-  readonly lowerBoundS: number;
-  resolved: boolean;
-  onDone?: (r: MigrationResult) => void;
+  readonly onDone?: (r: MigrationResult) => void;
 }
 
 type HostState = 'up' | 'draining' | 'upgrading' | 'failed';
@@ -47,7 +43,7 @@ export class FleetSimulation {
   private readonly outbound: number[];
   private readonly inbound: number[];
   private readonly state: HostState[];
-  private readonly inflight = new Map<string, InFlight>();
+  private readonly gate = new ResultGate<InFlight>(this.env, (j, result) => this.complete(j, result));
   private readonly vmBusy = new Set<number>();
   private readonly attempts = new Map<number, number>();
   private readonly records: JobRecord[] = [];
@@ -55,6 +51,7 @@ export class FleetSimulation {
   private readonly pendingByHost = new Map<number, number[]>();
   private readonly failureAt = new Map<number, number>();
   private serial = 0;
+  private migrationsRunning = 0;
   private jobsDone = 0;
   private currentWave = -1;
   private waveHosts: number[][] = [];
@@ -118,8 +115,8 @@ export class FleetSimulation {
     }
     for (;;) {
       const t = env.peek();
-      if (this.blockedBefore(t)) {
-        await this.collect();
+      if (this.gate.blockedBefore(t)) {
+        this.gate.take(await this.transport.nextResults());
         continue;
       }
       if (t === Infinity || t > s.horizon) break;
@@ -130,30 +127,12 @@ export class FleetSimulation {
     return { jobs: this.records, waves: this.waves, makespanS: this.makespanS, endS: Math.min(env.now, s.horizon) };
   }
 
-  /** True when some in-flight job could end before time t but its result has not arrived. */
-  private blockedBefore(t: number): boolean {
-    for (const j of this.inflight.values()) if (!j.resolved && j.lowerBoundS <= t) return true;
-    return false;
-  }
-
-  private async collect(): Promise<void> {
-    const outcomes = await this.transport.nextResults();
-    for (const o of outcomes) {
-      const j = this.inflight.get(o.id);
-      if (!j || j.resolved) continue;
-      j.resolved = true;
-      const end = j.startS + o.result.total_time_s;
-      // Completions are ordered among themselves by job serial, after other events at the same instant.
-      this.env.callAt(Math.max(end, this.env.now), () => this.complete(j, o.result), 2 + j.serial);
-    }
-  }
-
   private progress(): void {
     this.onProgress?.({
       simulatedS: this.env.now,
       jobsDone: this.jobsDone,
       jobsSubmitted: this.serial,
-      jobsInFlight: this.inflight.size,
+      jobsInFlight: this.gate.size,
       wavesDone: this.waves.filter((w) => w.endS !== null).length,
       wavesTotal: this.waveHosts.length,
     });
@@ -219,21 +198,22 @@ export class FleetSimulation {
     const job = this.jobFor(vm, srcHost, kind, link, dst === null ? null : (this.failureAt.get(dst) ?? null), firstPassS);
     const id = `${this.runId}.${key}`;
     const lb = kind === 'migration' ? Math.min(firstPassS, job.migration.cancel_at_s ?? Infinity, job.migration.fail_at_s ?? Infinity, job.migration.timeout_s ?? Infinity) : job.probe.calc_time_s;
-    const j: InFlight = { id, serial: this.serial++, purpose, wave, vm, src, dst, attempt, startS: this.env.now, lowerBoundS: this.env.now + lb, resolved: false };
-    if (onDone) j.onDone = onDone;
-    this.inflight.set(id, j);
+    const j: InFlight = { id, serial: this.serial++, purpose, wave, vm, src, dst, attempt, startS: this.env.now, lowerBoundS: this.env.now + lb, ...(onDone ? { onDone } : {}) };
+    this.gate.admit(j);
     this.vmBusy.add(vm.id);
+    if (dst !== null) this.migrationsRunning++;
     void this.transport.submit({ id, job });
   }
 
+  /** Applies a job's result at its completion time. */
   private complete(j: InFlight, result: MigrationResult): void {
-    this.inflight.delete(j.id);
     this.vmBusy.delete(j.vm.id);
     this.jobsDone++;
     const record: JobRecord = { id: j.id, serial: j.serial, purpose: j.purpose, wave: j.wave, vm: j.vm.id, src: j.src, dst: j.dst, attempt: j.attempt, startS: j.startS, endS: this.env.now, result };
     this.records.push(record);
     this.onJobDone?.(record, this.fleet.hosts[j.src]!);
     if (j.dst !== null) {
+      this.migrationsRunning--;
       this.outbound[j.src]!--;
       this.inbound[j.dst]!--;
       if (result.status === 'completed') {
@@ -327,7 +307,7 @@ export class FleetSimulation {
     if (wave.hosts.some((h) => (this.pendingByHost.get(h)?.length ?? 0) > 0)) {
       // Nothing in flight from this wave and nothing can start: wait while other migrations or upgrades may free
       // room, else give up on the rest.
-      for (const j of this.inflight.values()) if (j.dst !== null) return;
+      if (this.migrationsRunning > 0) return;
       if (this.state.some((st) => st === 'upgrading')) return;
     }
     // VMs still on the wave's hosts (no room, or attempts exhausted) stay where they are.
