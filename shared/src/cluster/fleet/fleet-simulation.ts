@@ -1,12 +1,13 @@
 import type { MigrationJob } from '../../migration/job/migration-job.js';
 import type { MigrationResult } from '../../migration/job/migration-result.js';
-import { MIGRATION_OVERHEADS, WIRE } from '../../migration/precopy/qemu-defaults.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 import { Environment } from '../../engine/environment.js';
-import { unitHash } from '../../engine/rng.js';
 import type { Fleet, Host, Vm } from './build-fleet.js';
 import type { FleetRunResult, JobRecord, WaveRecord } from './fleet-run-result.js';
+import { hostFailureTimes } from './host-failure-times.js';
+import { JobFactory } from './job-factory.js';
 import type { JobPurpose, JobTransport } from './job-transport.js';
+import { MigrationAttempts } from './migration-attempts.js';
 import type { Progress } from './progress.js';
 import { ResultGate, type GatedJob } from './result-gate.js';
 
@@ -22,10 +23,6 @@ interface InFlight extends GatedJob {
 }
 
 type HostState = 'up' | 'draining' | 'upgrading' | 'failed';
-
-const SALT_CANCEL = 0x43414e43;
-const SALT_CANCEL_AT = 0x41544341;
-const SALT_SEED = 0x53454544;
 
 /**
  * The coordinator's cluster-level discrete-event simulation: rolling maintenance in waves (per-host limits on
@@ -45,12 +42,12 @@ export class FleetSimulation {
   private readonly state: HostState[];
   private readonly gate = new ResultGate<InFlight>(this.env, (j, result) => this.complete(j, result));
   private readonly vmBusy = new Set<number>();
-  private readonly attempts = new Map<number, number>();
+  private readonly attempts = new MigrationAttempts();
   private readonly records: JobRecord[] = [];
   private readonly waves: WaveRecord[] = [];
   private readonly pendingByHost = new Map<number, number[]>();
-  private readonly failureAt = new Map<number, number>();
-  private serial = 0;
+  private readonly failureAt: Map<number, number>;
+  private readonly jobs: JobFactory;
   private migrationsRunning = 0;
   private jobsDone = 0;
   private currentWave = -1;
@@ -61,7 +58,7 @@ export class FleetSimulation {
   constructor(
     private readonly scenario: Scenario,
     private readonly fleet: Fleet,
-    private readonly runId: string,
+    runId: string,
     private readonly transport: JobTransport,
     private readonly onProgress?: (p: Progress) => void,
     private readonly onJobDone?: (record: JobRecord, srcHost: Host) => void,
@@ -78,10 +75,8 @@ export class FleetSimulation {
     this.outbound = fleet.hosts.map(() => 0);
     this.inbound = fleet.hosts.map(() => 0);
     this.state = fleet.hosts.map(() => 'up');
-    for (const f of scenario.events.host_failures) {
-      const prev = this.failureAt.get(f.host);
-      this.failureAt.set(f.host, prev === undefined ? f.at : Math.min(prev, f.at));
-    }
+    this.failureAt = hostFailureTimes(scenario);
+    this.jobs = new JobFactory(scenario, fleet, runId, this.failureAt, this.maxOut, this.maxIn);
   }
 
   private get maxOut(): number {
@@ -131,7 +126,7 @@ export class FleetSimulation {
     this.onProgress?.({
       simulatedS: this.env.now,
       jobsDone: this.jobsDone,
-      jobsSubmitted: this.serial,
+      jobsSubmitted: this.jobs.submitted,
       jobsInFlight: this.gate.size,
       wavesDone: this.waves.filter((w) => w.endS !== null).length,
       wavesTotal: this.waveHosts.length,
@@ -140,65 +135,11 @@ export class FleetSimulation {
 
   // ---- jobs ----------------------------------------------------------------------------------------------
 
-  /** The job; `firstPassS` is the migration's first pass alone (cancellations are drawn within it). */
-  private jobFor(vm: Vm, src: Host, kind: MigrationJob['kind'], linkBytesPerS: number | null, dstFailS: number | null, firstPassS: number): MigrationJob {
-    const s = this.scenario;
-    const now = this.env.now;
-    let cancelAt: number | null = null;
-    if (kind === 'migration' && s.events.cancellation_probability > 0) {
-      const u = unitHash(s.seed, SALT_CANCEL, this.serial);
-      if (u < s.events.cancellation_probability) cancelAt = firstPassS * (0.05 + 0.95 * unitHash(s.seed, SALT_CANCEL_AT, this.serial));
-    }
-    const job: MigrationJob = {
-      kind,
-      model: 'migsim',
-      seed: unitHash(s.seed, SALT_SEED, this.serial) * 2 ** 31 >>> 0,
-      vm: {
-        ram_bytes: vm.ramBytes,
-        vcpus: vm.vcpus,
-        backing: s.vms.backing,
-        thp_coverage: s.vms.thp_coverage,
-        zero_fraction: s.vms.zero_fraction,
-        workload: vm.workload,
-      },
-      migration: {
-        max_bandwidth_bytes_per_s: s.migration.max_bandwidth,
-        link_bandwidth_bytes_per_s: linkBytesPerS,
-        downtime_limit_s: s.migration.downtime_limit,
-        auto_converge: s.migration.auto_converge,
-        dirty_limit_bytes_per_s: s.migration.dirty_limit,
-        timeout_s: s.migration.timeout,
-        timeout_action: 'abort',
-        cancel_at_s: cancelAt,
-        fail_at_s: dstFailS !== null && dstFailS >= now ? dstFailS - now : null,
-        horizon_s: Math.max(1, s.horizon - now),
-      },
-      probe: { calc_time_s: s.policies.probes?.calc_time ?? 1 },
-      kernel: src.kernel,
-      bailouts: s.vms.bailouts,
-    };
-    return job;
-  }
-
-  /** The first pass alone: a lower bound on a migration's duration. */
-  private firstPassS(vm: Vm, bw: number): number {
-    const pages = vm.ramBytes / 4096;
-    const z = this.scenario.vms.zero_fraction;
-    return MIGRATION_OVERHEADS.setupS + (pages * (1 - z) * WIRE.normalPageBytes + pages * z * WIRE.zeroPageBytes) / bw;
-  }
-
   private submit(purpose: JobPurpose, wave: number | null, vm: Vm, src: number, dst: number | null, kind: MigrationJob['kind'], onDone?: (r: MigrationResult) => void): void {
-    const s = this.scenario;
-    const attempt = (this.attempts.get(vm.id) ?? 0) + 1;
-    if (kind === 'migration') this.attempts.set(vm.id, attempt);
-    const key = `${purpose}-vm${vm.id}-a${attempt}-${kind === 'migration' ? 'mig' : 'probe'}-s${this.serial}`;
-    const srcHost = this.fleet.hosts[src]!;
-    const link = dst === null ? null : Math.min(srcHost.nicBytesPerS / this.maxOut, this.fleet.hosts[dst]!.nicBytesPerS / this.maxIn);
-    const firstPassS = this.firstPassS(vm, Math.min(s.migration.max_bandwidth, link ?? Infinity));
-    const job = this.jobFor(vm, srcHost, kind, link, dst === null ? null : (this.failureAt.get(dst) ?? null), firstPassS);
-    const id = `${this.runId}.${key}`;
-    const lb = kind === 'migration' ? Math.min(firstPassS, job.migration.cancel_at_s ?? Infinity, job.migration.fail_at_s ?? Infinity, job.migration.timeout_s ?? Infinity) : job.probe.calc_time_s;
-    const j: InFlight = { id, serial: this.serial++, purpose, wave, vm, src, dst, attempt, startS: this.env.now, lowerBoundS: this.env.now + lb, ...(onDone ? { onDone } : {}) };
+    const attempt = this.attempts.next(vm.id, kind);
+    const startS = this.env.now;
+    const { id, serial, job, lowerBoundS } = this.jobs.build({ purpose, vm, src, dst, kind, attempt }, startS);
+    const j: InFlight = { id, serial, purpose, wave, vm, src, dst, attempt, startS, lowerBoundS, ...(onDone ? { onDone } : {}) };
     this.gate.admit(j);
     this.vmBusy.add(vm.id);
     if (dst !== null) this.migrationsRunning++;
@@ -225,7 +166,7 @@ export class FleetSimulation {
         this.freeMem[j.dst]! += j.vm.ramBytes;
         this.freeCpu[j.dst]! += j.vm.vcpus;
         if (j.purpose === 'maintenance' && this.state[j.src] === 'draining') {
-          if ((this.attempts.get(j.vm.id) ?? 0) < this.scenario.migration.max_attempts) this.pendingByHost.get(j.src)?.push(j.vm.id);
+          if (this.attempts.count(j.vm.id) < this.scenario.migration.max_attempts) this.pendingByHost.get(j.src)?.push(j.vm.id);
         }
       }
     }
@@ -253,7 +194,7 @@ export class FleetSimulation {
       this.state[h] = 'draining';
       const vms = vmsOf.get(h)!;
       this.pendingByHost.set(h, vms);
-      for (const v of vms) this.attempts.set(v, 0);
+      for (const v of vms) this.attempts.reset(v);
     }
     this.progress();
     this.schedule();
