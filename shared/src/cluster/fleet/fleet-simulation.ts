@@ -5,6 +5,7 @@ import { Environment } from '../../engine/environment.js';
 import type { Fleet, Host, Vm } from './build-fleet.js';
 import type { FleetRunResult, JobRecord, WaveRecord } from './fleet-run-result.js';
 import { hostFailureTimes } from './host-failure-times.js';
+import { HostTable } from './host-table.js';
 import { JobFactory } from './job-factory.js';
 import type { JobPurpose, JobTransport } from './job-transport.js';
 import { MigrationAttempts } from './migration-attempts.js';
@@ -22,8 +23,6 @@ interface InFlight extends GatedJob {
   readonly onDone?: (r: MigrationResult) => void;
 }
 
-type HostState = 'up' | 'draining' | 'upgrading' | 'failed';
-
 /**
  * The coordinator's cluster-level discrete-event simulation: rolling maintenance in waves (per-host limits on
  * concurrent outbound and inbound migrations, destinations chosen with capacity checks), periodic dirty-rate
@@ -34,12 +33,7 @@ type HostState = 'up' | 'draining' | 'upgrading' | 'failed';
  */
 export class FleetSimulation {
   private readonly env = new Environment();
-  private readonly vmHost: Int32Array;
-  private readonly freeMem: number[];
-  private readonly freeCpu: number[];
-  private readonly outbound: number[];
-  private readonly inbound: number[];
-  private readonly state: HostState[];
+  private readonly hosts: HostTable;
   private readonly gate = new ResultGate<InFlight>(this.env, (j, result) => this.complete(j, result));
   private readonly vmBusy = new Set<number>();
   private readonly attempts = new MigrationAttempts();
@@ -63,28 +57,11 @@ export class FleetSimulation {
     private readonly onProgress?: (p: Progress) => void,
     private readonly onJobDone?: (record: JobRecord, srcHost: Host) => void,
   ) {
-    this.vmHost = fleet.placement.slice();
-    this.freeMem = fleet.hosts.map((h) => h.memoryBytes);
-    this.freeCpu = fleet.hosts.map((h) => h.vcpuCapacity);
-    for (const vm of fleet.vms) {
-      const h = this.vmHost[vm.id]!;
-      if (h < 0) continue;
-      this.freeMem[h]! -= vm.ramBytes;
-      this.freeCpu[h]! -= vm.vcpus;
-    }
-    this.outbound = fleet.hosts.map(() => 0);
-    this.inbound = fleet.hosts.map(() => 0);
-    this.state = fleet.hosts.map(() => 'up');
+    const maxOut = scenario.policies.maintenance?.max_outbound ?? 1;
+    const maxIn = scenario.policies.maintenance?.max_inbound ?? 1;
+    this.hosts = new HostTable(fleet, maxOut, maxIn);
     this.failureAt = hostFailureTimes(scenario);
-    this.jobs = new JobFactory(scenario, fleet, runId, this.failureAt, this.maxOut, this.maxIn);
-  }
-
-  private get maxOut(): number {
-    return this.scenario.policies.maintenance?.max_outbound ?? 1;
-  }
-
-  private get maxIn(): number {
-    return this.scenario.policies.maintenance?.max_inbound ?? 1;
+    this.jobs = new JobFactory(scenario, fleet, runId, this.failureAt, maxOut, maxIn);
   }
 
   /** Runs the scenario to its end (or horizon) and returns every job's record. */
@@ -155,19 +132,12 @@ export class FleetSimulation {
     this.onJobDone?.(record, this.fleet.hosts[j.src]!);
     if (j.dst !== null) {
       this.migrationsRunning--;
-      this.outbound[j.src]!--;
-      this.inbound[j.dst]!--;
-      if (result.status === 'completed') {
-        this.vmHost[j.vm.id] = j.dst;
-        this.freeMem[j.src]! += j.vm.ramBytes;
-        this.freeCpu[j.src]! += j.vm.vcpus;
+      const moved = result.status === 'completed';
+      this.hosts.release(j.vm, j.src, j.dst, moved);
+      if (moved) {
         if (j.wave !== null) this.waves[j.wave]!.migrations++;
-      } else {
-        this.freeMem[j.dst]! += j.vm.ramBytes;
-        this.freeCpu[j.dst]! += j.vm.vcpus;
-        if (j.purpose === 'maintenance' && this.state[j.src] === 'draining') {
-          if (this.attempts.count(j.vm.id) < this.scenario.migration.max_attempts) this.pendingByHost.get(j.src)?.push(j.vm.id);
-        }
+      } else if (j.purpose === 'maintenance' && this.hosts.state(j.src) === 'draining') {
+        if (this.attempts.count(j.vm.id) < this.scenario.migration.max_attempts) this.pendingByHost.get(j.src)?.push(j.vm.id);
       }
     }
     j.onDone?.(result);
@@ -178,7 +148,7 @@ export class FleetSimulation {
   // ---- hosts and maintenance -------------------------------------------------------------------------------
 
   private hostFails(host: number): void {
-    this.state[host] = 'failed';
+    this.hosts.setState(host, 'failed');
     // Its VMs are lost to the fleet: nothing more is migrated from it.
     this.pendingByHost.set(host, []);
     this.schedule();
@@ -187,11 +157,11 @@ export class FleetSimulation {
   private startWave(w: number): void {
     if (w >= this.waveHosts.length) return;
     this.currentWave = w;
-    const hosts = this.waveHosts[w]!.filter((h) => this.state[h] !== 'failed');
+    const hosts = this.waveHosts[w]!.filter((h) => this.hosts.state(h) !== 'failed');
     this.waves.push({ wave: w, hosts, startS: this.env.now, endS: null, migrations: 0, stuckVms: 0 });
-    const vmsOf = this.vmsOn(hosts);
+    const vmsOf = this.hosts.vmsOn(hosts);
     for (const h of hosts) {
-      this.state[h] = 'draining';
+      this.hosts.setState(h, 'draining');
       const vms = vmsOf.get(h)!;
       this.pendingByHost.set(h, vms);
       for (const v of vms) this.attempts.reset(v);
@@ -200,30 +170,8 @@ export class FleetSimulation {
     this.schedule();
   }
 
-  /** The VMs on each of `hosts` now, in VM order: one pass over the fleet for a whole wave. */
-  private vmsOn(hosts: readonly number[]): Map<number, number[]> {
-    const out = new Map<number, number[]>(hosts.map((h) => [h, []]));
-    if (hosts.length === 0) return out;
-    for (const vm of this.fleet.vms) out.get(this.vmHost[vm.id]!)?.push(vm.id);
-    return out;
-  }
-
-  /** Least-loaded up host with an inbound slot and room for the VM (lowest index on ties). */
-  private destinationFor(vm: Vm, exclude: number): number {
-    let best = -1;
-    for (let h = 0; h < this.fleet.hosts.length; h++) {
-      if (h === exclude || this.state[h] !== 'up' || this.inbound[h]! >= this.maxIn) continue;
-      if (this.freeMem[h]! < vm.ramBytes || this.freeCpu[h]! < vm.vcpus) continue;
-      if (best < 0 || this.freeMem[h]! > this.freeMem[best]!) best = h;
-    }
-    return best;
-  }
-
   private startMigration(purpose: JobPurpose, wave: number | null, vm: Vm, src: number, dst: number): void {
-    this.outbound[src]!++;
-    this.inbound[dst]!++;
-    this.freeMem[dst]! -= vm.ramBytes;
-    this.freeCpu[dst]! -= vm.vcpus;
+    this.hosts.reserve(vm, src, dst);
     this.submit(purpose, wave, vm, src, dst, 'migration');
   }
 
@@ -233,36 +181,36 @@ export class FleetSimulation {
     if (w < 0 || w >= this.waveHosts.length || this.waves[w]?.endS !== null) return;
     const wave = this.waves[w]!;
     for (const h of wave.hosts) {
-      if (this.state[h] !== 'draining') continue;
+      if (this.hosts.state(h) !== 'draining') continue;
       const pending = this.pendingByHost.get(h)!;
-      while (pending.length > 0 && this.outbound[h]! < this.maxOut) {
+      while (pending.length > 0 && this.hosts.hasOutboundSlot(h)) {
         const vm = this.fleet.vms[pending[0]!]!;
         if (this.vmBusy.has(vm.id)) break;
-        const dst = this.destinationFor(vm, h);
+        const dst = this.hosts.destinationFor(vm, h);
         if (dst < 0) break;
         pending.shift();
         this.startMigration('maintenance', w, vm, h, dst);
       }
     }
-    if (wave.hosts.some((h) => this.outbound[h]! > 0)) return;
+    if (wave.hosts.some((h) => this.hosts.outbound(h) > 0)) return;
     if (wave.hosts.some((h) => (this.pendingByHost.get(h)?.length ?? 0) > 0)) {
       // Nothing in flight from this wave and nothing can start: wait while other migrations or upgrades may free
       // room, else give up on the rest.
       if (this.migrationsRunning > 0) return;
-      if (this.state.some((st) => st === 'upgrading')) return;
+      if (this.hosts.anyUpgrading()) return;
     }
     // VMs still on the wave's hosts (no room, or attempts exhausted) stay where they are.
-    const draining = wave.hosts.filter((h) => this.state[h] === 'draining');
+    const draining = wave.hosts.filter((h) => this.hosts.state(h) === 'draining');
     wave.stuckVms = 0;
-    for (const vms of this.vmsOn(draining).values()) wave.stuckVms += vms.length;
+    for (const vms of this.hosts.vmsOn(draining).values()) wave.stuckVms += vms.length;
     for (const h of draining) this.pendingByHost.set(h, []);
     wave.endS = this.env.now;
     this.makespanS = this.env.now;
     const upgrade = this.scenario.policies.maintenance!.upgrade_time;
     for (const h of draining) {
-      this.state[h] = 'upgrading';
+      this.hosts.setState(h, 'upgrading');
       this.env.callIn(upgrade, () => {
-        if (this.state[h] === 'upgrading') this.state[h] = 'up';
+        if (this.hosts.state(h) === 'upgrading') this.hosts.setState(h, 'up');
         this.schedule();
       });
     }
@@ -278,8 +226,8 @@ export class FleetSimulation {
     let started = 0;
     for (let k = 0; k < n && started < p.vms_per_round; k++) {
       const vm = this.fleet.vms[(this.probeCursor + k) % n]!;
-      const h = this.vmHost[vm.id]!;
-      if (h < 0 || this.vmBusy.has(vm.id) || this.state[h] === 'failed') continue;
+      const h = this.hosts.hostOf(vm.id);
+      if (h < 0 || this.vmBusy.has(vm.id) || this.hosts.state(h) === 'failed') continue;
       this.submit('probe', null, vm, h, null, 'dirty-rate-probe');
       started++;
     }
@@ -288,17 +236,17 @@ export class FleetSimulation {
 
   private rebalanceRound(): void {
     const r = this.scenario.policies.rebalance!;
-    const load = (h: number) => 1 - this.freeMem[h]! / this.fleet.hosts[h]!.memoryBytes;
+    const load = (h: number) => this.hosts.load(h);
     let hi = -1;
     let lo = -1;
     for (let h = 0; h < this.fleet.hosts.length; h++) {
-      if (this.state[h] !== 'up') continue;
+      if (this.hosts.state(h) !== 'up') continue;
       if (hi < 0 || load(h) > load(hi)) hi = h;
       if (lo < 0 || load(h) < load(lo)) lo = h;
     }
     if (hi < 0 || lo < 0 || hi === lo || load(hi) - load(lo) <= r.threshold) return;
-    if (this.outbound[hi]! >= this.maxOut || this.inbound[lo]! >= this.maxIn) return;
-    const candidates = this.fleet.vms.filter((v) => this.vmHost[v.id] === hi && !this.vmBusy.has(v.id)).slice(0, r.probes_per_round);
+    if (!this.hosts.hasOutboundSlot(hi) || !this.hosts.hasInboundSlot(lo)) return;
+    const candidates = this.fleet.vms.filter((v) => this.hosts.hostOf(v.id) === hi && !this.vmBusy.has(v.id)).slice(0, r.probes_per_round);
     if (candidates.length === 0) return;
     const measured = new Map<number, number>();
     for (const vm of candidates) {
@@ -308,8 +256,8 @@ export class FleetSimulation {
         // Move the least dirty VM: the cheapest to migrate.
         const best = [...measured.entries()].sort((a, b) => a[1] - b[1] || a[0] - b[0])[0]!;
         const v = this.fleet.vms[best[0]]!;
-        if (this.vmHost[v.id] !== hi || this.vmBusy.has(v.id) || this.state[lo] !== 'up') return;
-        if (this.freeMem[lo]! < v.ramBytes || this.freeCpu[lo]! < v.vcpus || this.inbound[lo]! >= this.maxIn || this.outbound[hi]! >= this.maxOut) return;
+        if (this.hosts.hostOf(v.id) !== hi || this.vmBusy.has(v.id) || this.hosts.state(lo) !== 'up') return;
+        if (!this.hosts.fits(lo, v) || !this.hosts.hasInboundSlot(lo) || !this.hosts.hasOutboundSlot(hi)) return;
         this.startMigration('rebalance', null, v, hi, lo);
       });
     }
