@@ -23,7 +23,7 @@ export class CapacityIndex {
   private readonly stack: Int32Array;
 
   /** An index of `hostCount` hosts, all {@link INELIGIBLE}. */
-  constructor(readonly hostCount: number) {
+  constructor(hostCount: number) {
     let leaves = 1;
     let levels = 0;
     while (leaves < hostCount) {
