@@ -1,35 +1,31 @@
 import type { MigrationJob } from '../../migration/job/migration-job.js';
 import type { MigrationResult } from '../../migration/job/migration-result.js';
-import { MIGRATION_OVERHEADS, WIRE } from '../../migration/precopy/qemu-defaults.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 import { Environment } from '../../engine/environment.js';
-import { unitHash } from '../../engine/rng.js';
 import type { Fleet, Host, Vm } from './build-fleet.js';
-import type { FleetRunResult, JobRecord, WaveRecord } from './fleet-run-result.js';
+import type { FleetActions } from './fleet-actions.js';
+import type { FleetRunResult, JobRecord } from './fleet-run-result.js';
+import { hostFailureTimes } from './host-failure-times.js';
+import { HostTable } from './host-table.js';
+import { JobFactory } from './job-factory.js';
 import type { JobPurpose, JobTransport } from './job-transport.js';
+import { MaintenanceWaves } from './maintenance-waves.js';
+import { MigrationAttempts } from './migration-attempts.js';
+import { ProbeRounds } from './probe-rounds.js';
 import type { Progress } from './progress.js';
+import { Rebalancer } from './rebalancer.js';
+import { ResultGate, type GatedJob } from './result-gate.js';
 
-interface InFlight {
-  readonly id: string;
-  readonly serial: number;
+/** A job sent to the workers, with what applying its result needs. */
+interface InFlight extends GatedJob {
   readonly purpose: JobPurpose;
   readonly wave: number | null;
   readonly vm: Vm;
   readonly src: number;
   readonly dst: number | null;
   readonly attempt: number;
-  readonly startS: number;
-  /** No result can end before this simulated time: events before it may be processed without the result. */
-  readonly lowerBoundS: number;
-  resolved: boolean;
-  onDone?: (r: MigrationResult) => void;
+  readonly onDone?: (r: MigrationResult) => void;
 }
-
-type HostState = 'up' | 'draining' | 'upgrading' | 'failed';
-
-const SALT_CANCEL = 0x43414e43;
-const SALT_CANCEL_AT = 0x41544341;
-const SALT_SEED = 0x53454544;
 
 /**
  * The coordinator's cluster-level discrete-event simulation: rolling maintenance in waves (per-host limits on
@@ -38,359 +34,127 @@ const SALT_SEED = 0x53454544;
  * job sent through the transport; the simulation only advances past a job's earliest possible end once its result
  * is in, and applies results at their simulated completion time (ties by job serial), so the outcome does not
  * depend on which worker finished first.
+ *
+ * It runs the parts: the {@link HostTable}, the policies ({@link MaintenanceWaves}, {@link ProbeRounds},
+ * {@link Rebalancer}), the {@link JobFactory} and the {@link ResultGate}.
  */
 export class FleetSimulation {
   private readonly env = new Environment();
-  private readonly vmHost: Int32Array;
-  private readonly freeMem: number[];
-  private readonly freeCpu: number[];
-  private readonly outbound: number[];
-  private readonly inbound: number[];
-  private readonly state: HostState[];
-  private readonly inflight = new Map<string, InFlight>();
+  private readonly hosts: HostTable;
+  private readonly attempts = new MigrationAttempts();
+  private readonly failureAt: Map<number, number>;
+  private readonly jobs: JobFactory;
+  private readonly gate: ResultGate<InFlight>;
+  private readonly maintenance: MaintenanceWaves | null;
+  private readonly probes: ProbeRounds | null;
+  private readonly rebalancer: Rebalancer | null;
   private readonly vmBusy = new Set<number>();
-  private readonly attempts = new Map<number, number>();
   private readonly records: JobRecord[] = [];
-  private readonly waves: WaveRecord[] = [];
-  private readonly pendingByHost = new Map<number, number[]>();
-  private readonly failureAt = new Map<number, number>();
-  private serial = 0;
+  private migrationsRunning = 0;
   private jobsDone = 0;
-  private currentWave = -1;
-  private waveHosts: number[][] = [];
-  private makespanS: number | null = null;
-  private probeCursor = 0;
 
   constructor(
     private readonly scenario: Scenario,
     private readonly fleet: Fleet,
-    private readonly runId: string,
+    runId: string,
     private readonly transport: JobTransport,
     private readonly onProgress?: (p: Progress) => void,
     private readonly onJobDone?: (record: JobRecord, srcHost: Host) => void,
   ) {
-    this.vmHost = fleet.placement.slice();
-    this.freeMem = fleet.hosts.map((h) => h.memoryBytes);
-    this.freeCpu = fleet.hosts.map((h) => h.vcpuCapacity);
-    for (const vm of fleet.vms) {
-      const h = this.vmHost[vm.id]!;
-      if (h < 0) continue;
-      this.freeMem[h]! -= vm.ramBytes;
-      this.freeCpu[h]! -= vm.vcpus;
-    }
-    this.outbound = fleet.hosts.map(() => 0);
-    this.inbound = fleet.hosts.map(() => 0);
-    this.state = fleet.hosts.map(() => 'up');
-    for (const f of scenario.events.host_failures) {
-      const prev = this.failureAt.get(f.host);
-      this.failureAt.set(f.host, prev === undefined ? f.at : Math.min(prev, f.at));
-    }
-  }
-
-  private get maxOut(): number {
-    return this.scenario.policies.maintenance?.max_outbound ?? 1;
-  }
-
-  private get maxIn(): number {
-    return this.scenario.policies.maintenance?.max_inbound ?? 1;
+    const { maintenance, probes, rebalance } = scenario.policies;
+    const maxOut = maintenance?.max_outbound ?? 1;
+    const maxIn = maintenance?.max_inbound ?? 1;
+    this.hosts = new HostTable(fleet, maxOut, maxIn);
+    this.failureAt = hostFailureTimes(scenario);
+    this.jobs = new JobFactory(scenario, fleet, runId, this.failureAt, maxOut, maxIn);
+    this.gate = new ResultGate<InFlight>(this.env, (j, result) => this.complete(j, result));
+    const actions: FleetActions = {
+      isBusy: (vmId) => this.vmBusy.has(vmId),
+      migrationsInFlight: () => this.migrationsRunning > 0,
+      migrate: (purpose, wave, vm, src, dst) => this.migrate(purpose, wave, vm, src, dst),
+      probe: (vm, host, onDone) => this.submit('probe', null, vm, host, null, 'dirty-rate-probe', onDone),
+      progress: () => this.progress(),
+    };
+    const { env, hosts } = this;
+    this.maintenance = maintenance ? new MaintenanceWaves(maintenance, scenario.migration.max_attempts, env, fleet, hosts, this.attempts, actions) : null;
+    this.probes = probes ? new ProbeRounds(probes, scenario.horizon, env, fleet, hosts, actions) : null;
+    this.rebalancer = rebalance ? new Rebalancer(rebalance, scenario.horizon, env, fleet, hosts, actions) : null;
   }
 
   /** Runs the scenario to its end (or horizon) and returns every job's record. */
   async run(): Promise<FleetRunResult> {
-    const s = this.scenario;
+    const horizon = this.scenario.horizon;
     const env = this.env;
     for (const [host, at] of this.failureAt) env.callAt(at, () => this.hostFails(host));
-    const m = s.policies.maintenance;
-    if (m) {
-      const n = m.hosts ?? this.fleet.hosts.length;
-      for (let i = 0; i < n; i += m.wave_size) {
-        this.waveHosts.push(Array.from({ length: Math.min(m.wave_size, n - i) }, (_, k) => i + k));
-      }
-      env.callAt(m.start, () => this.startWave(0));
-    }
-    if (s.policies.probes) {
-      const p = s.policies.probes;
-      for (let t = p.every; t < s.horizon; t += p.every) env.callAt(t, () => this.probeRound());
-    }
-    if (s.policies.rebalance) {
-      const r = s.policies.rebalance;
-      for (let t = r.every; t < s.horizon; t += r.every) env.callAt(t, () => this.rebalanceRound());
-    }
+    this.maintenance?.begin();
+    this.probes?.begin();
+    this.rebalancer?.begin();
     for (;;) {
       const t = env.peek();
-      if (this.blockedBefore(t)) {
-        await this.collect();
+      if (this.gate.blockedBefore(t)) {
+        this.gate.take(await this.transport.nextResults());
         continue;
       }
-      if (t === Infinity || t > s.horizon) break;
+      if (t === Infinity || t > horizon) break;
       env.step();
     }
     // Jobs still running at the horizon are left out of the records.
     this.records.sort((a, b) => a.serial - b.serial);
-    return { jobs: this.records, waves: this.waves, makespanS: this.makespanS, endS: Math.min(env.now, s.horizon) };
-  }
-
-  /** True when some in-flight job could end before time t but its result has not arrived. */
-  private blockedBefore(t: number): boolean {
-    for (const j of this.inflight.values()) if (!j.resolved && j.lowerBoundS <= t) return true;
-    return false;
-  }
-
-  private async collect(): Promise<void> {
-    const outcomes = await this.transport.nextResults();
-    for (const o of outcomes) {
-      const j = this.inflight.get(o.id);
-      if (!j || j.resolved) continue;
-      j.resolved = true;
-      const end = j.startS + o.result.total_time_s;
-      // Completions are ordered among themselves by job serial, after other events at the same instant.
-      this.env.callAt(Math.max(end, this.env.now), () => this.complete(j, o.result), 2 + j.serial);
-    }
+    return {
+      jobs: this.records,
+      waves: this.maintenance?.waves ?? [],
+      makespanS: this.maintenance?.makespanS ?? null,
+      endS: Math.min(env.now, horizon),
+    };
   }
 
   private progress(): void {
     this.onProgress?.({
       simulatedS: this.env.now,
       jobsDone: this.jobsDone,
-      jobsSubmitted: this.serial,
-      jobsInFlight: this.inflight.size,
-      wavesDone: this.waves.filter((w) => w.endS !== null).length,
-      wavesTotal: this.waveHosts.length,
+      jobsSubmitted: this.jobs.submitted,
+      jobsInFlight: this.gate.size,
+      wavesDone: this.maintenance?.wavesDone ?? 0,
+      wavesTotal: this.maintenance?.wavesTotal ?? 0,
     });
   }
 
-  // ---- jobs ----------------------------------------------------------------------------------------------
-
-  /** The job; `firstPassS` is the migration's first pass alone (cancellations are drawn within it). */
-  private jobFor(vm: Vm, src: Host, kind: MigrationJob['kind'], linkBytesPerS: number | null, dstFailS: number | null, firstPassS: number): MigrationJob {
-    const s = this.scenario;
-    const now = this.env.now;
-    let cancelAt: number | null = null;
-    if (kind === 'migration' && s.events.cancellation_probability > 0) {
-      const u = unitHash(s.seed, SALT_CANCEL, this.serial);
-      if (u < s.events.cancellation_probability) cancelAt = firstPassS * (0.05 + 0.95 * unitHash(s.seed, SALT_CANCEL_AT, this.serial));
-    }
-    const job: MigrationJob = {
-      kind,
-      model: 'migsim',
-      seed: unitHash(s.seed, SALT_SEED, this.serial) * 2 ** 31 >>> 0,
-      vm: {
-        ram_bytes: vm.ramBytes,
-        vcpus: vm.vcpus,
-        backing: s.vms.backing,
-        thp_coverage: s.vms.thp_coverage,
-        zero_fraction: s.vms.zero_fraction,
-        workload: vm.workload,
-      },
-      migration: {
-        max_bandwidth_bytes_per_s: s.migration.max_bandwidth,
-        link_bandwidth_bytes_per_s: linkBytesPerS,
-        downtime_limit_s: s.migration.downtime_limit,
-        auto_converge: s.migration.auto_converge,
-        dirty_limit_bytes_per_s: s.migration.dirty_limit,
-        timeout_s: s.migration.timeout,
-        timeout_action: 'abort',
-        cancel_at_s: cancelAt,
-        fail_at_s: dstFailS !== null && dstFailS >= now ? dstFailS - now : null,
-        horizon_s: Math.max(1, s.horizon - now),
-      },
-      probe: { calc_time_s: s.policies.probes?.calc_time ?? 1 },
-      kernel: src.kernel,
-      bailouts: s.vms.bailouts,
-    };
-    return job;
+  private hostFails(host: number): void {
+    this.hosts.setState(host, 'failed');
+    this.maintenance?.hostFailed(host);
   }
 
-  /** The first pass alone: a lower bound on a migration's duration. */
-  private firstPassS(vm: Vm, bw: number): number {
-    const pages = vm.ramBytes / 4096;
-    const z = this.scenario.vms.zero_fraction;
-    return MIGRATION_OVERHEADS.setupS + (pages * (1 - z) * WIRE.normalPageBytes + pages * z * WIRE.zeroPageBytes) / bw;
+  private migrate(purpose: JobPurpose, wave: number | null, vm: Vm, src: number, dst: number): void {
+    this.hosts.reserve(vm, src, dst);
+    this.submit(purpose, wave, vm, src, dst, 'migration');
   }
 
   private submit(purpose: JobPurpose, wave: number | null, vm: Vm, src: number, dst: number | null, kind: MigrationJob['kind'], onDone?: (r: MigrationResult) => void): void {
-    const s = this.scenario;
-    const attempt = (this.attempts.get(vm.id) ?? 0) + 1;
-    if (kind === 'migration') this.attempts.set(vm.id, attempt);
-    const key = `${purpose}-vm${vm.id}-a${attempt}-${kind === 'migration' ? 'mig' : 'probe'}-s${this.serial}`;
-    const srcHost = this.fleet.hosts[src]!;
-    const link = dst === null ? null : Math.min(srcHost.nicBytesPerS / this.maxOut, this.fleet.hosts[dst]!.nicBytesPerS / this.maxIn);
-    const firstPassS = this.firstPassS(vm, Math.min(s.migration.max_bandwidth, link ?? Infinity));
-    const job = this.jobFor(vm, srcHost, kind, link, dst === null ? null : (this.failureAt.get(dst) ?? null), firstPassS);
-    const id = `${this.runId}.${key}`;
-    const lb = kind === 'migration' ? Math.min(firstPassS, job.migration.cancel_at_s ?? Infinity, job.migration.fail_at_s ?? Infinity, job.migration.timeout_s ?? Infinity) : job.probe.calc_time_s;
-    const j: InFlight = { id, serial: this.serial++, purpose, wave, vm, src, dst, attempt, startS: this.env.now, lowerBoundS: this.env.now + lb, resolved: false };
-    if (onDone) j.onDone = onDone;
-    this.inflight.set(id, j);
+    const attempt = this.attempts.next(vm.id, kind);
+    const startS = this.env.now;
+    const { id, serial, job, lowerBoundS } = this.jobs.build({ purpose, vm, src, dst, kind, attempt }, startS);
+    const j: InFlight = { id, serial, purpose, wave, vm, src, dst, attempt, startS, lowerBoundS, ...(onDone ? { onDone } : {}) };
+    this.gate.admit(j);
     this.vmBusy.add(vm.id);
+    if (dst !== null) this.migrationsRunning++;
     void this.transport.submit({ id, job });
   }
 
+  /** Applies a job's result at its completion time. */
   private complete(j: InFlight, result: MigrationResult): void {
-    this.inflight.delete(j.id);
     this.vmBusy.delete(j.vm.id);
     this.jobsDone++;
     const record: JobRecord = { id: j.id, serial: j.serial, purpose: j.purpose, wave: j.wave, vm: j.vm.id, src: j.src, dst: j.dst, attempt: j.attempt, startS: j.startS, endS: this.env.now, result };
     this.records.push(record);
     this.onJobDone?.(record, this.fleet.hosts[j.src]!);
     if (j.dst !== null) {
-      this.outbound[j.src]!--;
-      this.inbound[j.dst]!--;
-      if (result.status === 'completed') {
-        this.vmHost[j.vm.id] = j.dst;
-        this.freeMem[j.src]! += j.vm.ramBytes;
-        this.freeCpu[j.src]! += j.vm.vcpus;
-        if (j.wave !== null) this.waves[j.wave]!.migrations++;
-      } else {
-        this.freeMem[j.dst]! += j.vm.ramBytes;
-        this.freeCpu[j.dst]! += j.vm.vcpus;
-        if (j.purpose === 'maintenance' && this.state[j.src] === 'draining') {
-          if ((this.attempts.get(j.vm.id) ?? 0) < this.scenario.migration.max_attempts) this.pendingByHost.get(j.src)?.push(j.vm.id);
-        }
-      }
+      this.migrationsRunning--;
+      const moved = result.status === 'completed';
+      this.hosts.release(j.vm, j.src, j.dst, moved);
+      if (j.wave !== null) this.maintenance?.migrationEnded(j.wave, j.vm.id, j.src, moved);
     }
     j.onDone?.(result);
     this.progress();
-    this.schedule();
-  }
-
-  // ---- hosts and maintenance -------------------------------------------------------------------------------
-
-  private hostFails(host: number): void {
-    this.state[host] = 'failed';
-    // Its VMs are lost to the fleet: nothing more is migrated from it.
-    this.pendingByHost.set(host, []);
-    this.schedule();
-  }
-
-  private startWave(w: number): void {
-    if (w >= this.waveHosts.length) return;
-    this.currentWave = w;
-    const hosts = this.waveHosts[w]!.filter((h) => this.state[h] !== 'failed');
-    this.waves.push({ wave: w, hosts, startS: this.env.now, endS: null, migrations: 0, stuckVms: 0 });
-    const vmsOf = this.vmsOn(hosts);
-    for (const h of hosts) {
-      this.state[h] = 'draining';
-      const vms = vmsOf.get(h)!;
-      this.pendingByHost.set(h, vms);
-      for (const v of vms) this.attempts.set(v, 0);
-    }
-    this.progress();
-    this.schedule();
-  }
-
-  /** The VMs on each of `hosts` now, in VM order: one pass over the fleet for a whole wave. */
-  private vmsOn(hosts: readonly number[]): Map<number, number[]> {
-    const out = new Map<number, number[]>(hosts.map((h) => [h, []]));
-    if (hosts.length === 0) return out;
-    for (const vm of this.fleet.vms) out.get(this.vmHost[vm.id]!)?.push(vm.id);
-    return out;
-  }
-
-  /** Least-loaded up host with an inbound slot and room for the VM (lowest index on ties). */
-  private destinationFor(vm: Vm, exclude: number): number {
-    let best = -1;
-    for (let h = 0; h < this.fleet.hosts.length; h++) {
-      if (h === exclude || this.state[h] !== 'up' || this.inbound[h]! >= this.maxIn) continue;
-      if (this.freeMem[h]! < vm.ramBytes || this.freeCpu[h]! < vm.vcpus) continue;
-      if (best < 0 || this.freeMem[h]! > this.freeMem[best]!) best = h;
-    }
-    return best;
-  }
-
-  private startMigration(purpose: JobPurpose, wave: number | null, vm: Vm, src: number, dst: number): void {
-    this.outbound[src]!++;
-    this.inbound[dst]!++;
-    this.freeMem[dst]! -= vm.ramBytes;
-    this.freeCpu[dst]! -= vm.vcpus;
-    this.submit(purpose, wave, vm, src, dst, 'migration');
-  }
-
-  /** Starts whatever migrations the limits and capacities allow; closes waves that are done. */
-  private schedule(): void {
-    const w = this.currentWave;
-    if (w < 0 || w >= this.waveHosts.length || this.waves[w]?.endS !== null) return;
-    const wave = this.waves[w]!;
-    for (const h of wave.hosts) {
-      if (this.state[h] !== 'draining') continue;
-      const pending = this.pendingByHost.get(h)!;
-      while (pending.length > 0 && this.outbound[h]! < this.maxOut) {
-        const vm = this.fleet.vms[pending[0]!]!;
-        if (this.vmBusy.has(vm.id)) break;
-        const dst = this.destinationFor(vm, h);
-        if (dst < 0) break;
-        pending.shift();
-        this.startMigration('maintenance', w, vm, h, dst);
-      }
-    }
-    if (wave.hosts.some((h) => this.outbound[h]! > 0)) return;
-    if (wave.hosts.some((h) => (this.pendingByHost.get(h)?.length ?? 0) > 0)) {
-      // Nothing in flight from this wave and nothing can start: wait while other migrations or upgrades may free
-      // room, else give up on the rest.
-      for (const j of this.inflight.values()) if (j.dst !== null) return;
-      if (this.state.some((st) => st === 'upgrading')) return;
-    }
-    // VMs still on the wave's hosts (no room, or attempts exhausted) stay where they are.
-    const draining = wave.hosts.filter((h) => this.state[h] === 'draining');
-    wave.stuckVms = 0;
-    for (const vms of this.vmsOn(draining).values()) wave.stuckVms += vms.length;
-    for (const h of draining) this.pendingByHost.set(h, []);
-    wave.endS = this.env.now;
-    this.makespanS = this.env.now;
-    const upgrade = this.scenario.policies.maintenance!.upgrade_time;
-    for (const h of draining) {
-      this.state[h] = 'upgrading';
-      this.env.callIn(upgrade, () => {
-        if (this.state[h] === 'upgrading') this.state[h] = 'up';
-        this.schedule();
-      });
-    }
-    this.progress();
-    this.env.callIn(0, () => this.startWave(w + 1));
-  }
-
-  // ---- probes and rebalancing ------------------------------------------------------------------------------
-
-  private probeRound(): void {
-    const p = this.scenario.policies.probes!;
-    const n = this.fleet.vms.length;
-    let started = 0;
-    for (let k = 0; k < n && started < p.vms_per_round; k++) {
-      const vm = this.fleet.vms[(this.probeCursor + k) % n]!;
-      const h = this.vmHost[vm.id]!;
-      if (h < 0 || this.vmBusy.has(vm.id) || this.state[h] === 'failed') continue;
-      this.submit('probe', null, vm, h, null, 'dirty-rate-probe');
-      started++;
-    }
-    this.probeCursor = (this.probeCursor + p.vms_per_round) % Math.max(1, n);
-  }
-
-  private rebalanceRound(): void {
-    const r = this.scenario.policies.rebalance!;
-    const load = (h: number) => 1 - this.freeMem[h]! / this.fleet.hosts[h]!.memoryBytes;
-    let hi = -1;
-    let lo = -1;
-    for (let h = 0; h < this.fleet.hosts.length; h++) {
-      if (this.state[h] !== 'up') continue;
-      if (hi < 0 || load(h) > load(hi)) hi = h;
-      if (lo < 0 || load(h) < load(lo)) lo = h;
-    }
-    if (hi < 0 || lo < 0 || hi === lo || load(hi) - load(lo) <= r.threshold) return;
-    if (this.outbound[hi]! >= this.maxOut || this.inbound[lo]! >= this.maxIn) return;
-    const candidates = this.fleet.vms.filter((v) => this.vmHost[v.id] === hi && !this.vmBusy.has(v.id)).slice(0, r.probes_per_round);
-    if (candidates.length === 0) return;
-    const measured = new Map<number, number>();
-    for (const vm of candidates) {
-      this.submit('probe', null, vm, hi, null, 'dirty-rate-probe', (res) => {
-        measured.set(vm.id, res.measured_dirty_rate_bytes_per_s ?? 0);
-        if (measured.size < candidates.length) return;
-        // Move the least dirty VM: the cheapest to migrate.
-        const best = [...measured.entries()].sort((a, b) => a[1] - b[1] || a[0] - b[0])[0]!;
-        const v = this.fleet.vms[best[0]]!;
-        if (this.vmHost[v.id] !== hi || this.vmBusy.has(v.id) || this.state[lo] !== 'up') return;
-        if (this.freeMem[lo]! < v.ramBytes || this.freeCpu[lo]! < v.vcpus || this.inbound[lo]! >= this.maxIn || this.outbound[hi]! >= this.maxOut) return;
-        this.startMigration('rebalance', null, v, hi, lo);
-      });
-    }
+    this.maintenance?.schedule();
   }
 }

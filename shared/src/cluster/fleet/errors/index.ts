@@ -1,0 +1,1 @@
+export { FleetInvariantViolation } from './fleet-invariant-violation.js';
