@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from '../../common/logger.js';
+import { ConfigInvalid } from '../config/errors/config-invalid.js';
 import type { Progress } from '../fleet/progress.js';
 import { loadgenReport, type LoadgenReport, type LoadRun } from './load-report.js';
 import { sizeScenario } from './size-scenario.js';
@@ -96,7 +97,7 @@ export class LoadGenerator {
     try {
       mkdirSync(c.OUT_DIR, { recursive: true });
     } catch (e) {
-      throw new Error(`OUT_DIR: cannot create ${c.OUT_DIR}: ${(e as Error).message}`);
+      throw new ConfigInvalid([{ key: 'OUT_DIR', message: `cannot create ${c.OUT_DIR}: ${(e as Error).message}` }]);
     }
     if (c.METRICS_PORT !== undefined) {
       this.server = new MetricsServer({ host: c.METRICS_HOST, port: c.METRICS_PORT, registry: this.registry, ready: () => this.ready });
