@@ -25,8 +25,8 @@ const restrict = (files, patterns) => ({
   },
 });
 
-/** Within the kernel model: mmu < mmu-aggregate < selftest < calibration. */
-const KERNEL = ['mmu', 'mmu-aggregate', 'selftest', 'calibration'];
+/** Within the kernel model: mmu < host < mmu-aggregate < selftest < calibration. */
+const KERNEL = ['mmu', 'host', 'mmu-aggregate', 'selftest', 'calibration'];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'out/**', 'coverage/**', 'dashboards/generated/**'] },

@@ -1,0 +1,1 @@
+export { KernelSettingsInvalid, type KernelSettingsIssue } from './kernel-settings-invalid.js';
