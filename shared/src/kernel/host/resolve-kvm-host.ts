@@ -10,12 +10,25 @@ export const DEFAULT_RELEASE = '6.18';
 
 const cite = (release: string, c: ReleaseChange<unknown>): string => `release ${release}${c.commit ? ` (since ${c.since}: ${c.commit})` : ` (as in ${c.since})`}`;
 
+/** Hosts resolved so far, by spec: a fleet's jobs name a handful of kernels (KvmHost is immutable, so shared). */
+const resolved = new Map<string, KvmHost>();
+
 /**
  * The host's KVM from its spec. Field names in issues are the schemas' (`release`, `tdp_mmu`, …). Throws
  * KernelSettingsInvalid for a release migsim does not know or an override no such kernel can take: PML on a CPU
  * without it, eager page splitting before it existed, a disable path of the other MMU.
  */
 export function resolveKvmHost(spec: KvmHostSpec = {}): KvmHost {
+  const key = `${spec.release}|${spec.cpu}|${spec.tdpMmu}|${spec.nxHugePages}|${spec.eagerPageSplit}|${spec.fastPageFault}|${spec.pml}|${spec.strategy}`;
+  let host = resolved.get(key);
+  if (!host) {
+    host = resolve(spec);
+    resolved.set(key, host);
+  }
+  return host;
+}
+
+function resolve(spec: KvmHostSpec): KvmHost {
   const issues: KernelSettingsIssue[] = [];
   const releaseText = spec.release ?? DEFAULT_RELEASE;
   const parsed = parseKernelVersion(releaseText);

@@ -9,6 +9,10 @@ import type { AggregateMmuState } from './aggregate-mmu-state.js';
 import { hugeUnits, type AggregateVmConfig } from './aggregate-vm.js';
 import { unitTables } from './unit-tables.js';
 
+/** The cost ids, read once: this runs for every step of every migration. */
+const C = { ...CostId };
+const ENTRIES = SPTE_ENT_PER_PAGE;
+
 /**
  * One MMU of a VM during a migration, in counts (the TDP MMU, or the shadow MMU with rmaps): per page class, how
  * many huge units are split and how many of their 4K leaves are present; the dirty-logging operations charge the
@@ -26,6 +30,8 @@ export class CountedMmu {
   private readonly present: number[];
   private readonly level: 1 | 2 | 3;
   private readonly uPages: number;
+  /** Per class: its huge units (`hugeUnits`), fixed for the VM. */
+  private readonly huge: number[];
 
   constructor(
     readonly cfg: AggregateVmConfig,
@@ -37,6 +43,7 @@ export class CountedMmu {
     this.present = cfg.classes.map(() => 1);
     this.level = backingPageLevel(cfg.backing);
     this.uPages = pagesPerHpage(this.level);
+    this.huge = cfg.classes.map((c) => hugeUnits(cfg, c));
   }
 
   /** What the disable evaluators read (never change): the paired counterfactuals start from it. */
@@ -53,12 +60,11 @@ export class CountedMmu {
 
   /** Splits `frac` of class i's unsplit huge units (eager split: all their pages present). */
   private splitUnits(i: number, frac: number, ledger: CostLedger): void {
-    const c = this.cfg.classes[i]!;
-    const units = hugeUnits(this.cfg, c) * (1 - this.split[i]!) * frac;
+    const units = this.huge[i]! * (1 - this.split[i]!) * frac;
     if (units <= 0) return;
     const tablesPerUnit = unitTables(this.level);
-    ledger.charge(CostId.sp_alloc_ns, units * tablesPerUnit);
-    ledger.charge(CostId.split_child_spte_ns, units * tablesPerUnit * SPTE_ENT_PER_PAGE);
+    ledger.charge(C.sp_alloc_ns, units * tablesPerUnit);
+    ledger.charge(C.split_child_spte_ns, units * tablesPerUnit * ENTRIES);
     this.stats.spAllocated += units * tablesPerUnit;
     this.stats.hugePagesSplit += units * tablesPerUnit;
     this.split[i] = this.split[i]! + (1 - this.split[i]!) * frac;
@@ -67,14 +73,14 @@ export class CountedMmu {
   /** Leaf SPTEs mapping class i: its 4K-backed pages, the present leaves of split units, the unsplit huge SPTEs. */
   private leaves(i: number): number {
     const c = this.cfg.classes[i]!;
-    const huge = hugeUnits(this.cfg, c);
+    const huge = this.huge[i]!;
     return c.pages - huge * this.uPages + huge * this.split[i]! * this.uPages * this.present[i]! + huge * (1 - this.split[i]!);
   }
 
   /** Share of class i's pages mapped by a present 4K SPTE. */
   private present4k(i: number): number {
     const c = this.cfg.classes[i]!;
-    const huge = hugeUnits(this.cfg, c);
+    const huge = this.huge[i]!;
     return (c.pages - huge * this.uPages + huge * this.split[i]! * this.uPages * this.present[i]!) / c.pages;
   }
 
@@ -86,7 +92,7 @@ export class CountedMmu {
    */
   enable(running: number): void {
     const t0 = this.ioctl.ns;
-    this.ioctl.charge(CostId.memslot_update_ns);
+    this.ioctl.charge(C.memslot_update_ns);
     if (!this.cfg.manualProtect) {
       if (this.mmu.eagerPageSplit) this.cfg.classes.forEach((_, i) => this.splitUnits(i, 1, this.ioctl));
       let leaves = 0;
@@ -94,10 +100,10 @@ export class CountedMmu {
       if (!this.mmu.tdpMmu) {
         let heads = 0;
         for (let level = PG_LEVEL_4K; level <= KVM_MAX_HUGEPAGE_LEVEL; level++) heads += this.cfg.pages / pagesPerHpage(level);
-        this.ioctl.charge(CostId.rmap_walk_ns, heads);
-        this.ioctl.charge(CostId.rmap_spte_ns, leaves);
+        this.ioctl.charge(C.rmap_walk_ns, heads);
+        this.ioctl.charge(C.rmap_spte_ns, leaves);
       }
-      this.ioctl.charge(CostId.spte_wrprot_ns, leaves);
+      this.ioctl.charge(C.spte_wrprot_ns, leaves);
       this.flush(this.ioctl, 1, running);
     }
     this.enableNs += this.ioctl.ns - t0;
@@ -105,8 +111,8 @@ export class CountedMmu {
 
   /** KVM_GET_DIRTY_LOG with manual protect: a bitmap copy. */
   getDirtyLog(): void {
-    this.ioctl.charge(CostId.ioctl_ns);
-    this.ioctl.charge(CostId.dirty_bitmap_copy_ns_per_kib, this.cfg.pages / 8 / 1024);
+    this.ioctl.charge(C.ioctl_ns);
+    this.ioctl.charge(C.dirty_bitmap_copy_ns_per_kib, this.cfg.pages / 8 / 1024);
   }
 
   /**
@@ -119,13 +125,13 @@ export class CountedMmu {
    */
   clearDirtyLog(pages: readonly number[], words: readonly number[], chunks: number, running: number, share: number, fresh: boolean): void {
     if (chunks <= 0) return;
-    this.ioctl.charge(CostId.ioctl_ns, chunks);
+    this.ioctl.charge(C.ioctl_ns, chunks);
     const initSet = this.cfg.manualProtect;
     this.cfg.classes.forEach((c, i) => {
       const p = pages[i] ?? 0;
       if (p <= 0) return;
-      this.ioctl.charge(CostId.dirty_log_word_ns, words[i] ?? 0);
-      const huge = hugeUnits(this.cfg, c);
+      this.ioctl.charge(C.dirty_log_word_ns, words[i] ?? 0);
+      const huge = this.huge[i]!;
       if (initSet && this.mmu.eagerPageSplit && huge > 0) {
         // Every huge unit holding a cleared bit is split. The cleared pages lie in `share` of the class's address
         // range (the chunks being cleared), spread evenly over its units.
@@ -136,12 +142,12 @@ export class CountedMmu {
         const unsplit = 1 - this.split[i]!;
         if (unsplit > 0) this.splitUnits(i, fresh ? Math.min(1, (share * dirtyUnits) / unsplit) : share * dirtyUnits, this.ioctl);
       }
-      if (this.mmu.tdpMmu) this.ioctl.charge(CostId.spte_wrprot_ns, p);
+      if (this.mmu.tdpMmu) this.ioctl.charge(C.spte_wrprot_ns, p);
       else {
         const sptes = p * this.present4k(i);
-        this.ioctl.charge(CostId.rmap_walk_ns, p);
-        this.ioctl.charge(CostId.rmap_spte_ns, sptes);
-        this.ioctl.charge(CostId.spte_wrprot_ns, sptes);
+        this.ioctl.charge(C.rmap_walk_ns, p);
+        this.ioctl.charge(C.rmap_spte_ns, sptes);
+        this.ioctl.charge(C.spte_wrprot_ns, sptes);
       }
     });
     this.flush(this.ioctl, chunks, running);
@@ -159,13 +165,13 @@ export class CountedMmu {
     const before = this.vcpu.ns;
     let slowFaults = 0;
     if (this.mmu.pml) {
-      this.vcpu.charge(CostId.pml_logged_write_ns, tracked);
+      this.vcpu.charge(C.pml_logged_write_ns, tracked);
       this.stats.pmlLoggedWrites += tracked;
     } else if (this.mmu.fastPageFault) {
-      this.vcpu.charge(CostId.fault_fast_ns, tracked);
+      this.vcpu.charge(C.fault_fast_ns, tracked);
       this.stats.faults.fast += tracked;
     } else {
-      this.vcpu.charge(CostId.fault_slow_wp_ns, tracked);
+      this.vcpu.charge(C.fault_slow_wp_ns, tracked);
       this.stats.faults.slow_wp += tracked;
       slowFaults += tracked;
     }
@@ -183,11 +189,11 @@ export class CountedMmu {
     let slow = 0;
     const inPlace = this.mmu.tdpMmu && this.mmu.splitOnFault === 'in-place';
     this.cfg.classes.forEach((c, i) => {
-      const huge = hugeUnits(this.cfg, c);
+      const huge = this.huge[i]!;
       if (huge <= 0 || c.writeRate <= 0) return;
       const newly = huge * (1 - this.split[i]!) * -Math.expm1(-c.writeRate * this.uPages * seconds);
       if (newly > 0) {
-        this.vcpu.charge(CostId.fault_not_present_ns, newly);
+        this.vcpu.charge(C.fault_not_present_ns, newly);
         this.stats.faults.split_on_fault += newly;
         slow += newly;
         const s0 = this.split[i]!;
@@ -195,17 +201,17 @@ export class CountedMmu {
         if (inPlace) {
           // tdp_mmu_split_huge_page: every table of the unit filled from the huge SPTE; no flush.
           const tables = unitTables(this.level);
-          this.vcpu.charge(CostId.sp_alloc_ns, newly * tables);
-          this.vcpu.charge(CostId.split_child_spte_ns, newly * tables * SPTE_ENT_PER_PAGE);
+          this.vcpu.charge(C.sp_alloc_ns, newly * tables);
+          this.vcpu.charge(C.split_child_spte_ns, newly * tables * ENTRIES);
           this.stats.spAllocated += newly * tables;
           this.stats.hugePagesSplit += newly * tables;
           this.present[i] = 1;
         } else {
-          this.vcpu.charge(CostId.leaf_zap_ns, newly);
+          this.vcpu.charge(C.leaf_zap_ns, newly);
           this.stats.sptesZapped += newly;
           this.stats.hugePagesSplit += newly;
           const tables = this.level === 3 ? 2 : 1;
-          this.vcpu.charge(CostId.sp_alloc_ns, newly * tables);
+          this.vcpu.charge(C.sp_alloc_ns, newly * tables);
           this.stats.spAllocated += newly * tables;
           this.flush(this.vcpu, newly, this.cfg.vcpus);
           this.present[i] = s0 === 0 ? 1 / this.uPages : this.present[i]!;
@@ -217,7 +223,7 @@ export class CountedMmu {
       const p1 = p0 + (1 - p0) * -Math.expm1(-access * seconds);
       const faults = huge * this.split[i]! * this.uPages * (p1 - p0);
       if (faults > 0) {
-        this.vcpu.charge(CostId.fault_not_present_ns, faults);
+        this.vcpu.charge(C.fault_not_present_ns, faults);
         this.stats.faults.not_present += faults;
         this.present[i] = p1;
         slow += faults;
