@@ -28,11 +28,13 @@ export function slotPagesArb(backing: BackingSource): fc.Arbitrary<number[]> {
   return fc.array(size, { minLength: 1, maxLength: backing === 'anonymous_hugetlb_1gb' ? 2 : 3 });
 }
 
-/** The TDP MMU's release-keyed code paths, any combination (the NX mitigation off unless a test asks for it). */
+/** The TDP MMU's release-keyed code paths and the NX mitigation, any combination. */
 export const tdpBehavioursArb: fc.Arbitrary<Partial<MmuBehaviours>> = fc.record({
   splitOnFault: fc.constantFrom('zap-map-4k' as const, 'in-place' as const),
   zapLeafFlush: fc.constantFrom('batched' as const, 'per-leaf' as const),
   zapWalksLeaves: fc.boolean(),
+  nxHugePages: fc.boolean(),
+  nxAdjust: fc.constantFrom('any-nonleaf' as const, 'nx-child-only' as const),
 });
 
 export const shapeOf = (backing: BackingSource, behaviours: fc.Arbitrary<Partial<MmuBehaviours>>, eagerPageSplit: fc.Arbitrary<boolean>): fc.Arbitrary<VmShape> =>
