@@ -9,7 +9,7 @@ import type { AggregateMmuState } from './aggregate-mmu-state.js';
 import { hugeUnits, type AggregateVmConfig } from './aggregate-vm.js';
 import { unitTables } from './unit-tables.js';
 
-/** The cost ids, read once: this runs for every step of every migration. */
+/** The cost ids and SPTE_ENT_PER_PAGE, read once into locals: this code runs for every step of every migration. */
 const C = { ...CostId };
 const ENTRIES = SPTE_ENT_PER_PAGE;
 
