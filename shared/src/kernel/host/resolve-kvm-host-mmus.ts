@@ -1,3 +1,4 @@
+import { kvmHostSpecKey } from './kvm-host-spec-key.js';
 import type { KvmHost, KvmHostSpec } from './kvm-host.js';
 import { resolveKvmHost } from './resolve-kvm-host.js';
 
@@ -12,8 +13,21 @@ export interface KvmHostMmus {
   readonly shadow: KvmHost;
 }
 
+/** Resolved so far, by spec (every job resolves its host's; a fleet has a handful). */
+const resolved = new Map<string, KvmHostMmus>();
+
 /** Resolves the host in effect (throws KernelSettingsInvalid as resolveKvmHost does) and its counterpart MMU. */
 export function resolveKvmHostMmus(spec: KvmHostSpec = {}): KvmHostMmus {
+  const key = kvmHostSpecKey(spec);
+  let mmus = resolved.get(key);
+  if (!mmus) {
+    mmus = resolve(spec);
+    resolved.set(key, mmus);
+  }
+  return mmus;
+}
+
+function resolve(spec: KvmHostSpec): KvmHostMmus {
   const inEffect = resolveKvmHost(spec);
   const { strategy: _inEffectOnly, ...kernel } = spec;
   const counterpart = resolveKvmHost({ ...kernel, tdpMmu: !inEffect.tdpMmu });

@@ -1,3 +1,4 @@
+import { kvmHostSpecKey } from './kvm-host-spec-key.js';
 import { TDP_MMU_STRATEGIES } from '../mmu/disable-strategy.js';
 import { CPU_MODELS, DEFAULT_CPU, type CpuModelName } from './cpu-models.js';
 import { KernelSettingsInvalid, type KernelSettingsIssue } from './errors/kernel-settings-invalid.js';
@@ -19,7 +20,7 @@ const resolved = new Map<string, KvmHost>();
  * without it, eager page splitting before it existed, a disable path of the other MMU.
  */
 export function resolveKvmHost(spec: KvmHostSpec = {}): KvmHost {
-  const key = `${spec.release}|${spec.cpu}|${spec.tdpMmu}|${spec.nxHugePages}|${spec.eagerPageSplit}|${spec.fastPageFault}|${spec.pml}|${spec.strategy}`;
+  const key = kvmHostSpecKey(spec);
   let host = resolved.get(key);
   if (!host) {
     host = resolve(spec);

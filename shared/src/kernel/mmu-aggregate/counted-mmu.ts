@@ -3,8 +3,8 @@ import { CostLedger } from '../mmu/cost-ledger.js';
 import { CostId } from '../mmu/cost-profile.js';
 import type { MmuBehaviours } from '../mmu/mmu-behaviours.js';
 import { MmuStats } from '../mmu/mmu-stats.js';
-import { KVM_MAX_HUGEPAGE_LEVEL, pagesPerHpage, PG_LEVEL_4K, SPTE_ENT_PER_PAGE } from '../mmu/pg-level.js';
 import { chargeRemoteTlbFlushes } from '../mmu/remote-tlb-flush.js';
+import { KVM_MAX_HUGEPAGE_LEVEL, pagesPerHpage, PG_LEVEL_4K, SPTE_ENT_PER_PAGE } from '../mmu/pg-level.js';
 import type { AggregateMmuState } from './aggregate-mmu-state.js';
 import { hugeUnits, type AggregateVmConfig } from './aggregate-vm.js';
 import { unitTables } from './unit-tables.js';
@@ -94,9 +94,10 @@ export class CountedMmu {
     const t0 = this.ioctl.ns;
     this.ioctl.charge(C.memslot_update_ns);
     if (!this.cfg.manualProtect) {
-      if (this.mmu.eagerPageSplit) this.cfg.classes.forEach((_, i) => this.splitUnits(i, 1, this.ioctl));
+      const n = this.cfg.classes.length;
+      if (this.mmu.eagerPageSplit) for (let i = 0; i < n; i++) this.splitUnits(i, 1, this.ioctl);
       let leaves = 0;
-      this.cfg.classes.forEach((_, i) => (leaves += this.leaves(i)));
+      for (let i = 0; i < n; i++) leaves += this.leaves(i);
       if (!this.mmu.tdpMmu) {
         let heads = 0;
         for (let level = PG_LEVEL_4K; level <= KVM_MAX_HUGEPAGE_LEVEL; level++) heads += this.cfg.pages / pagesPerHpage(level);
@@ -127,9 +128,11 @@ export class CountedMmu {
     if (chunks <= 0) return;
     this.ioctl.charge(C.ioctl_ns, chunks);
     const initSet = this.cfg.manualProtect;
-    this.cfg.classes.forEach((c, i) => {
+    const classes = this.cfg.classes;
+    for (let i = 0; i < classes.length; i++) {
+      const c = classes[i]!;
       const p = pages[i] ?? 0;
-      if (p <= 0) return;
+      if (p <= 0) continue;
       this.ioctl.charge(C.dirty_log_word_ns, words[i] ?? 0);
       const huge = this.huge[i]!;
       if (initSet && this.mmu.eagerPageSplit && huge > 0) {
@@ -149,7 +152,7 @@ export class CountedMmu {
         this.ioctl.charge(C.rmap_spte_ns, sptes);
         this.ioctl.charge(C.spte_wrprot_ns, sptes);
       }
-    });
+    }
     this.flush(this.ioctl, chunks, running);
   }
 
@@ -160,7 +163,7 @@ export class CountedMmu {
    */
   guestWrites(written: readonly number[], seconds: number): void {
     let tracked = 0;
-    written.forEach((w) => (tracked += w));
+    for (let i = 0; i < written.length; i++) tracked += written[i]!;
     if (tracked <= 0) return;
     const before = this.vcpu.ns;
     let slowFaults = 0;
@@ -188,9 +191,11 @@ export class CountedMmu {
   private lazySplit(seconds: number): number {
     let slow = 0;
     const inPlace = this.mmu.tdpMmu && this.mmu.splitOnFault === 'in-place';
-    this.cfg.classes.forEach((c, i) => {
+    const classes = this.cfg.classes;
+    for (let i = 0; i < classes.length; i++) {
+      const c = classes[i]!;
       const huge = this.huge[i]!;
-      if (huge <= 0 || c.writeRate <= 0) return;
+      if (huge <= 0 || c.writeRate <= 0) continue;
       const newly = huge * (1 - this.split[i]!) * -Math.expm1(-c.writeRate * this.uPages * seconds);
       if (newly > 0) {
         this.vcpu.charge(C.fault_not_present_ns, newly);
@@ -217,7 +222,7 @@ export class CountedMmu {
           this.present[i] = s0 === 0 ? 1 / this.uPages : this.present[i]!;
         }
       }
-      if (inPlace) return;
+      if (inPlace) continue;
       const access = c.writeRate + c.readRate;
       const p0 = this.present[i]!;
       const p1 = p0 + (1 - p0) * -Math.expm1(-access * seconds);
@@ -228,7 +233,7 @@ export class CountedMmu {
         this.present[i] = p1;
         slow += faults;
       }
-    });
+    }
     return slow;
   }
 
