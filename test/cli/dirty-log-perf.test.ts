@@ -135,7 +135,7 @@ describe('migsim --help', () => {
   it('migsim dirty-log-perf --help mentions every flag', () => {
     const out = ok(migsim('dirty-log-perf', '--help'));
     expect(out).toMatch(/Usage: migsim dirty-log-perf/);
-    for (const flag of ['-v', '-b', '-i', '-s', '-e', '-g', '-w', '-a', '-x', '-r', '--strategy', '--eager-split', '--profile', '--json']) {
+    for (const flag of ['-v', '-b', '-i', '-s', '-e', '-g', '-w', '-a', '-x', '-r', '--strategy', '--kernel', '--cpu', '--tdp-mmu', '--nx-huge-pages', '--eager-split', '--pml', '--fast-page-fault', '--profile', '--json']) {
       expect(out, flag).toMatch(new RegExp(`(^|\\s)${flag}(\\s|,|$)`, 'm'));
     }
     for (const b of BACKING_SOURCES) expect(out).toContain(b);
@@ -190,6 +190,15 @@ describe('migsim usage errors', () => {
     [['-v', '1', '-b', '64M', '-x', '3'], '-x', ['3', 'evenly']],
     [['-v', '1', '-b', '64M', '-s', 'anonymous_hugetlb_1gb'], '-b', ['anonymous_hugetlb_1gb']],
     [['--profile', 'nosuch'], '--profile', ['nosuch', 'default', '.json']],
+    [['--kernel', '4.19'], '--kernel', ['4.19', '5.10', '6.19']],
+    [['--kernel', 'latest'], '--kernel', ['latest', 'MAJOR.MINOR']],
+    [['--cpu', 'm1'], '--cpu', ['skylake', 'epyc']],
+    [['--tdp-mmu', 'maybe'], '--tdp-mmu', ["'on'", "'off'"]],
+    [['--nx-huge-pages', 'auto'], '--nx-huge-pages', ["'on'", "'off'"]],
+    [['--kernel', '5.15', '--eager-split', 'on'], '--eager-split', ['5.15']],
+    [['--cpu', 'epyc', '--pml', 'on'], '--pml', ['epyc']],
+    [['--strategy', 'rmap-zap'], '--strategy', ['rmap-zap', 'shadow', '--tdp-mmu off']],
+    [['--tdp-mmu', 'off', '--strategy', 'zap,promote'], '--strategy', ['zap, promote', 'TDP', '--tdp-mmu on']],
   ] as const)('dirty-log-perf %j exits 2 naming %s and what it accepts', (args, flag, mentions) => {
     expectUsageError(['dirty-log-perf', ...args], flag, mentions);
   });
@@ -298,6 +307,28 @@ describe('migsim dirty-log-perf --json', () => {
       expect(r.mmu_lock_write_s as number, r.strategy).toBeGreaterThan(0);
     }
   });
+});
+
+describe('kernel releases as flags (--kernel, --cpu, --tdp-mmu, --nx-huge-pages)', () => {
+  it('--strategy defaults to every strategy of the MMU in effect: the shadow MMU has one', () => {
+    expect(runJson('-v', '2', '-b', '64M', '--kernel', '5.10').map((r) => r.strategy)).toEqual(['rmap-zap']);
+    expect(runJson('-v', '2', '-b', '64M', '--kernel', '5.10', '--tdp-mmu', 'on').map((r) => r.strategy)).toEqual(['zap-leaf', 'zap', 'zap-batched', 'promote']);
+    const k = runJson('-v', '2', '-b', '64M', '--kernel', '6.6', '--cpu', 'epyc', '--tdp-mmu', 'off')[0]!.kernel;
+    expect(k).toEqual({ release: '6.6', cpu: 'epyc', tdp_mmu: false, nx_huge_pages: false, eager_page_split: false, pml: false, fast_page_fault: true });
+  });
+
+  it('must show: with NX huge pages on, 5.15\'s zap-leaf with running vCPUs costs over 10x the disable without, and no 1 GiB page comes back', () => {
+    const vm = ['-v', '96', '-b', '1G', '-s', 'anonymous_hugetlb_1gb', '-e', '--strategy', 'zap-leaf', '--kernel', '5.15'];
+    const on = runJson(...vm, '--nx-huge-pages', 'on')[0]!;
+    const off = runJson(...vm, '--nx-huge-pages', 'off')[0]!;
+    expect(on.disable_s / off.disable_s).toBeGreaterThan(10);
+    expect(on.mappings_at_end).toEqual({ '4k': expect.any(Number), '2m': 0, '1g': 0 });
+    expect(off.mappings_at_end).toEqual({ '4k': 0, '2m': 0, '1g': 96 });
+    // The text output says the same.
+    const text = ok(migsimCached('dirty-log-perf', ...vm, '--nx-huge-pages', 'on'));
+    expect(text).toMatch(/Mappings at the end: 4K \d+, 2M 0, 1G 0/);
+    expect(text).toContain('Kernel: 5.15 on skylake: tdp_mmu=Y nx_huge_pages=Y eager_page_split=N');
+  }, 60_000);
 });
 
 describe('migsim dirty-log-perf text output', () => {

@@ -12,7 +12,7 @@ describe('migsim migrate', () => {
   it('--help lists the flags', () => {
     const r = migsim('--help');
     expect(r.status).toBe(0);
-    for (const flag of ['--ram', '--vcpus', '--backing', '--workload', '--dirty-rate', '--working-set', '--max-bandwidth', '--downtime-limit', '--auto-converge', '--dirty-limit', '--timeout', '--cancel-at', '--fail-at', '--strategy', '--profile', '--seed', '--json', '--model', '--probe']) {
+    for (const flag of ['--ram', '--vcpus', '--backing', '--workload', '--dirty-rate', '--working-set', '--max-bandwidth', '--downtime-limit', '--auto-converge', '--dirty-limit', '--timeout', '--cancel-at', '--fail-at', '--strategy', '--kernel', '--cpu', '--tdp-mmu', '--nx-huge-pages', '--eager-split', '--pml', '--fast-page-fault', '--profile', '--seed', '--json', '--model', '--probe']) {
       expect(r.stdout).toContain(flag);
     }
   });
@@ -29,6 +29,31 @@ describe('migsim migrate', () => {
     expect(rec.ram.transferred_bytes).toBeGreaterThan(16 * 2 ** 30);
     expect(rec.dirty_sync_count).toBeGreaterThanOrEqual(3);
     for (const s of DISABLE_STRATEGIES) expect(rec.mmu![s]).toBeDefined();
+  });
+
+  it('--kernel sets the strategy in effect and the MMU: a 5.10 host runs the shadow MMU; every strategy is reported from its own MMU', () => {
+    const run = (...extra: string[]) => migrationResultSchema.parse(JSON.parse(migsim('--ram', '8GiB', '--vcpus', '4', '--dirty-rate', '50MiB/s', '--cancel-at', '10s', '--json', ...extra).stdout));
+    expect(run('--kernel', '5.10').strategy_in_effect).toBe('rmap-zap');
+    expect(run('--kernel', '5.15').strategy_in_effect).toBe('zap-leaf');
+    expect(run('--kernel', '6.6').strategy_in_effect).toBe('zap');
+    const r = run('--kernel', '6.18');
+    expect(r.strategy_in_effect).toBe('promote');
+    // The shadow MMU never splits eagerly: its guest write-faults its huge pages apart (split_on_fault), the TDP MMU's does not.
+    expect(r.mmu!['rmap-zap']!.page_faults_by_kind.split_on_fault).toBeGreaterThan(0);
+    expect(r.mmu!.promote!.page_faults_by_kind.split_on_fault).toBe(0);
+  });
+
+  it('kernel settings no kernel has are usage errors naming the flag', () => {
+    for (const [args, flag] of [
+      [['--kernel', '3.10'], '--kernel'],
+      [['--tdp-mmu', 'on', '--strategy', 'rmap-zap'], '--strategy'],
+      [['--kernel', '5.15', '--eager-split', 'on'], '--eager-split'],
+      [['--cpu', 'm1'], '--cpu'],
+    ] as const) {
+      const r = migsim(...args);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`${flag}:`);
+    }
   });
 
   it('the same flags give the same output, byte for byte', () => {

@@ -2,9 +2,24 @@ import { COST_KEYS } from '../../shared/src/kernel/mmu/cost-profile.js';
 import { DEFAULT_PROFILE } from '../../shared/src/kernel/mmu/default-profile.js';
 import type { BackingSource } from '../../shared/src/kernel/mmu/backing-source.js';
 import { Kvm, type KvmConfig } from '../../shared/src/kernel/mmu/kvm.js';
+import type { MmuBehaviours } from '../../shared/src/kernel/mmu/mmu-behaviours.js';
 import { NO_BAILOUTS, type BailoutLikelihoods } from '../../shared/src/kernel/mmu/promote-bailout.js';
 
 export const BASE_GFN = 0x100000;
+
+/**
+ * The behaviours the detailed-model tests assume unless they say otherwise: the TDP MMU with the NX mitigation off
+ * and the split on fault that zaps and maps 4K (as calibration point c measured it); `makeKvm` takes overrides.
+ */
+export const TEST_BEHAVIOURS: Omit<MmuBehaviours, 'eagerPageSplit' | 'pml' | 'fastPageFault'> = {
+  tdpMmu: true,
+  nxHugePages: false,
+  nxAdjust: 'nx-child-only',
+  splitOnFault: 'zap-map-4k',
+  zapLeafFlush: 'per-leaf',
+  zapWalksLeaves: false,
+  rmapZapMaxLevel: 2,
+};
 
 export interface VmShape {
   backing: BackingSource;
@@ -18,6 +33,8 @@ export interface VmShape {
   thpCoverage: number;
   seed: number;
   bailouts?: BailoutLikelihoods;
+  /** Overrides of TEST_BEHAVIOURS (the MMU, NX, release code paths). */
+  behaviours?: Partial<MmuBehaviours>;
 }
 
 export function makeKvm(shape: VmShape): Kvm {
@@ -28,6 +45,8 @@ export function makeKvm(shape: VmShape): Kvm {
     return s;
   });
   const config: KvmConfig = {
+    ...TEST_BEHAVIOURS,
+    ...shape.behaviours,
     memslots,
     backing: shape.backing,
     thpCoverage: shape.thpCoverage,
@@ -121,6 +140,7 @@ export function dumpState(kvm: Kvm): Record<string, unknown> {
     sp: [...kvm.mmu.spCount],
     stats: JSON.parse(JSON.stringify(kvm.stats)),
     ioctl: Object.fromEntries(COST_KEYS.map((k, i) => [k, kvm.ioctl.counts[i]])),
+    faultLock: Object.fromEntries(COST_KEYS.map((k, i) => [k, kvm.faultLock.counts[i]])),
     vcpus: kvm.vcpus.map((v) => Array.from(v.ledger.counts)),
   };
 }

@@ -2,12 +2,17 @@ import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { parseSize } from '../common/units.js';
 import { BACKING_SOURCES } from '../kernel/mmu/backing-source.js';
-import { DISABLE_STRATEGIES, type DisableStrategy } from '../kernel/mmu/disable-strategy.js';
+import { CPU_MODEL_NAMES, DEFAULT_CPU, type CpuModelName } from '../kernel/host/cpu-models.js';
+import { COMMON_RELEASES, NEWEST_RELEASE, OLDEST_RELEASE } from '../kernel/host/kernel-version.js';
+import type { KvmHostSpec } from '../kernel/host/kvm-host.js';
+import { DEFAULT_RELEASE, resolveKvmHost } from '../kernel/host/resolve-kvm-host.js';
+import { DISABLE_STRATEGIES, isTdpMmuStrategy, SHADOW_MMU_STRATEGIES, strategiesOfMmu, TDP_MMU_STRATEGIES, type DisableStrategy } from '../kernel/mmu/disable-strategy.js';
 import { PROMOTE_BAILOUTS, type BailoutLikelihoods } from '../kernel/mmu/promote-bailout.js';
 import { runDirtyLogPerf, type DirtyLogPerfParams } from '../kernel/selftest/dirty-log-perf.js';
 import { dirtyLogPerfJson, formatDirtyLogPerfText } from '../kernel/selftest/dirty-log-perf-report.js';
 import { MemstressLayoutError } from '../kernel/selftest/memstress.js';
 import { CliError } from './cli-error.js';
+import { withKernelFlags } from './kernel-flags.js';
 import { profileFromFlag } from './profile-flag.js';
 import { cliErrorFromZod } from './zod-issues.js';
 
@@ -64,18 +69,29 @@ const flagsSchema = z.object({
   a: z.boolean(),
   x: int(1, 32_768),
   r: int(0, 2 ** 31 - 1),
-  strategy: z.string().transform((text, ctx) => {
-    const names = text.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
-    const bad = names.filter((n) => !(DISABLE_STRATEGIES as readonly string[]).includes(n));
-    if (names.length === 0 || bad.length > 0) {
-      ctx.addIssue({ code: 'custom', message: `unknown strategy ${bad.map((b) => `'${b}'`).join(', ') || "''"}; use one or a comma list of ${DISABLE_STRATEGIES.join(', ')}` });
-      return z.NEVER;
-    }
-    return [...new Set(names)] as DisableStrategy[];
-  }),
-  eagerSplit: onOff(),
-  pml: onOff(),
-  fastPageFault: onOff(),
+  strategy: z
+    .string()
+    .transform((text, ctx) => {
+      const names = text.split(',').map((t) => t.trim()).filter((t) => t.length > 0);
+      const bad = names.filter((n) => !(DISABLE_STRATEGIES as readonly string[]).includes(n));
+      if (names.length === 0 || bad.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `unknown strategy ${bad.map((b) => `'${b}'`).join(', ') || "''"}; use one or a comma list of ${DISABLE_STRATEGIES.join(', ')}` });
+        return z.NEVER;
+      }
+      return [...new Set(names)] as DisableStrategy[];
+    })
+    .optional(),
+  kernel: z.string().optional(),
+  cpu: z
+    .string()
+    .refine((text) => (CPU_MODEL_NAMES as readonly string[]).includes(text), { message: `must be one of ${CPU_MODEL_NAMES.join(', ')}` })
+    .transform((text) => text as CpuModelName)
+    .optional(),
+  tdpMmu: onOff().optional(),
+  nxHugePages: onOff().optional(),
+  eagerSplit: onOff().optional(),
+  pml: onOff().optional(),
+  fastPageFault: onOff().optional(),
   thpCoverage: fraction,
   bailout: z.string().transform((text, ctx) => {
     const out: Record<string, number> = Object.fromEntries(PROMOTE_BAILOUTS.map((k) => [k, 0]));
@@ -96,6 +112,10 @@ const flagsSchema = z.object({
 
 const FLAG_NAMES: Record<string, string> = {
   strategy: '--strategy',
+  kernel: '--kernel',
+  cpu: '--cpu',
+  tdpMmu: '--tdp-mmu',
+  nxHugePages: '--nx-huge-pages',
   eagerSplit: '--eager-split',
   pml: '--pml',
   fastPageFault: '--fast-page-fault',
@@ -128,10 +148,21 @@ function defineDirtyLogPerf(): Command {
     .addOption(new Option('-a', 'random access order (pages drawn with replacement) instead of sequential').default(false))
     .addOption(new Option('-x <memslots>', 'split guest memory into this many memslots').default('1'))
     .addOption(new Option('-r <seed>', 'random seed').default('1'))
-    .addOption(new Option('--strategy <list>', `disable strategies, one or a comma list of ${DISABLE_STRATEGIES.join(', ')}`).default(DISABLE_STRATEGIES.join(',')))
-    .addOption(new Option('--eager-split <on|off>', 'kvm.eager_page_split').default('on'))
-    .addOption(new Option('--pml <on|off>', 'kvm_intel.pml: track 4K pages by D bits instead of write protection').default('on'))
-    .addOption(new Option('--fast-page-fault <on|off>', 'TDP MMU fast_page_fault (off = kernels before 5.14)').default('on'))
+    .addOption(
+      new Option(
+        '--strategy <list>',
+        `disable strategies, one or a comma list of ${DISABLE_STRATEGIES.join(', ')} (default: every strategy of the MMU in effect: ` +
+          `${TDP_MMU_STRATEGIES.join(', ')} with the TDP MMU, ${SHADOW_MMU_STRATEGIES.join(', ')} with the shadow MMU; ` +
+          'zap-batched is a counterfactual: 35ef80eb29ab shipped in 6.13 with in-place recovery, so no release disabled that way)',
+      ),
+    )
+    .addOption(new Option('--kernel <release>', `host kernel release MAJOR.MINOR, ${OLDEST_RELEASE} to ${NEWEST_RELEASE}, e.g. ${COMMON_RELEASES.join(', ')}; its defaults and code paths apply (default ${DEFAULT_RELEASE})`))
+    .addOption(new Option('--cpu <model>', `host CPU: ${CPU_MODEL_NAMES.join(', ')}; decides nx_huge_pages=auto and PML (default ${DEFAULT_CPU})`))
+    .addOption(new Option('--tdp-mmu <on|off>', "kvm.tdp_mmu: the TDP MMU, or the shadow MMU with rmaps (default: the release's)"))
+    .addOption(new Option('--nx-huge-pages <on|off>', 'kvm.nx_huge_pages: the iTLB-multihit mitigation (default auto: on where the CPU has the erratum)'))
+    .addOption(new Option('--eager-split <on|off>', "kvm.eager_page_split, 5.18+, TDP MMU only (default: the release's)"))
+    .addOption(new Option('--pml <on|off>', 'kvm_intel.pml: track 4K pages by D bits instead of write protection (default: on where the CPU has PML)'))
+    .addOption(new Option('--fast-page-fault <on|off>', "fast_page_fault for TDP MMU write-protection faults, 5.15+ (default: the release's; the shadow MMU always has it)"))
     .addOption(new Option('--thp-coverage <fraction>', 'anonymous_thp: fraction of 2MiB regions the host backs with a THP').default('1'))
     .addOption(new Option('--bailout <list>', `promotion bail-out likelihood per region, REASON=P,... (${PROMOTE_BAILOUTS.join(', ')})`).default(''))
     .addOption(new Option('--profile <name|file>', "cost profile: 'default' or a JSON file of overrides").default('default'))
@@ -143,6 +174,24 @@ function toParams(raw: Record<string, unknown>): { params: DirtyLogPerfParams; j
   const parsed = flagsSchema.safeParse(raw);
   if (!parsed.success) throw cliErrorFromZod(parsed.error, flagOf);
   const f = parsed.data;
+  const spec: KvmHostSpec = {
+    ...(f.kernel !== undefined && { release: f.kernel }),
+    ...(f.cpu !== undefined && { cpu: f.cpu }),
+    ...(f.tdpMmu !== undefined && { tdpMmu: f.tdpMmu }),
+    ...(f.nxHugePages !== undefined && { nxHugePages: f.nxHugePages }),
+    ...(f.eagerSplit !== undefined && { eagerPageSplit: f.eagerSplit }),
+    ...(f.pml !== undefined && { pml: f.pml }),
+    ...(f.fastPageFault !== undefined && { fastPageFault: f.fastPageFault }),
+  };
+  const kernel = withKernelFlags(() => resolveKvmHost(spec));
+  const strategies = f.strategy ?? strategiesOfMmu(kernel.tdpMmu);
+  const foreign = strategies.filter((st) => isTdpMmuStrategy(st) !== kernel.tdpMmu);
+  if (foreign.length > 0) {
+    throw new CliError(
+      `--strategy: ${foreign.join(', ')} ${foreign.length > 1 ? 'are disables' : 'is a disable'} of the ${kernel.tdpMmu ? 'shadow' : 'TDP'} MMU, ` +
+        `but the host runs the ${kernel.tdpMmu ? 'TDP' : 'shadow'} MMU (${strategiesOfMmu(kernel.tdpMmu).join(', ')}); set --tdp-mmu ${kernel.tdpMmu ? 'off' : 'on'} to run ${foreign.join(', ')}`,
+    );
+  }
   const params: DirtyLogPerfParams = {
     vcpus: f.v,
     vcpuMemoryBytes: f.b,
@@ -154,10 +203,8 @@ function toParams(raw: Record<string, unknown>): { params: DirtyLogPerfParams; j
     randomAccess: f.a,
     slots: f.x,
     seed: f.r,
-    strategies: f.strategy,
-    eagerSplit: f.eagerSplit,
-    pml: f.pml,
-    fastPageFault: f.fastPageFault,
+    strategies,
+    kernel,
     thpCoverage: f.thpCoverage,
     bailouts: f.bailout,
     profile: profileFromFlag(f.profile).profile,

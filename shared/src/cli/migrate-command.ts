@@ -5,6 +5,10 @@ import type { MigrationResult } from '../migration/job/migration-result.js';
 import { runMigrationJob } from '../migration/job/run-migration-job.js';
 import { BACKING_SOURCES } from '../kernel/mmu/backing-source.js';
 import { DISABLE_STRATEGIES } from '../kernel/mmu/disable-strategy.js';
+import { CPU_MODEL_NAMES, DEFAULT_CPU } from '../kernel/host/cpu-models.js';
+import { COMMON_RELEASES, NEWEST_RELEASE, OLDEST_RELEASE } from '../kernel/host/kernel-version.js';
+import { DEFAULT_RELEASE } from '../kernel/host/resolve-kvm-host.js';
+import { KERNEL_FLAGS } from './kernel-flags.js';
 import { PROMOTE_BAILOUTS } from '../kernel/mmu/promote-bailout.js';
 import { WORKLOAD_KINDS } from '../migration/workload/workload-spec.js';
 import { CliError } from './cli-error.js';
@@ -54,6 +58,7 @@ const FLAG_OF_PATH: Record<string, string> = {
   'migration.fail_at_s': '--fail-at',
   'migration.horizon_s': '--horizon',
   'probe.calc_time_s': '--calc-time',
+  ...Object.fromEntries(Object.entries(KERNEL_FLAGS).map(([field, flag]) => [`kernel.${field}`, flag])),
 };
 
 type Raw = Record<string, string | boolean | undefined>;
@@ -128,8 +133,12 @@ export function migrationJobFromFlags(raw: Raw): MigrationJob {
     },
     probe: { calc_time_s: unit('--calc-time', str(raw, 'calcTime'), parseDuration, DURATION) },
     kernel: {
+      release: str(raw, 'kernel'),
+      cpu: oneOf('--cpu', str(raw, 'cpu'), CPU_MODEL_NAMES),
+      tdp_mmu: onOff('--tdp-mmu', str(raw, 'tdpMmu')),
+      nx_huge_pages: onOff('--nx-huge-pages', str(raw, 'nxHugePages')),
       strategy: oneOf('--strategy', str(raw, 'strategy'), DISABLE_STRATEGIES),
-      eager_split: onOff('--eager-split', str(raw, 'eagerSplit')),
+      eager_page_split: onOff('--eager-split', str(raw, 'eagerSplit')),
       pml: onOff('--pml', str(raw, 'pml')),
       fast_page_fault: onOff('--fast-page-fault', str(raw, 'fastPageFault')),
       manual_protect: onOff('--manual-protect', str(raw, 'manualProtect')),
@@ -231,10 +240,20 @@ export function migrateCommand(out: (text: string) => void): Command {
     .addOption(o('--horizon <duration>', 'report a migration still running after this long as active (default 24h)'))
     .addOption(o('--probe', 'run a dirty-rate probe (calc-dirty-rate, dirty-bitmap mode) instead of a migration'))
     .addOption(o('--calc-time <duration>', 'probe: calc-time (default 1s)'))
-    .addOption(o('--strategy <name>', `disable strategy in effect on the host: ${DISABLE_STRATEGIES.join(', ')} (default promote)`))
-    .addOption(o('--eager-split <on|off>', 'kvm.eager_page_split (default on)'))
-    .addOption(o('--pml <on|off>', 'kvm_intel.pml (default on)'))
-    .addOption(o('--fast-page-fault <on|off>', 'TDP MMU fast page fault (default on)'))
+    .addOption(o('--kernel <release>', `source host's kernel release MAJOR.MINOR, ${OLDEST_RELEASE} to ${NEWEST_RELEASE}, e.g. ${COMMON_RELEASES.join(', ')}: its defaults and code paths (default ${DEFAULT_RELEASE})`))
+    .addOption(o('--cpu <model>', `source host's CPU: ${CPU_MODEL_NAMES.join(', ')} (default ${DEFAULT_CPU})`))
+    .addOption(o('--tdp-mmu <on|off>', "kvm.tdp_mmu: the TDP MMU, or the shadow MMU with rmaps (default: the release's)"))
+    .addOption(o('--nx-huge-pages <on|off>', 'kvm.nx_huge_pages (default auto: on where the CPU has iTLB multihit)'))
+    .addOption(
+      o(
+        '--strategy <name>',
+        `disable strategy in effect on the host: ${DISABLE_STRATEGIES.join(', ')} (default: the release's for its MMU; ` +
+          'zap-batched is a counterfactual, no release shipped it); every strategy is reported',
+      ),
+    )
+    .addOption(o('--eager-split <on|off>', "kvm.eager_page_split (default: the release's; TDP MMU only)"))
+    .addOption(o('--pml <on|off>', 'kvm_intel.pml (default: on where the CPU has PML)'))
+    .addOption(o('--fast-page-fault <on|off>', "TDP MMU fast page fault (default: the release's)"))
     .addOption(o('--manual-protect <on|off>', 'KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 with initially-set (default on)'))
     .addOption(o('--bailout <list>', `promotion bail-out likelihoods, REASON=P,... (${PROMOTE_BAILOUTS.join(', ')})`))
     .addOption(o('--model <name>', "'migsim' (default) or 'simgrid' (SimGrid's precopy model, no MMU)"))

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BACKING_SOURCES, type BackingSource } from '../../../shared/src/kernel/mmu/backing-source.js';
 import { DEFAULT_PROFILE } from '../../../shared/src/kernel/mmu/default-profile.js';
-import { DISABLE_STRATEGIES } from '../../../shared/src/kernel/mmu/disable-strategy.js';
+import { strategiesOfMmu } from '../../../shared/src/kernel/mmu/disable-strategy.js';
+import { COMMON_RELEASES } from '../../../shared/src/kernel/host/kernel-version.js';
 import { migrationJobSchema, type MigrationJobInput } from '../../../shared/src/migration/job/migration-job.js';
 import { runMigrationJob } from '../../../shared/src/migration/job/run-migration-job.js';
 import { earliestEndS } from '../../../shared/src/migration/precopy/earliest-end.js';
@@ -79,13 +80,19 @@ const jobArb: fc.Arbitrary<MigrationJobInput> = fc.constantFrom(...BACKING_SOURC
       horizon_s: num(0, 600, true),
     }),
     probe: fc.record({ calc_time_s: num(0, 60, true) }),
-    kernel: fc.record({
-      strategy: fc.constantFrom(...DISABLE_STRATEGIES),
-      eager_split: fc.boolean(),
-      pml: fc.boolean(),
-      fast_page_fault: fc.boolean(),
-      manual_protect: fc.boolean(),
-    }),
+    kernel: fc.record({ release: fc.constantFrom(...COMMON_RELEASES), tdp_mmu: fc.boolean() }).chain(({ release, tdp_mmu }) =>
+      fc.record({
+        release: fc.constant(release),
+        tdp_mmu: fc.constant(tdp_mmu),
+        nx_huge_pages: fc.boolean(),
+        strategy: fc.constantFrom(...strategiesOfMmu(tdp_mmu)),
+        // kvm.eager_page_split exists from 5.18.
+        eager_page_split: Number(release.split('.')[0]) >= 6 ? fc.boolean() : fc.constant(false),
+        pml: fc.boolean(),
+        fast_page_fault: fc.boolean(),
+        manual_protect: fc.boolean(),
+      }),
+    ),
   }),
 );
 

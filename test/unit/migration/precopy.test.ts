@@ -8,6 +8,8 @@ import { MIGRATION_OVERHEADS, QEMU_DEFAULTS, WIRE } from '../../../shared/src/mi
 import { runMigrationJob } from '../../../shared/src/migration/job/run-migration-job.js';
 import { DEFAULT_PROFILE } from '../../../shared/src/kernel/mmu/default-profile.js';
 import { DISABLE_STRATEGIES } from '../../../shared/src/kernel/mmu/disable-strategy.js';
+import { resolveKvmHost } from '../../../shared/src/kernel/host/resolve-kvm-host.js';
+import { kvmHostSpecOf } from '../../../shared/src/migration/job/kvm-host-spec-of.js';
 
 const GiB = 2 ** 30;
 const MiB = 2 ** 20;
@@ -25,7 +27,7 @@ describe('QEMU defaults', () => {
     expect(job.migration.downtime_limit_s).toBe(0.3);
     expect(job.migration.auto_converge).toBe(false);
     expect(job.kernel.manual_protect).toBe(true);
-    expect(job.kernel.eager_split).toBe(true);
+    expect(resolveKvmHost(kvmHostSpecOf(job.kernel)).eagerPageSplit).toBe(true);
     expect(QEMU_DEFAULTS.cpuThrottleInitialPct).toBe(20);
     expect(QEMU_DEFAULTS.cpuThrottleIncrementPct).toBe(10);
     expect(QEMU_DEFAULTS.maxCpuThrottlePct).toBe(99);
@@ -170,7 +172,7 @@ describe('paired strategies', () => {
         const r = run({
           vm: { ram_bytes: j.ram * GiB, vcpus: j.vcpus, backing: j.backing, workload: { kind: j.kind, dirty_rate_bytes_per_s: j.rateMiB * MiB } },
           migration: { cancel_at_s: j.cancelAt },
-          kernel: { eager_split: j.eager, pml: j.pml },
+          kernel: { eager_page_split: j.eager, pml: j.pml },
           bailouts: { mmu_notifier_in_progress: j.notifier },
         });
         const p = r.mmu!.promote!;

@@ -4,6 +4,7 @@ import type { RunSummary } from './run-summary.js';
 import { escapeHtml, fmt, gantt, groupedBarChart, lineChart, logHistogram, type Series } from './svg-charts.js';
 
 export const STRATEGY_COLORS: Record<DisableStrategy, string> = {
+  'rmap-zap': '#9467bd',
   'zap-leaf': '#d62728',
   zap: '#ff7f0e',
   'zap-batched': '#1f77b4',

@@ -1,8 +1,9 @@
+import type { DisableStrategy } from '../mmu/disable-strategy.js';
+import type { MmuBehaviours } from '../mmu/mmu-behaviours.js';
 import type { CpuModelName } from './cpu-models.js';
-import type { NxAdjust, SplitOnFault } from './release-changes.js';
 
-/** Every way a host may disable dirty logging: the shadow MMU's rmap zap, and the TDP MMU's four. */
-export type HostDisableStrategy = 'rmap-zap' | 'zap-leaf' | 'zap' | 'zap-batched' | 'promote';
+/** Every way a host may disable dirty logging: the shadow MMU's rmap zap, and the TDP MMU's four (DISABLE_STRATEGIES). */
+export type HostDisableStrategy = DisableStrategy;
 
 /** What a host's kernel settings are given as: a release and a CPU, and overrides of module parameters. */
 export interface KvmHostSpec {
@@ -28,22 +29,11 @@ export interface KvmHostSpec {
  * A host's KVM as it behaves: module parameters resolved from the release, the CPU and the overrides, plus the
  * release-keyed behaviours the models follow. `provenance` says for each field where its value came from.
  */
-export interface KvmHost {
+export interface KvmHost extends MmuBehaviours {
   readonly release: string;
   readonly cpu: CpuModelName;
-  readonly tdpMmu: boolean;
-  readonly nxHugePages: boolean;
-  readonly eagerPageSplit: boolean;
-  readonly fastPageFault: boolean;
-  readonly pml: boolean;
   /** The disable path in effect. */
   readonly strategy: HostDisableStrategy;
-  readonly splitOnFault: SplitOnFault;
-  readonly nxAdjust: NxAdjust;
-  readonly zapLeafFlush: 'batched' | 'per-leaf';
-  readonly zapWalksLeaves: boolean;
-  /** Highest PG level the shadow MMU's rmap zap collapses (1: 4K only, 2: 4K and 2M). */
-  readonly rmapZapMaxLevel: 1 | 2;
   readonly nxRecoverySkipsLogged: boolean;
   readonly provenance: Readonly<Record<Exclude<keyof KvmHost, 'provenance'>, string>>;
 }

@@ -1,3 +1,4 @@
+import type { NxAdjust, SplitOnFault, ZapLeafFlush } from '../mmu/mmu-behaviours.js';
 import { compareKernelVersions, parseKernelVersion, type KernelVersion } from './kernel-version.js';
 
 /**
@@ -15,10 +16,6 @@ export interface ReleaseChange<T> {
   readonly what: string;
 }
 
-/** How a write fault on a write-protected huge SPTE is handled while logging, with eager split off. */
-export type SplitOnFault = 'zap-map-4k' | 'in-place';
-/** Below which non-leaf SPTEs the NX mitigation forces a fault down a level (`disallowed_hugepage_adjust`). */
-export type NxAdjust = 'any-nonleaf' | 'nx-child-only';
 /** The TDP MMU's disable of dirty logging in a release (migsim strategy names). */
 export type TdpDisable = 'zap-leaf' | 'zap' | 'promote';
 
@@ -58,8 +55,8 @@ export const RELEASE_CHANGES = {
   ],
   /** Flushes of the TDP MMU's leaf-by-leaf zap. */
   zapLeafFlush: [
-    { since: '5.10', value: 'batched' as 'batched' | 'per-leaf', commit: null, what: 'tdp_mmu_iter_cond_resched(kvm, &iter, spte_set): a flush before each yield and one at the end' },
-    { since: '5.13', value: 'per-leaf' as 'batched' | 'per-leaf', commit: '2db6f772b530 (release inferred)', what: 'a remote flush per zapped leaf (tdp_mmu_zap_spte_atomic)' },
+    { since: '5.10', value: 'batched' as ZapLeafFlush, commit: null, what: 'tdp_mmu_iter_cond_resched(kvm, &iter, spte_set): a flush before each yield and one at the end' },
+    { since: '5.13', value: 'per-leaf' as ZapLeafFlush, commit: '2db6f772b530 (release inferred)', what: 'a remote flush per zapped leaf (tdp_mmu_zap_spte_atomic)' },
   ],
   /** Whether the non-leaf zap still walks down to the leaves first (5.19 only). */
   zapWalksLeaves: [

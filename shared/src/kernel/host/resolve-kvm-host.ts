@@ -1,3 +1,5 @@
+import { kvmHostSpecKey } from './kvm-host-spec-key.js';
+import { TDP_MMU_STRATEGIES } from '../mmu/disable-strategy.js';
 import { CPU_MODELS, DEFAULT_CPU, type CpuModelName } from './cpu-models.js';
 import { KernelSettingsInvalid, type KernelSettingsIssue } from './errors/kernel-settings-invalid.js';
 import { formatKernelVersion, isKnownRelease, NEWEST_RELEASE, OLDEST_RELEASE, parseKernelVersion } from './kernel-version.js';
@@ -7,9 +9,10 @@ import { changeAt, RELEASE_CHANGES, type ReleaseChange } from './release-changes
 /** The release assumed when none is given: the newest long-term release, which recovers huge pages in place. */
 export const DEFAULT_RELEASE = '6.18';
 
-const TDP_STRATEGIES: readonly HostDisableStrategy[] = ['zap-leaf', 'zap', 'zap-batched', 'promote'];
-
 const cite = (release: string, c: ReleaseChange<unknown>): string => `release ${release}${c.commit ? ` (since ${c.since}: ${c.commit})` : ` (as in ${c.since})`}`;
+
+/** Hosts resolved so far, by spec: a fleet's jobs name a handful of kernels (KvmHost is immutable, so shared). */
+const resolved = new Map<string, KvmHost>();
 
 /**
  * The host's KVM from its spec. Field names in issues are the schemas' (`release`, `tdp_mmu`, …). Throws
@@ -17,6 +20,16 @@ const cite = (release: string, c: ReleaseChange<unknown>): string => `release ${
  * without it, eager page splitting before it existed, a disable path of the other MMU.
  */
 export function resolveKvmHost(spec: KvmHostSpec = {}): KvmHost {
+  const key = kvmHostSpecKey(spec);
+  let host = resolved.get(key);
+  if (!host) {
+    host = resolve(spec);
+    resolved.set(key, host);
+  }
+  return host;
+}
+
+function resolve(spec: KvmHostSpec): KvmHost {
   const issues: KernelSettingsIssue[] = [];
   const releaseText = spec.release ?? DEFAULT_RELEASE;
   const parsed = parseKernelVersion(releaseText);
@@ -42,7 +55,7 @@ export function resolveKvmHost(spec: KvmHostSpec = {}): KvmHost {
   const tdpDisable = at(RELEASE_CHANGES.tdpDisable);
   const strategy: HostDisableStrategy = spec.strategy ?? (tdpMmu ? tdpDisable.value : 'rmap-zap');
   if (tdpMmu && strategy === 'rmap-zap') issues.push({ field: 'strategy', message: "'rmap-zap' is the shadow MMU's disable: set tdp_mmu: false" });
-  if (!tdpMmu && TDP_STRATEGIES.includes(strategy)) issues.push({ field: 'strategy', message: `'${strategy}' is a TDP MMU disable: with tdp_mmu: false the host zaps through rmaps ('rmap-zap')` });
+  if (!tdpMmu && (TDP_MMU_STRATEGIES as readonly HostDisableStrategy[]).includes(strategy)) issues.push({ field: 'strategy', message: `'${strategy}' is a TDP MMU disable: with tdp_mmu: false the host zaps through rmaps ('rmap-zap')` });
   if (issues.length > 0) throw new KernelSettingsInvalid(issues);
 
   const splitOnFault = at(RELEASE_CHANGES.splitOnFault);

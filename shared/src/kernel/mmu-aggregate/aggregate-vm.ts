@@ -1,3 +1,4 @@
+import type { KvmHostMmus } from '../host/resolve-kvm-host-mmus.js';
 import type { BackingSource } from '../mmu/backing-source.js';
 import { backingPageLevel } from '../mmu/backing-source.js';
 import type { CostProfile } from '../mmu/cost-profile.js';
@@ -13,9 +14,11 @@ export interface AggregateVmConfig {
   readonly thpCoverage: number;
   /** KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE | INITIALLY_SET, as QEMU uses when the kernel has it. */
   readonly manualProtect: boolean;
-  readonly eagerPageSplit: boolean;
-  readonly pml: boolean;
-  readonly fastPageFault: boolean;
+  /**
+   * The host's KVM in effect, and the same kernel with each MMU: the TDP MMU's strategies are evaluated on the TDP
+   * MMU, `rmap-zap` on the shadow MMU, both driven by the same guest timeline (`resolveKvmHostMmus`).
+   */
+  readonly kernel: KvmHostMmus;
   readonly profile: CostProfile;
   readonly bailouts: BailoutLikelihoods;
   readonly classes: readonly PageClass[];

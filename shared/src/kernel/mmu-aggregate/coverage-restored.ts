@@ -10,9 +10,11 @@ const BISECTION_STEPS = 60;
 /**
  * Seconds after a disable until 99 % of the zapped units are mapped huge again (each refaulted on its first touch,
  * a Poisson process of the class's per-unit touch rate scaled by `rateScale`); 0 when nothing was zapped, null when
- * it never happens: units no vCPU touches, or units the host cannot map huge any more (`pPfn` > 0).
+ * it never happens: units no vCPU touches, units the host cannot map huge any more (`pPfn` > 0), or refaults the NX
+ * adjustment forces to 4K below the tables a leaf-only zap left (`forcedSmall`).
  */
-export function coverageRestoredS(mmu: AggregateMmuState, zapped: readonly number[], rateScale: number, pPfn: number): number | null {
+export function coverageRestoredS(mmu: AggregateMmuState, zapped: readonly number[], rateScale: number, pPfn: number, forcedSmall: boolean = false): number | null {
+  if (forcedSmall) return zapped.some((z) => z > 0) ? null : 0;
   if (pPfn > 0) return null;
   let total = 0;
   let never = 0;

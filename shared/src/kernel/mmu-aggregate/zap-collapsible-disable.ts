@@ -1,5 +1,7 @@
 import type { DisableStrategy } from '../mmu/disable-strategy.js';
-import { PG_LEVEL_1G } from '../mmu/pg-level.js';
+import { CostId } from '../mmu/cost-profile.js';
+import { PG_LEVEL_1G, PG_LEVEL_4K } from '../mmu/pg-level.js';
+import { hugeUnits } from './aggregate-vm.js';
 import type { AggregateDisable } from './aggregate-disable.js';
 import { chargeDisableWalk, disableWalkEntries, flushBatched } from './aggregate-disable-walk.js';
 import type { AggregateMmuState } from './aggregate-mmu-state.js';
@@ -11,12 +13,14 @@ import { NO_RACE, refaultStorm } from './refault-storm.js';
 import { replaceNonleafSptes } from './replace-nonleaf-sptes.js';
 
 /**
- * `kvm_tdp_mmu_zap_collapsible_sptes` since 6.0, in counts (see `kvmTdpMmuZapCollapsibleSptes`): the non-leaf
+ * `kvm_tdp_mmu_zap_collapsible_sptes` since 5.19, in counts (see `kvmTdpMmuZapCollapsibleSptes`): the non-leaf
  * SPTE of each split unit the host can still map huge is zapped and its tables torn down; vCPUs refault the unit
  * huge on their next touch.
- * - `zap` (6.0 - 6.12): the SPTE is frozen, flushed, zapped: one remote TLB flush per zap, and a vCPU touching the
- *   frozen SPTE waits out the flush;
- * - `zap-batched` (6.13): written non-present directly; flushes only at yields and at the end.
+ * - `zap` (5.19 - 6.12): the SPTE is frozen, flushed, zapped: one remote TLB flush per zap, and a vCPU touching the
+ *   frozen SPTE waits out the flush. 5.19 (`zapWalksLeaves`) first walks down to a leaf of each unit it zaps and
+ *   reads every leaf of the 4K tables it cannot collapse;
+ * - `zap-batched` (35ef80eb29ab; a counterfactual, no release shipped it without in-place recovery): written
+ *   non-present directly; flushes only at yields and at the end.
  */
 export function zapCollapsibleDisable(
   mmu: AggregateMmuState,
@@ -28,8 +32,15 @@ export function zapCollapsibleDisable(
   const pPfn = pfnNotMappableShare(mmu.cfg);
   const zapped = mmu.cfg.classes.map(() => 0);
   let collapsed = 0;
+  const walksLeaves = mmu.mmu.zapWalksLeaves;
   mmu.cfg.classes.forEach((c, i) => {
-    const units = hugeUnitsSplit(mmu, i) * (1 - pPfn);
+    const split = hugeUnitsSplit(mmu, i);
+    const units = split * (1 - pPfn);
+    if (walksLeaves) {
+      // 5.19: down to a leaf and back up for each zap; every leaf of the 4K tables it cannot collapse.
+      const small = c.pages - hugeUnits(mmu.cfg, c) * mmu.uPages + split * pPfn * mmu.uPages;
+      run.ioctl.charge(CostId.spte_walk_ns, units * (mmu.level - PG_LEVEL_4K) + small);
+    }
     if (units <= 0) return;
     replaceNonleafSptes(run, mmu, i, units);
     run.stats.sptesZapped += units;

@@ -1,4 +1,5 @@
 import { CostId } from '../mmu/cost-profile.js';
+import { nxForcesSmall } from '../mmu/mmu-behaviours.js';
 import { PG_LEVEL_1G, SPTE_ENT_PER_PAGE } from '../mmu/pg-level.js';
 import type { AggregateDisable } from './aggregate-disable.js';
 import { chargeDisableWalk, disableWalkEntries } from './aggregate-disable-walk.js';
@@ -7,15 +8,21 @@ import { coverageRestoredS } from './coverage-restored.js';
 import { startDisable } from './disable-run.js';
 import { erf } from './erf.js';
 import { hugeUnitsSplit } from './huge-units-split.js';
+import { leafRefaultStorm } from './leaf-refault-storm.js';
 import { pfnNotMappableShare } from './pfn-not-mappable-share.js';
 import { refaultStorm } from './refault-storm.js';
 import { unitTables } from './unit-tables.js';
 
 /**
- * The 2021 TDP MMU's `zap_collapsible_spte_range` (`zap-leaf`; see `kvmTdpMmuZapCollapsibleSptes`), in counts:
- * every present leaf of a split unit is zapped, one remote TLB flush per zap; the page tables stay. A running vCPU
- * that touches an already-zapped leaf of the unit being zapped refaults the whole unit huge and tears the rest of
- * it down itself; units not raced are refaulted later, each replacing its emptied tables.
+ * The TDP MMU's `zap_collapsible_spte_range` up to 5.18 (`zap-leaf`; see `kvmTdpMmuZapCollapsibleSptes`), in
+ * counts: every present leaf of a split unit is zapped and the page tables stay.
+ * - 5.13 - 5.18 (read lock): one remote TLB flush per zap. A running vCPU that touches an already-zapped leaf of the
+ *   unit being zapped refaults the whole unit huge and tears the rest of it down itself; units not raced are
+ *   refaulted later, each replacing its emptied tables;
+ * - 5.10 - 5.12 (`zapLeafFlush` batched): mmu_lock held for write, flushes at yields and at the end; vCPUs refault
+ *   only when the walk lets go of the lock (no race), waiting for it;
+ * - with the NX adjustment forcing refaults below the tables left present (before 6.2), no race ends a unit's walk:
+ *   every leaf is zapped, every touched page refaults at 4K and huge pages never come back.
  */
 export function zapLeafDisable(mmu: AggregateMmuState, running: number, rateScale: number): AggregateDisable {
   const run = startDisable(mmu.cfg, running);
@@ -26,23 +33,28 @@ export function zapLeafDisable(mmu: AggregateMmuState, running: number, rateScal
   const oneG = mmu.level === PG_LEVEL_1G;
   const tables = unitTables(mmu.level);
   const pPfn = pfnNotMappableShare(mmu.cfg);
+  const nxSmall = nxForcesSmall(mmu.mmu);
+  const batched = mmu.mmu.zapLeafFlush === 'batched';
+  const raceable = !nxSmall && !batched;
   // The leaf walk steps into every 2M entry.
   let walk = disableWalkEntries(mmu.cfg.pages, true);
-  /** Units zapped and not raced, awaiting a refault, per class. */
+  /** Units zapped and not raced, awaiting a refault, per class; and their leaves. */
   const zapped = mmu.cfg.classes.map(() => 0);
+  const zappedLeavesOf = mmu.cfg.classes.map(() => 0);
   let raceRefaults = 0;
   let raceStallNs = 0;
   let laterExtraNs = 0;
+  let anyZapped = 0;
   mmu.cfg.classes.forEach((c, i) => {
     const units = hugeUnitsSplit(mmu, i) * (1 - pPfn);
     if (units <= 0) return;
     const leaves = mmu.uPages * mmu.present[i]!;
     const access = (c.writeRate + c.readRate) * rateScale;
-    // Each present leaf is zapped with a flush; a running vCPU touching a zapped page first refaults the unit.
-    const q = costs.leaf_zap_ns + flushNs;
+    // Each present leaf is zapped (with a flush from 5.13); a running vCPU touching a zapped page first refaults the unit.
+    const q = costs.leaf_zap_ns + (batched ? 0 : flushNs);
     let zappedLeaves = leaves;
     let pRace = 0;
-    if (running > 0 && access > 0) {
+    if (raceable && running > 0 && access > 0) {
       const a = access / 1e9;
       const s = Math.sqrt(a / (2 * q));
       const meanNs = Math.sqrt((Math.PI * q) / (2 * a)) * erf(leaves * q * s);
@@ -54,9 +66,14 @@ export function zapLeafDisable(mmu: AggregateMmuState, running: number, rateScal
     const tablesWalked = oneG ? Math.min(SPTE_ENT_PER_PAGE, Math.ceil(zappedLeaves / Math.max(1, SPTE_ENT_PER_PAGE * mmu.present[i]!))) : 1;
     ioctl.charge(CostId.spte_walk_ns, units * Math.max(0, tablesWalked * SPTE_ENT_PER_PAGE - zappedLeaves));
     ioctl.charge(CostId.leaf_zap_ns, units * zappedLeaves);
-    run.flush(units * zappedLeaves);
+    if (!batched) run.flush(units * zappedLeaves);
     stats.sptesZapped += units * zappedLeaves;
+    anyZapped += units * zappedLeaves;
     if (oneG) walk += units * SPTE_ENT_PER_PAGE;
+    if (nxSmall) {
+      zappedLeavesOf[i] = units * zappedLeaves;
+      return;
+    }
     // Units refaulted mid-zap: the vCPU tears the rest down at once.
     const raced = units * pRace;
     raceRefaults += raced;
@@ -70,9 +87,22 @@ export function zapLeafDisable(mmu: AggregateMmuState, running: number, rateScal
     laterExtraNs += later * (tables * SPTE_ENT_PER_PAGE * costs.child_spte_teardown_nonpresent_ns + tables * costs.sp_free_ns + flushNs);
     stats.spFreed += later * tables;
   });
-  chargeDisableWalk(run, walk);
+  const yields = chargeDisableWalk(run, walk);
+  // 5.10 - 5.12: a flush at each yield (zaps are pending by then) and one at the end.
+  if (batched && anyZapped > 0) run.flush(yields + Math.min(1, anyZapped));
   const ioctlNs = ioctl.ns;
-  const storm = refaultStorm(run, mmu, zapped, rateScale, running, { refaults: raceRefaults, stallNs: raceStallNs, laterExtraNs });
+  if (nxSmall) {
+    const storm = leafRefaultStorm(run, mmu, zappedLeavesOf, rateScale, running, batched ? yields : undefined);
+    return {
+      strategy: 'zap-leaf',
+      ioctlNs,
+      stats,
+      vcpuStallNs: storm.vcpuStallNs,
+      refaultsDuringDisable: storm.during,
+      hugeCoverageRestoredS: coverageRestoredS(mmu, zappedLeavesOf, rateScale, pPfn, true),
+    };
+  }
+  const storm = refaultStorm(run, mmu, zapped, rateScale, running, { refaults: raceRefaults, stallNs: raceStallNs, laterExtraNs }, batched ? yields : undefined);
   // zap-leaf leaves empty tables behind: each refault replaces one and flushes.
   stats.tlbFlushes += storm.refaults;
   return {

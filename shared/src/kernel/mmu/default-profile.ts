@@ -15,6 +15,8 @@ export const DEFAULT_COSTS: CostValues = {
   tlb_flush_per_running_vcpu_ns: 1116.80145715,
   spte_walk_ns: 5,
   spte_wrprot_ns: 10,
+  rmap_walk_ns: 5,
+  rmap_spte_ns: 15,
   leaf_zap_ns: 150,
   nonleaf_spte_replace_ns: 8134.61372586,
   child_spte_teardown_ns: 55.0547636603,
@@ -27,6 +29,7 @@ export const DEFAULT_COSTS: CostValues = {
   fault_fast_ns: 1122.35300064,
   fault_slow_wp_ns: 13443.9219055,
   fault_not_present_ns: 11148.8747436,
+  shadow_fault_locked_ns: 2_000,
   pml_logged_write_ns: 476.792251587,
   guest_access_4k_ns: 80,
   guest_access_huge_ns: 40,
@@ -69,6 +72,16 @@ export const COST_DESCRIPTIONS: { readonly [K in CostKey]: CostDescription } = {
     unit: 'ns',
     what: 'write-protect (or D-clear, with PML) one leaf SPTE',
     provenance: assumption('an atomic bit clear on a leaf the walk already holds'),
+  },
+  rmap_walk_ns: {
+    unit: 'ns',
+    what: 'one rmap head of a shadow-MMU slot walk (slot_handle_level / walk_slot_rmaps → slot_rmap_walk_next), one per gfn and level walked',
+    provenance: assumption('a sequential 8-byte read of the rmap array and a test for an empty list, as spte_walk_ns; no legacy-vs-TDP figure was found to fit it'),
+  },
+  rmap_spte_ns: {
+    unit: 'ns',
+    what: 'one rmap entry: reach its SPTE from the rmap head (rmap_get_first / rmap_get_next) or unlink it (pte_list_remove)',
+    provenance: assumption('a dependent load into the shadow page holding the SPTE; consecutive gfns share one 4 KiB page of SPTEs, so mostly cached: a few times spte_walk_ns'),
   },
   leaf_zap_ns: {
     unit: 'ns',
@@ -117,6 +130,11 @@ export const COST_DESCRIPTIONS: { readonly [K in CostKey]: CostDescription } = {
     unit: 'ns',
     what: 'not-present EPT/NPT violation mapped by the slow path (host memory already allocated)',
     provenance: fitted(['c'], 'iteration 1 dirty memory without eager split, 2.944 s / 262,144 faults per vCPU, less the guest access and table links'),
+  },
+  shadow_fault_locked_ns: {
+    unit: 'ns',
+    what: 'the part of a shadow-MMU slow-path fault run with mmu_lock held for write (direct_map: walk, link shadow pages, mmu_set_spte, rmap_add); faults of all vCPUs serialize on it',
+    provenance: assumption('about a fifth of fault_not_present_ns: the exit, the memslot lookup and kvm_faultin_pfn run before direct_page_fault takes the lock. No published shadow-MMU fault figure was found to fit it (see docs/model.md)'),
   },
   pml_logged_write_ns: {
     unit: 'ns',

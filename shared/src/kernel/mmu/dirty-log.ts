@@ -1,18 +1,21 @@
 import { ChunkedBitmap, ChunkKind, CHUNK_WORDS, copyBitRange, firstSetBit, maskCount, rangeMask } from '../../common/chunked-bitmap.js';
 import { CostId } from './cost-profile.js';
-import type { DisableStrategy } from './disable-strategy.js';
+import { isTdpMmuStrategy, type DisableStrategy } from './disable-strategy.js';
 import type { DisableWalkOptions } from './disable-walk.js';
 import type { KvmMemorySlot } from './kvm-memory-slot.js';
 import { KVM_MEM_LOG_DIRTY_PAGES } from './kvm-memory-slot.js';
 import type { Kvm } from './kvm.js';
 import type { MmuLockMode } from './mmu-lock.js';
-import { PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K, ROOT_LEVEL } from './pg-level.js';
+import { KVM_MAX_HUGEPAGE_LEVEL, PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K, ROOT_LEVEL } from './pg-level.js';
 import { hostSplitThp } from './mmu-notifier.js';
 import { fastPaths } from './fast-paths.js';
 import { kvmTdpMmuRecoverHugePages } from './recover-huge-pages.js';
+import { kvmRmapZapCollapsibleSptes } from './rmap-zap-collapsible-sptes.js';
 import { kvmTdpMmuTrySplitHugePages } from './split-huge-pages.js';
 import { ENTRY_LEAF, ENTRY_TABLE, ENTRY_W, KIND_MASK, R2, tdpMmuSplitHugePage } from './tdp-mmu.js';
+import { kvmMmuSlotRemoveWriteAccess } from './slot-remove-write-access.js';
 import { kvmTdpMmuClearDirtyPtMasked, kvmTdpMmuWrprotSlot } from './wrprot.js';
+import { kvmMmuWriteProtectPtMasked } from './write-protect-pt-masked.js';
 import { kvmTdpMmuZapCollapsibleSptes } from './zap-collapsible-sptes.js';
 
 /** Runs fn with mmu_lock held in `mode` by the ioctl thread, recording the hold time. */
@@ -33,8 +36,10 @@ function manualProtectAndInitSet(kvm: Kvm): boolean {
 
 /**
  * KVM_SET_USER_MEMORY_REGION setting `KVM_MEM_LOG_DIRTY_PAGES` (`kvm_mmu_slot_apply_flags`): with manual-protect +
- * initially-set, every page is reported dirty and nothing else happens; otherwise eager split (if enabled), then
- * write-protect (or D-bit clear with PML) and one remote TLB flush.
+ * initially-set, every page is reported dirty and nothing else happens; otherwise, on the TDP MMU, eager split (if
+ * enabled) then write-protect (or D-bit clear with PML) under the read lock; on the shadow MMU the same protection
+ * through rmaps over every gfn and level under the write lock (`kvmMmuSlotRemoveWriteAccess`; no eager split). Then
+ * one remote TLB flush.
  */
 export function kvmEnableDirtyLogging(kvm: Kvm, slot: KvmMemorySlot): void {
   if (slot.dirtyLogging) throw new Error(`memslot ${slot.id}: dirty logging already enabled`);
@@ -46,10 +51,13 @@ export function kvmEnableDirtyLogging(kvm: Kvm, slot: KvmMemorySlot): void {
     return;
   }
   kvm.dirtyBitmap.clearRange(slot.baseGfn, slot.endGfn);
-  withMmuLock(kvm, 'read', () => {
-    if (kvm.config.eagerPageSplit) kvmTdpMmuTrySplitHugePages(kvm, slot.baseGfn, slot.endGfn, acct);
-    kvmTdpMmuWrprotSlot(kvm, slot.baseGfn, slot.endGfn, PG_LEVEL_4K, acct);
-  });
+  if (!kvm.config.tdpMmu) withMmuLock(kvm, 'write', () => kvmMmuSlotRemoveWriteAccess(kvm, slot, acct));
+  else {
+    withMmuLock(kvm, 'read', () => {
+      if (kvm.config.eagerPageSplit) kvmTdpMmuTrySplitHugePages(kvm, slot.baseGfn, slot.endGfn, acct);
+      kvmTdpMmuWrprotSlot(kvm, slot.baseGfn, slot.endGfn, PG_LEVEL_4K, acct);
+    });
+  }
   kvm.flushRemoteTlbs(acct);
 }
 
@@ -67,17 +75,20 @@ function longsWithBits(m: Uint32Array): number {
 /**
  * Re-protects the pages of one region whose dirty bits are in `m` (`kvm_arch_mmu_enable_log_dirty_pt_masked`):
  * with manual-protect + initially-set, first eagerly split the huge page holding them and write-protect any huge
- * leaf still mapping them; then protect the 4K leaves. `m` has at least one bit set.
+ * leaf still mapping them; then protect the 4K leaves: one table walk on the TDP MMU, one rmap per page on the
+ * shadow MMU. `m` has at least one bit set.
  */
 function kvmArchMmuEnableLogDirtyPtMasked(kvm: Kvm, regionGfn: number, m: Uint32Array, initSet: boolean): void {
   if (initSet) splitAndProtectHuge(kvm, regionGfn, regionGfn + firstSetBit(m));
-  kvmTdpMmuClearDirtyPtMasked(kvm, regionGfn, m, kvm.ioctlAccount);
+  if (kvm.config.tdpMmu) kvmTdpMmuClearDirtyPtMasked(kvm, regionGfn, m, kvm.ioctlAccount);
+  else kvmMmuWriteProtectPtMasked(kvm, regionGfn, m, kvm.ioctlAccount);
 }
 
 /**
  * The initially-set part of `kvm_arch_mmu_enable_log_dirty_pt_masked` for the region at regionGfn: eager split of
- * the huge page holding it, then `kvm_mmu_slot_gfn_write_protect(kvm, slot, start, PG_LEVEL_2M)`: a huge leaf still
- * mapping `firstGfn` (the first page being cleared) is write-protected.
+ * the huge page holding it (TDP MMU only), then `kvm_mmu_slot_gfn_write_protect(kvm, slot, start, PG_LEVEL_2M)`: a
+ * huge leaf still mapping `firstGfn` (the first page being cleared) is write-protected (on the shadow MMU through
+ * the gfn's 2M and 1G rmaps).
  */
 function splitAndProtectHuge(kvm: Kvm, regionGfn: number, firstGfn: number): void {
   const mmu = kvm.mmu;
@@ -91,6 +102,10 @@ function splitAndProtectHuge(kvm: Kvm, regionGfn: number, firstGfn: number): voi
     }
   }
   const level = mmu.mappingLevel(firstGfn);
+  if (!kvm.config.tdpMmu) {
+    kvm.ioctl.charge(CostId.rmap_walk_ns, KVM_MAX_HUGEPAGE_LEVEL - PG_LEVEL_4K);
+    if (level >= PG_LEVEL_2M) kvm.ioctl.charge(CostId.rmap_spte_ns);
+  }
   if (level >= PG_LEVEL_2M && (mmu.entry(level, regionGfn) & ENTRY_W) !== 0) {
     mmu.setHugeWritable(level, regionGfn, false);
     kvm.ioctl.charge(CostId.spte_wrprot_ns);
@@ -108,7 +123,10 @@ function protectRegionFull(kvm: Kvm, regionGfn: number, initSet: boolean): boole
   if (tableBefore && mmu.present.chunkKind(r) === ChunkKind.Mixed) return false;
   kvm.ioctl.charge(CostId.dirty_log_word_ns, CHUNK_WORDS / 2);
   if (initSet) splitAndProtectHuge(kvm, regionGfn, regionGfn);
+  const shadow = !kvm.config.tdpMmu;
+  if (shadow) kvm.ioctl.charge(CostId.rmap_walk_ns, R2);
   if ((mmu.l3[regionGfn >>> 18]! & 3) === ENTRY_TABLE && (mmu.l2[r]! & 3) === ENTRY_TABLE && mmu.present.chunkKind(r) === ChunkKind.One) {
+    if (shadow) kvm.ioctl.charge(CostId.rmap_spte_ns, R2);
     kvm.ioctl.charge(CostId.spte_wrprot_ns, R2);
     mmu.writable.setChunkUniform(r, false);
   }
@@ -254,8 +272,18 @@ export function kvmDisableDirtyLogging(kvm: Kvm, slot: KvmMemorySlot, options: D
     }
   }
   const running = options.activity?.running ?? kvm.nrRunningVcpus;
-  withMmuLock(kvm, 'read', () => {
-    if (options.strategy === 'promote') kvmTdpMmuRecoverHugePages(kvm, slot, running, options);
-    else kvmTdpMmuZapCollapsibleSptes(kvm, slot, options.strategy, running, options);
+  const strategy = options.strategy;
+  if (isTdpMmuStrategy(strategy) !== kvm.config.tdpMmu) {
+    throw new Error(`'${strategy}' is a disable of the ${kvm.config.tdpMmu ? 'shadow' : 'TDP'} MMU; this VM runs the ${kvm.config.tdpMmu ? 'TDP' : 'shadow'} MMU`);
+  }
+  if (strategy === 'rmap-zap') {
+    withMmuLock(kvm, 'write', () => kvmRmapZapCollapsibleSptes(kvm, slot, running, options));
+    return;
+  }
+  // The leaf zap of 5.10 - 5.12 held mmu_lock for write; every other TDP MMU walk takes it for read.
+  const mode = strategy === 'zap-leaf' && kvm.config.zapLeafFlush === 'batched' ? 'write' : 'read';
+  withMmuLock(kvm, mode, () => {
+    if (strategy === 'promote') kvmTdpMmuRecoverHugePages(kvm, slot, running, options);
+    else kvmTdpMmuZapCollapsibleSptes(kvm, slot, strategy, running, options);
   });
 }

@@ -15,14 +15,22 @@ export interface DisableWalkOptions {
 }
 
 /**
- * The walk both ways of disabling dirty logging make over a memslot with mmu_lock held for read
- * (`zap_collapsible_spte_range`, `recover_huge_pages_range`): `for_each_tdp_pte_min_level(iter, root, PG_LEVEL_2M,
- * start, end)`, one `spte_walk_ns` per step. At each `tdp_mmu_iter_cond_resched` it yields, doing a pending flush
- * first. SPTEs above KVM_MAX_HUGEPAGE_LEVEL, non-present ones and those starting outside the slot are skipped;
- * `visit` gets every other SPTE (it may change it and call `iter.read()` or `iter.skipChildren()`) and returns true
- * when it leaves a batched remote TLB flush pending. A flush still pending at the end is done then.
+ * The walk both ways of disabling dirty logging make over a memslot with mmu_lock held for read (or, the leaf zap
+ * of 5.10 - 5.12, for write) (`zap_collapsible_spte_range`, `recover_huge_pages_range`):
+ * `for_each_tdp_pte_min_level(iter, root, PG_LEVEL_2M, start, end)`, one `spte_walk_ns` per step. At each
+ * `tdp_mmu_iter_cond_resched` it yields, doing a pending flush first (and, holding the lock for write, letting
+ * waiting vCPUs in: `onYield` is told). SPTEs above KVM_MAX_HUGEPAGE_LEVEL, non-present ones and those
+ * starting outside the slot are skipped; `visit` gets every other SPTE (it may change it and call `iter.read()` or
+ * `iter.skipChildren()`) and returns true when it leaves a batched remote TLB flush pending. A flush still pending
+ * at the end is done then.
  */
-export function walkSlotForDisable(kvm: Kvm, slot: KvmMemorySlot, running: number, visit: (iter: TdpIter) => boolean): void {
+export function walkSlotForDisable(
+  kvm: Kvm,
+  slot: KvmMemorySlot,
+  running: number,
+  visit: (iter: TdpIter) => boolean,
+  onYield?: () => void,
+): void {
   const ledger = kvm.ioctl;
   const acct = kvm.ioctlAccount;
   const resched = new CondResched(kvm);
@@ -35,6 +43,7 @@ export function walkSlotForDisable(kvm: Kvm, slot: KvmMemorySlot, running: numbe
         flushPending = false;
       }
       resched.yielded();
+      onYield?.();
       iter.markYielded();
     } else {
       ledger.charge(CostId.spte_walk_ns);

@@ -133,11 +133,11 @@ function accessRegion(kvm: Kvm, vcpu: Vcpu, regionGfn: Gfn, a: Uint32Array, wm: 
       continue;
     }
     // A 4K page table. With logging off and a huge-capable region, the first not-present access maps the region
-    // huge over the table: split the pass there.
+    // huge over the table (unless the NX adjustment forces it below the table): split the pass there.
     const r = regionGfn / R2;
     const slot = kvm.slotOf(regionGfn)!;
     mmu.present.readChunk(r, P);
-    if (!slot.dirtyLogging && kvm.maxMappingLevel(slot, regionGfn) > PG_LEVEL_4K) {
+    if (!slot.dirtyLogging && !kvm.nxSmall && kvm.maxMappingLevel(slot, regionGfn) > PG_LEVEL_4K) {
       for (let w = 0; w < CHUNK_WORDS; w++) T[w] = (a[w]! & ~P[w]!) >>> 0;
       const firstMissing = firstSetBit(T);
       if (firstMissing >= 0) {
@@ -203,6 +203,7 @@ function accessTable(kvm: Kvm, vcpu: Vcpu, regionGfn: Gfn, a: Uint32Array, wm: U
   if (nNotPresent > 0) {
     ledger.charge(CostId.fault_not_present_ns, nNotPresent);
     kvm.stats.faults.not_present += nNotPresent;
+    kvm.slowPathFaults(nNotPresent);
     hostPopulate(kvm, ledger, regionGfn, nNotPresent);
     mmu.pages[PG_LEVEL_4K]! += nNotPresent;
     mmu.present.writeChunk(r, P);

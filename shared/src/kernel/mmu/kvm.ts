@@ -2,9 +2,10 @@ import { ChunkedBitmap } from '../../common/chunked-bitmap.js';
 import { unitHash } from '../../engine/rng.js';
 import type { BackingSource } from './backing-source.js';
 import { CostLedger } from './cost-ledger.js';
-import type { CostProfile } from './cost-profile.js';
+import { CostId, type CostProfile } from './cost-profile.js';
 import { HostBacking } from './host-backing.js';
 import { KvmMemorySlot } from './kvm-memory-slot.js';
+import { nxForcesSmall, type MmuBehaviours } from './mmu-behaviours.js';
 import { MmuLock } from './mmu-lock.js';
 import { MmuStats } from './mmu-stats.js';
 import { KVM_MAX_HUGEPAGE_LEVEL, pagesPerHpage, PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K, type Gfn } from './pg-level.js';
@@ -13,8 +14,11 @@ import { chargeRemoteTlbFlushes, remoteTlbFlushNs } from './remote-tlb-flush.js'
 import { ENTRY_COLLAPSED, ENTRY_TABLE, G1_PAGES, TdpMmu, type MmuAccount } from './tdp-mmu.js';
 import { Vcpu } from './vcpu.js';
 
-/** Host and VM configuration that decides what KVM does (module parameters, capabilities). */
-export interface KvmConfig {
+/**
+ * Host and VM configuration that decides what KVM does: the MMU and its behaviours (module parameters and the
+ * release's code paths, resolved by `kernel/host`), the VM's capabilities and memory.
+ */
+export interface KvmConfig extends MmuBehaviours {
   /** Memslots as [baseGfn, npages) ranges, in address order, not overlapping. */
   readonly memslots: readonly { readonly baseGfn: Gfn; readonly npages: number }[];
   readonly backing: BackingSource;
@@ -25,12 +29,6 @@ export interface KvmConfig {
   readonly manualProtect: boolean;
   /** `KVM_DIRTY_LOG_INITIALLY_SET` (goes with manual protect). */
   readonly initiallySet: boolean;
-  /** `kvm.eager_page_split` (default Y). */
-  readonly eagerPageSplit: boolean;
-  /** `kvm_intel.pml` (default Y): 4K SPTEs are tracked by clearing D bits, not by write-protection. */
-  readonly pml: boolean;
-  /** TDP MMU `fast_page_fault` (Linux 5.14+); off = every write-protection fault takes the slow path. */
-  readonly fastPageFault: boolean;
   readonly profile: CostProfile;
   /** Seed of the VM's per-region draws (THP coverage, bail-outs). */
   readonly seed: number;
@@ -45,9 +43,14 @@ const BAILOUT_SALT: Record<PromoteBailout, number> = {
 };
 
 /**
- * One VM (`struct kvm`) as far as dirty logging is concerned: its memslots, the TDP MMU, its vCPUs, `mmu_lock`,
- * the host backing of its memory and the counters. The ioctl thread (the VMM's main thread issuing
+ * One VM (`struct kvm`) as far as dirty logging is concerned: its memslots, its MMU, its vCPUs, `mmu_lock`, the host
+ * backing of its memory and the counters. The ioctl thread (the VMM's main thread issuing
  * KVM_SET_USER_MEMORY_REGION / GET / CLEAR) has its own cost ledger.
+ *
+ * `mmu` holds the page tables of an EPT/NPT guest, whichever MMU builds them: the shadow MMU (`config.tdpMmu`
+ * false) maps a direct guest with the same shape (one root, a table per level, leaf SPTEs), and differs in how its
+ * operations reach the SPTEs (rmaps per gfn and level instead of `tdp_iter` walks) and in taking `mmu_lock` for
+ * write where the TDP MMU takes it for read.
  */
 export class Kvm {
   readonly memslots: KvmMemorySlot[];
@@ -55,6 +58,13 @@ export class Kvm {
   host: HostBacking;
   readonly vcpus: Vcpu[];
   readonly ioctl: CostLedger;
+  /**
+   * `mmu_lock` held for write by faulting vCPUs (the shadow MMU's `direct_page_fault`): the lock's own timeline.
+   * vCPU faults serialize on it, so a pass takes no less than what this ledger adds up during it.
+   */
+  readonly faultLock: CostLedger;
+  /** Refaults below a page table a leaf-only zap left are forced to 4K (`nxForcesSmall`). */
+  readonly nxSmall: boolean;
   /** Work done in host context outside the VMM's threads (MMU notifier invalidations). */
   readonly hostLedger: CostLedger;
   readonly stats: MmuStats = new MmuStats();
@@ -78,6 +88,8 @@ export class Kvm {
     this.host = new HostBacking(config.backing, this.mmu.nGfns, config.thpCoverage ?? 1, config.seed);
     this.vcpus = Array.from({ length: config.nrVcpus }, (_, i) => new Vcpu(i, config.profile, this.inGuestCount));
     this.ioctl = new CostLedger(config.profile, 'ioctl');
+    this.faultLock = new CostLedger(config.profile, 'mmu_lock (write, vCPU faults)');
+    this.nxSmall = nxForcesSmall(config);
     this.hostLedger = new CostLedger(config.profile, 'host');
     this.ioctlAcct = { ledger: this.ioctl, stats: this.stats };
     for (const v of this.vcpus) v.account = { ledger: v.ledger, stats: this.stats };
@@ -159,6 +171,14 @@ export class Kvm {
     return remoteTlbFlushNs(this.profile.costs, this.vcpus.length, running);
   }
 
+  /**
+   * `n` slow-path faults: the shadow MMU handles them with `mmu_lock` held for write (`direct_page_fault`), so each
+   * holds the lock for `shadow_fault_locked_ns` on the lock's timeline; the TDP MMU takes it for read (5.12+).
+   */
+  slowPathFaults(n: number): void {
+    if (!this.config.tdpMmu && n > 0) this.faultLock.charge(CostId.shadow_fault_locked_ns, n);
+  }
+
   /** Whether promotion of the region at gfn bails out for `reason` (a seeded per-region draw). */
   bailsOut(reason: PromoteBailout, gfn: Gfn, level: number): boolean {
     const p = this.bailouts[reason];
@@ -201,6 +221,7 @@ export class Kvm {
       memslots: KvmMemorySlot[];
       vcpus: Vcpu[];
       ioctl: CostLedger;
+      faultLock: CostLedger;
       mmuLock: MmuLock;
     };
     copy.memslots = this.memslots.map((s) => Object.assign(new KvmMemorySlot(s.id, s.baseGfn, s.npages, s.asId), { flags: s.flags }));
@@ -217,6 +238,10 @@ export class Kvm {
     ioctl.counts.set(this.ioctl.counts);
     ioctl.ns = this.ioctl.ns;
     copy.ioctl = ioctl;
+    const faultLock = new CostLedger(this.profile, this.faultLock.label);
+    faultLock.counts.set(this.faultLock.counts);
+    faultLock.ns = this.faultLock.ns;
+    copy.faultLock = faultLock;
     copy.mmuLock = new MmuLock();
     c.mmu = this.mmu.clone();
     c.host = this.host.clone();

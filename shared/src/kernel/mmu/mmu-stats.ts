@@ -1,6 +1,13 @@
 import { FAULT_KINDS, type FaultKind } from './fault-kind.js';
 import { PROMOTE_BAILOUTS, type PromoteBailout } from './promote-bailout.js';
 
+/** A zero per key (a plain loop: every evaluated disable makes a few of these). */
+function zeros<K extends string>(keys: readonly K[]): Record<K, number> {
+  const out = {} as Record<K, number>;
+  for (const k of keys) out[k] = 0;
+  return out;
+}
+
 /**
  * Event counters of one VM's MMU, cumulative like `kvm->stat` and the tracepoints a kernel engineer would read:
  * remote TLB flushes, faults by kind, SPTEs zapped, huge pages promoted, bail-outs, page-table pages allocated and
@@ -8,7 +15,7 @@ import { PROMOTE_BAILOUTS, type PromoteBailout } from './promote-bailout.js';
  */
 export class MmuStats {
   tlbFlushes = 0;
-  readonly faults: Record<FaultKind, number> = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
+  readonly faults: Record<FaultKind, number> = zeros(FAULT_KINDS);
   /** Writes logged by PML instead of faulting (first write to a D-clean 4K SPTE). */
   pmlLoggedWrites = 0;
   /** SPTEs zapped directly (leaf or non-leaf), not counting the children torn down with them. */
@@ -16,10 +23,7 @@ export class MmuStats {
   /** Child SPTEs torn down with removed page tables (`handle_removed_pt`). */
   childSptesTornDown = 0;
   hugePagesPromoted = 0;
-  readonly bailouts: Record<PromoteBailout, number> = Object.fromEntries(PROMOTE_BAILOUTS.map((k) => [k, 0])) as Record<
-    PromoteBailout,
-    number
-  >;
+  readonly bailouts: Record<PromoteBailout, number> = zeros(PROMOTE_BAILOUTS);
   /** Huge pages split into smaller SPTEs (eagerly, in CLEAR, or on fault). */
   hugePagesSplit = 0;
   spAllocated = 0;

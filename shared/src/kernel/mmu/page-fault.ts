@@ -3,19 +3,20 @@ import { CostId } from './cost-profile.js';
 import type { FaultKind } from './fault-kind.js';
 import type { Kvm } from './kvm.js';
 import { pagesPerHpage, PG_LEVEL_1G, PG_LEVEL_2M, PG_LEVEL_4K, type Gfn } from './pg-level.js';
-import { ENTRY_TABLE, ENTRY_W, R2, type MmuAccount } from './tdp-mmu.js';
+import { ENTRY_TABLE, ENTRY_W, R2, tdpMmuSplitHugePage, type MmuAccount } from './tdp-mmu.js';
 import type { Vcpu } from './vcpu.js';
 
 /**
  * Guest accesses and the faults they take, as `kvm_tdp_mmu_page_fault` / `fast_page_fault` / `kvm_tdp_mmu_map` do
- * for a vCPU that touches one page:
+ * for a vCPU that touches one page (and the shadow MMU's `direct_page_fault` / `direct_map`, with `mmu_lock` held
+ * for write on the slow path):
  * - mapped and (a read, or a writable SPTE): no exit;
  * - a write to a write-protected 4K SPTE: PML logs it (D-bit tracking) or a fast / slow write-protection fault makes
  *   it writable and marks the gfn dirty;
- * - a write to a write-protected huge SPTE while the slot is dirty-logged: lazy split: the huge SPTE is zapped, the
- *   page-table path is linked down to 4K and only the faulting page is mapped (5.16-era behaviour, calibration c);
- * - not present: the slow path maps the gfn at its max level (4K while dirty-logged), writable because TDP faults
- *   map with ACC_ALL, and marks it dirty when the slot is logged (`make_spte` → `mark_page_dirty_in_slot`).
+ * - a write to a write-protected huge SPTE while the slot is dirty-logged: lazy split (`splitOnFault`);
+ * - not present: the slow path maps the gfn at its max level (4K while dirty-logged) less the NX adjustment
+ *   (`disallowedHugepageAdjust`), writable because TDP faults map with ACC_ALL, and marks it dirty when the slot is
+ *   logged (`make_spte` → `mark_page_dirty_in_slot`).
  */
 export function kvmGuestAccess(kvm: Kvm, vcpu: Vcpu, gfn: Gfn, write: boolean): void {
   const mmu = kvm.mmu;
@@ -72,24 +73,37 @@ export function chargeWpFault(kvm: Kvm, vcpu: Vcpu, n: number): void {
   const kind: FaultKind = kvm.config.fastPageFault ? 'fast' : 'slow_wp';
   vcpu.ledger.charge(kind === 'fast' ? CostId.fault_fast_ns : CostId.fault_slow_wp_ns, n);
   kvm.stats.faults[kind] += n;
+  if (kind === 'slow_wp') kvm.slowPathFaults(n);
 }
 
 /**
- * A write to a write-protected huge SPTE in a dirty-logged slot: zap it (with a remote flush, as a shared-lock zap
- * must), link empty tables down to 4K and map only the faulting page.
+ * A write to a write-protected huge SPTE in a dirty-logged slot (`fast_page_fault` refuses to make a huge SPTE
+ * writable while the slot is logged, so it is a slow-path fault), `config.splitOnFault`:
+ * - `zap-map-4k` (the TDP MMU up to 6.1, the shadow MMU's `drop_large_spte` in every release): zap the huge SPTE
+ *   (with a remote flush), link empty tables down to 4K and map only the faulting page; its neighbours refault;
+ * - `in-place` (the TDP MMU from 6.2, c4b33d28ea51): `tdp_mmu_split_huge_page` fills the child table from the huge
+ *   SPTE (its write-protected permissions, no flush; a 1G page is split to 2M, then the 2M page holding gfn to
+ *   4K) and the faulting page is made writable: no not-present refaults.
  */
 function splitOnFault(kvm: Kvm, vcpu: Vcpu, gfn: Gfn, level: number, acct: MmuAccount): void {
   const mmu = kvm.mmu;
   const ledger = vcpu.ledger;
   const before = ledger.ns;
   ledger.charge(CostId.fault_not_present_ns);
-  ledger.charge(CostId.leaf_zap_ns);
-  mmu.zapEntry(level, gfn, acct, false);
-  kvm.stats.sptesZapped++;
-  kvm.stats.hugePagesSplit++;
-  kvm.flushRemoteTlbs(acct);
-  mmu.ensurePath(gfn, PG_LEVEL_4K, acct);
-  mmu.setLeaf(PG_LEVEL_4K, gfn, true, acct);
+  kvm.slowPathFaults(1);
+  if (kvm.config.tdpMmu && kvm.config.splitOnFault === 'in-place') {
+    if (level === PG_LEVEL_1G) tdpMmuSplitHugePage(mmu, PG_LEVEL_1G, gfn, acct);
+    tdpMmuSplitHugePage(mmu, PG_LEVEL_2M, gfn, acct);
+    mmu.writable.set(gfn);
+  } else {
+    ledger.charge(CostId.leaf_zap_ns);
+    mmu.zapEntry(level, gfn, acct, false);
+    kvm.stats.sptesZapped++;
+    kvm.stats.hugePagesSplit++;
+    kvm.flushRemoteTlbs(acct);
+    mmu.ensurePath(gfn, PG_LEVEL_4K, acct);
+    mmu.setLeaf(PG_LEVEL_4K, gfn, true, acct);
+  }
   kvm.dirtyBitmap.set(gfn);
   kvm.stats.faults.split_on_fault++;
   kvm.stats.vcpuStallNs += ledger.ns - before;
@@ -97,8 +111,25 @@ function splitOnFault(kvm: Kvm, vcpu: Vcpu, gfn: Gfn, level: number, acct: MmuAc
 }
 
 /**
- * A not-present fault (`kvm_tdp_mmu_map`): map gfn at its max level (4K while the slot is logged); a page table
- * already there is replaced by the huge SPTE (torn down, remote flush). Allocates host memory on first touch.
+ * `disallowed_hugepage_adjust` as `kvm_tdp_mmu_map` (and the shadow MMU's `direct_map`) apply it at each level of
+ * the walk when the NX huge-page mitigation is on: before 6.2, a present non-leaf SPTE at the goal level forces the
+ * fault one level down, whatever created it (so below the page tables a leaf-only zap left, refaults map 4K). From
+ * 6.2 (76901e56fb51) only a child table the NX workaround created does, and the model has no exec faults to create
+ * one: no adjustment.
+ */
+export function disallowedHugepageAdjust(kvm: Kvm, gfn: Gfn, goalLevel: number): number {
+  if (!kvm.nxSmall) return goalLevel;
+  let level = goalLevel;
+  while (level > PG_LEVEL_4K && kvm.mmu.entryKind(level, gfn) === ENTRY_TABLE) level--;
+  return level;
+}
+
+/**
+ * A not-present fault (`kvm_tdp_mmu_map`; the shadow MMU's `direct_map` under the write lock): map gfn at its max
+ * level (4K while the slot is logged) less the NX adjustment; a page table already there is replaced by the huge
+ * SPTE (torn down, remote flush; the shadow MMU's `mmu_set_spte` → `drop_parent_pte`). Allocates host memory on
+ * first touch. A fault in a region zapped by disabling dirty logging is a `refault`; a zapped 4K table stays marked
+ * until it is full again, so that each of its 4K refaults counts.
  */
 export function notPresentFault(kvm: Kvm, vcpu: Vcpu, gfn: Gfn): void {
   const mmu = kvm.mmu;
@@ -112,15 +143,16 @@ export function notPresentFault(kvm: Kvm, vcpu: Vcpu, gfn: Gfn): void {
   const kind: FaultKind = refault ? 'refault' : 'not_present';
   ledger.charge(CostId.fault_not_present_ns);
   kvm.stats.faults[kind]++;
+  kvm.slowPathFaults(1);
   hostPopulate(kvm, ledger, gfn);
-  const level = slot.dirtyLogging ? PG_LEVEL_4K : kvm.maxMappingLevel(slot, gfn);
+  const level = disallowedHugepageAdjust(kvm, gfn, slot.dirtyLogging ? PG_LEVEL_4K : kvm.maxMappingLevel(slot, gfn));
   mmu.ensurePath(gfn, level, acct);
   const replaced = mmu.setLeaf(level, gfn, true, acct);
   if (replaced && level > PG_LEVEL_4K) kvm.flushRemoteTlbs(acct);
   if (level > PG_LEVEL_4K) {
     // The entries below the new leaf are gone; clear stale collapse marks.
     if (level === PG_LEVEL_2M) mmu.setCollapsed(PG_LEVEL_2M, gfn, false);
-  } else if (refault) {
+  } else if (refault && mmu.present.chunkCount(Math.floor(gfn / R2)) === R2) {
     mmu.setCollapsed(PG_LEVEL_2M, gfn, false);
   }
   if (slot.dirtyLogging) kvm.dirtyBitmap.set(gfn);

@@ -2,6 +2,7 @@ import { CostId } from './cost-profile.js';
 import { fastPaths } from './fast-paths.js';
 import type { KvmMemorySlot } from './kvm-memory-slot.js';
 import type { Kvm } from './kvm.js';
+import type { MmuLockWaits } from './mmu-lock-waits.js';
 import { PG_LEVEL_2M } from './pg-level.js';
 import { ENTRY_COLLAPSED, ENTRY_LEAF, ENTRY_TABLE, ENTRY_W } from './tdp-mmu.js';
 import type { Vcpu } from './vcpu.js';
@@ -63,20 +64,22 @@ export class RefaultTracker {
     this.n++;
   }
 
-  /** Applies the refaults that happen by `endNs`, in the order the zaps happened; returns how many. */
-  settle(endNs: number): number {
+  /**
+   * Applies the refaults that happen by `endNs`, in the order the zaps happened; returns how many. With `lock` (the
+   * walk held mmu_lock for write) a refault waits for the walk's next yield (the wait is the caller's to count).
+   */
+  settle(endNs: number, lock?: MmuLockWaits): number {
     let applied = 0;
     const mmu = this.kvm.mmu;
+    const faultNs = this.kvm.profile.costs.fault_not_present_ns;
     for (let i = 0; i < this.n; i++) {
-      if (this.times[i]! > endNs) continue;
       const gfn = this.gfns[i]!;
-      const vcpu = this.kvm.vcpus[this.vcpuIdxs[i]!]!;
-      if (fastPaths.enabled && this.refault2M(vcpu, gfn)) {
-        applied++;
-        continue;
-      }
       if (mmu.mappingLevel(gfn) !== 0) continue; // already mapped again (e.g. by a 1G refault)
-      notPresentFault(this.kvm, vcpu, gfn);
+      const vcpuIdx = this.vcpuIdxs[i]!;
+      const t = lock ? lock.acquire(vcpuIdx, this.times[i]!, faultNs) : this.times[i]!;
+      if (t === undefined || t > endNs) continue;
+      const vcpu = this.kvm.vcpus[vcpuIdx]!;
+      if (!(fastPaths.enabled && this.refault2M(vcpu, gfn))) notPresentFault(this.kvm, vcpu, gfn);
       applied++;
     }
     this.n = 0;
@@ -97,6 +100,7 @@ export class RefaultTracker {
     const before = vcpu.ledger.ns;
     vcpu.ledger.charge(CostId.fault_not_present_ns);
     kvm.stats.faults.refault++;
+    kvm.slowPathFaults(1);
     mmu.l2[r] = ENTRY_LEAF | ENTRY_W;
     mmu.pages[PG_LEVEL_2M]!++;
     kvm.stats.vcpuStallNs += vcpu.ledger.ns - before;

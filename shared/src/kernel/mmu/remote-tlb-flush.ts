@@ -2,6 +2,11 @@ import type { CostLedger } from './cost-ledger.js';
 import { CostId, type CostValues } from './cost-profile.js';
 import type { MmuStats } from './mmu-stats.js';
 
+/** The flush's cost ids, read once: every CLEAR of every migration charges them. */
+const BASE = CostId.tlb_flush_base_ns;
+const PER_VCPU = CostId.tlb_flush_per_vcpu_ns;
+const PER_RUNNING_VCPU = CostId.tlb_flush_per_running_vcpu_ns;
+
 /** The cost of one remote TLB flush in a VM of `nrVcpus` vCPUs, `running` of them in guest mode, in ns. */
 export function remoteTlbFlushNs(costs: CostValues, nrVcpus: number, running: number): number {
   return costs.tlb_flush_base_ns + costs.tlb_flush_per_vcpu_ns * nrVcpus + costs.tlb_flush_per_running_vcpu_ns * running;
@@ -13,9 +18,9 @@ export function remoteTlbFlushNs(costs: CostValues, nrVcpus: number, running: nu
  * the caller accounts.
  */
 export function chargeRemoteTlbFlushes(ledger: CostLedger, stats: MmuStats, n: number, nrVcpus: number, running: number): number {
-  ledger.charge(CostId.tlb_flush_base_ns, n);
-  ledger.charge(CostId.tlb_flush_per_vcpu_ns, n * nrVcpus);
-  ledger.charge(CostId.tlb_flush_per_running_vcpu_ns, n * running);
+  ledger.charge(BASE, n);
+  ledger.charge(PER_VCPU, n * nrVcpus);
+  ledger.charge(PER_RUNNING_VCPU, n * running);
   stats.tlbFlushes += n;
   return n * running * ledger.profile.costs.flush_vcpu_stall_ns;
 }

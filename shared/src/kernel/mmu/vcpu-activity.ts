@@ -8,6 +8,11 @@ export interface VcpuActivity {
   /** vCPUs in guest mode during the ioctl (remote flushes must IPI and wait for each). */
   readonly running: number;
   /**
+   * A time after which every page a running vCPU owns has been touched again, ns: one sweep of its slice for a
+   * sequential pass; for random access a bound a page's next touch exceeds with probability e^-40.
+   */
+  readonly revisitNs: number;
+  /**
    * The first access at or after `tNs` (absolute simulated ns) by any running vCPU to a page of [gfn, gfn + npages):
    * fills `out` and returns true, or returns false when none comes. (An out-parameter: this is called per region.)
    */

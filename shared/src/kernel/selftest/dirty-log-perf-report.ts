@@ -1,5 +1,6 @@
 import { formatTimespec } from '../../common/units.js';
 import { FAULT_KINDS } from '../mmu/fault-kind.js';
+import type { KvmHost } from '../host/kvm-host.js';
 import type { MmuStats } from '../mmu/mmu-stats.js';
 import { PROMOTE_BAILOUTS } from '../mmu/promote-bailout.js';
 import type { DirtyLogPerfRun, StrategyRun } from './dirty-log-perf.js';
@@ -35,17 +36,25 @@ export function formatDirtyLogPerfText(run: DirtyLogPerfRun): string {
     if (p.manualProtect) {
       lines.push(`Clear dirty log over ${n} iterations took ${formatTimespec(s(clearTotal))}. (Avg ${formatTimespec(s(clearTotal / n))}/iteration)`);
     }
-    lines.push(...counterLines(st));
+    lines.push(...counterLines(st, p.kernel));
     lines.push('');
   }
   return lines.join('\n');
 }
 
-function counterLines(st: StrategyRun): string[] {
+const yn = (b: boolean): string => (b ? 'Y' : 'N');
+
+/** The host's KVM as module parameters read (`/sys/module/kvm/parameters/...`). */
+function kernelLine(k: KvmHost): string {
+  return `Kernel: ${k.release} on ${k.cpu}: tdp_mmu=${yn(k.tdpMmu)} nx_huge_pages=${yn(k.nxHugePages)} eager_page_split=${yn(k.eagerPageSplit)} pml=${yn(k.pml)} fast_page_fault=${yn(k.fastPageFault)}`;
+}
+
+function counterLines(st: StrategyRun, kernel: KvmHost): string[] {
   const d = st.disableStats;
   const w = st.stats;
   const faults = (x: MmuStats) => FAULT_KINDS.map((k) => `${k} ${x.faults[k]}`).join(', ');
   return [
+    kernelLine(kernel),
     `Remote TLB flushes: ${w.tlbFlushes} (during disable: ${d.tlbFlushes})`,
     `Page faults: ${w.totalFaults} (${faults(w)})`,
     `Page faults during disable: ${d.totalFaults} (${faults(d)})`,
@@ -80,10 +89,24 @@ function statsJson(x: MmuStats) {
   };
 }
 
+/** The host's KVM in effect, as module parameter names. */
+function kernelJson(k: KvmHost) {
+  return {
+    release: k.release,
+    cpu: k.cpu,
+    tdp_mmu: k.tdpMmu,
+    nx_huge_pages: k.nxHugePages,
+    eager_page_split: k.eagerPageSplit,
+    pml: k.pml,
+    fast_page_fault: k.fastPageFault,
+  };
+}
+
 /** One object per strategy, as documented in the README. Counters are over the whole run; `disable` holds the disable's own. */
 export function dirtyLogPerfJson(run: DirtyLogPerfRun) {
   return run.strategies.map((st) => ({
     strategy: st.strategy,
+    kernel: kernelJson(run.params.kernel),
     populate_s: s(run.populate.ns),
     enable_s: s(run.enable.ns),
     iterations: run.iterations.map((it) => ({ dirty_s: s(it.dirty.ns), get_s: s(it.get.ns), clear_s: it.clear ? s(it.clear.ns) : 0 })),

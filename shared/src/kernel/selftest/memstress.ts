@@ -123,8 +123,12 @@ export function writeDecider(writePercent: number, rng: Rng): WriteDecider {
  * its slice when released and then sweeps it at `nsPerPage`. Random access touches a region after a seeded,
  * exponentially distributed delay with the mean of a random walk.
  */
+/** Mean inter-touch times after which a random walk has touched a page with probability 1 - e^-40. */
+const RANDOM_REVISIT_MEANS = 40;
+
 export class MemstressActivity implements VcpuActivity {
   readonly running: number;
+  readonly revisitNs: number;
 
   constructor(
     private readonly vm: MemstressVm,
@@ -135,6 +139,8 @@ export class MemstressActivity implements VcpuActivity {
   ) {
     this.running = vm.config.nrVcpus;
     this.pagesPerNs = 1 / nsPerPage;
+    // A page of a P-page slice is touched once per sweep, or at rate 1 / (P * nsPerPage) by a random walk.
+    this.revisitNs = vm.pagesPerVcpu * nsPerPage * (randomAccess ? RANDOM_REVISIT_MEANS : 1);
   }
 
   private readonly pagesPerNs: number;

@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { profileOverridesSchema } from '../../kernel/mmu/cost-profile.js';
 import { BACKING_SOURCES } from '../../kernel/mmu/backing-source.js';
 import { DISABLE_STRATEGIES } from '../../kernel/mmu/disable-strategy.js';
+import { CPU_MODEL_NAMES, type CpuModelName } from '../../kernel/host/cpu-models.js';
+import { KernelSettingsInvalid } from '../../kernel/host/errors/kernel-settings-invalid.js';
+import { resolveKvmHost } from '../../kernel/host/resolve-kvm-host.js';
+import { kvmHostSpecOf } from './kvm-host-spec-of.js';
 import { workloadSpecSchema } from '../workload/workload-spec.js';
 import { QEMU_DEFAULTS } from '../precopy/qemu-defaults.js';
 
@@ -9,20 +13,49 @@ const fraction = z.number().min(0).max(1);
 const seconds = z.number().finite().nonnegative();
 const positive = z.number().finite().positive();
 
-/** The KVM settings of the source host's kernel. Scenario host classes take the same object. */
+/**
+ * The KVM settings of the source host's kernel, as data: a release and a CPU fix the defaults of the module
+ * parameters (named as the kernel names them) and the code paths (`resolveKvmHost`, each with its commit); any of
+ * them may be overridden. A setting no such kernel can take is an issue at its field. Scenario host classes take
+ * the same object.
+ */
 export const kernelSchema = z
   .object({
-    /** The disable strategy the host runs (the others are evaluated as counterfactuals). */
-    strategy: z.enum(DISABLE_STRATEGIES).default('promote'),
-    eager_split: z.boolean().default(true),
-    pml: z.boolean().default(true),
-    fast_page_fault: z.boolean().default(true),
+    /** Mainline release MAJOR.MINOR (OLDEST_RELEASE to NEWEST_RELEASE). @defaultValue DEFAULT_RELEASE */
+    release: z.string().min(1).optional(),
+    /** The host CPU (iTLB multihit decides nx_huge_pages=auto; PML). @defaultValue DEFAULT_CPU */
+    cpu: z.enum(CPU_MODEL_NAMES as [CpuModelName, ...CpuModelName[]]).optional(),
+    /** `kvm.tdp_mmu`. @defaultValue the release's */
+    tdp_mmu: z.boolean().optional(),
+    /** `kvm.nx_huge_pages`. @defaultValue auto: on where the CPU has iTLB multihit */
+    nx_huge_pages: z.boolean().optional(),
+    /** `kvm.eager_page_split` (5.18+, TDP MMU only). @defaultValue the release's */
+    eager_page_split: z.boolean().optional(),
+    /** TDP MMU `fast_page_fault` (5.15+; the shadow MMU always has it). @defaultValue the release's */
+    fast_page_fault: z.boolean().optional(),
+    /** `kvm_intel.pml`. @defaultValue on where the CPU has PML */
+    pml: z.boolean().optional(),
     /** KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 with initially-set, as QEMU uses when available. */
     manual_protect: z.boolean().default(true),
+    /**
+     * The disable strategy the host runs (every strategy is evaluated as a counterfactual); `zap-batched` is itself a
+     * counterfactual (no release shipped it). @defaultValue the release's and the MMU's
+     */
+    strategy: z.enum(DISABLE_STRATEGIES).optional(),
     /** A built-in profile's name, or a profile inline (scenarios may name a file; it is read and inlined at load). */
     profile: z.union([z.string().min(1), profileOverridesSchema]).default('default'),
   })
-  .strict();
+  .strict()
+  .superRefine((kernel, ctx) => {
+    try {
+      resolveKvmHost(kvmHostSpecOf(kernel));
+    } catch (e) {
+      if (!(e instanceof KernelSettingsInvalid)) throw e;
+      for (const issue of e.issues) ctx.addIssue({ code: 'custom', path: [issue.field], message: issue.message });
+    }
+  });
+
+export type KernelSettings = z.output<typeof kernelSchema>;
 
 /** Per-region likelihood of each promotion bail-out (see PROMOTE_BAILOUTS). Scenario VMs take the same object. */
 export const bailoutsSchema = z

@@ -1,6 +1,8 @@
 import { AggregateMmu } from '../../kernel/mmu-aggregate/aggregate-mmu.js';
 import type { PageClass } from '../../kernel/mmu-aggregate/page-class.js';
 import type { CostProfile } from '../../kernel/mmu/cost-profile.js';
+import { resolveKvmHostMmus } from '../../kernel/host/resolve-kvm-host-mmus.js';
+import { kvmHostSpecOf } from '../job/kvm-host-spec-of.js';
 import type { MigrationJob } from '../job/migration-job.js';
 import { pageClasses } from '../workload/page-classes.js';
 import { TARGET_PAGE_SIZE } from './qemu-defaults.js';
@@ -15,9 +17,7 @@ export function aggregateFor(job: MigrationJob, profile: CostProfile): { mmu: Ag
     backing: job.vm.backing,
     thpCoverage: job.vm.thp_coverage,
     manualProtect: job.kernel.manual_protect,
-    eagerPageSplit: job.kernel.eager_split,
-    pml: job.kernel.pml,
-    fastPageFault: job.kernel.fast_page_fault,
+    kernel: resolveKvmHostMmus(kvmHostSpecOf(job.kernel)),
     profile,
     bailouts: job.bailouts,
     classes,

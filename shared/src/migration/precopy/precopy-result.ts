@@ -39,7 +39,7 @@ export function precopyResult(ctx: PrecopyContext, s: PrecopyState, totalTimeS: 
     dirty_log_stop: s.stopRule,
     dirty_log_stopped_at_s: s.stoppedAtS,
     measured_dirty_rate_bytes_per_s: null,
-    strategy_in_effect: job.kernel.strategy,
-    mmu: mmuBlocks(ctx.mmu, s.enableNs, disable),
+    strategy_in_effect: ctx.mmu.cfg.kernel.inEffect.strategy,
+    mmu: mmuBlocks(ctx.mmu, disable),
   };
 }

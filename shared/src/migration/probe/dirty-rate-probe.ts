@@ -17,14 +17,11 @@ export function runDirtyRateProbe(job: MigrationJob, profile: CostProfile): Migr
   const { mmu, classes, pages } = aggregateFor(job, profile);
   const running = runningVcpus(job, classes);
   const env = new Environment();
-  let enableNs = 0;
   let setupS = 0;
   let syncs = 0;
   let measured = 0;
   const proc = env.process(function* probe() {
-    const t0 = mmu.ioctl.ns;
     mmu.enable(running);
-    enableNs = mmu.ioctl.ns - t0;
     mmu.getDirtyLog();
     syncs++;
     mmu.clearDirtyLog(
@@ -73,7 +70,7 @@ export function runDirtyRateProbe(job: MigrationJob, profile: CostProfile): Migr
     dirty_log_stop: 'at-once',
     dirty_log_stopped_at_s: env.now,
     measured_dirty_rate_bytes_per_s: measured,
-    strategy_in_effect: job.kernel.strategy,
-    mmu: mmuBlocks(mmu, enableNs, { running, rateScale: 1 }),
+    strategy_in_effect: mmu.cfg.kernel.inEffect.strategy,
+    mmu: mmuBlocks(mmu, { running, rateScale: 1 }),
   };
 }

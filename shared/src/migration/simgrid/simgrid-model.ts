@@ -1,5 +1,7 @@
 import { totalWriteRate } from '../../kernel/mmu-aggregate/page-class.js';
 import { pageClasses } from '../workload/page-classes.js';
+import { resolveKvmHost } from '../../kernel/host/resolve-kvm-host.js';
+import { kvmHostSpecOf } from '../job/kvm-host-spec-of.js';
 import type { MigrationJob } from '../job/migration-job.js';
 import type { MigrationResult } from '../job/migration-result.js';
 
@@ -74,7 +76,7 @@ export function runSimgridMigration(job: MigrationJob): MigrationResult {
     dirty_log_stop: status === 'completed' ? 'never' : 'at-once',
     dirty_log_stopped_at_s: status === 'completed' ? null : t,
     measured_dirty_rate_bytes_per_s: null,
-    strategy_in_effect: job.kernel.strategy,
+    strategy_in_effect: resolveKvmHost(kvmHostSpecOf(job.kernel)).strategy,
     mmu: null,
   };
 }

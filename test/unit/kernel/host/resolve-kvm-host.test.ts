@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { KernelSettingsInvalid } from '../../../../shared/src/kernel/host/errors/kernel-settings-invalid.js';
+import { RELEASE_CHANGES } from '../../../../shared/src/kernel/host/release-changes.js';
 import { resolveKvmHost } from '../../../../shared/src/kernel/host/resolve-kvm-host.js';
+import { resolveKvmHostMmus } from '../../../../shared/src/kernel/host/resolve-kvm-host-mmus.js';
 
 const issuesOf = (fn: () => unknown): string[] => {
   try {
@@ -36,6 +38,27 @@ describe('kernel releases as data (x86 KVM behaviours keyed by release, checked 
     expect(resolveKvmHost({ release: '6.12' }).strategy).toBe('zap');
     expect(resolveKvmHost({ release: '6.13' }).strategy).toBe('promote');
     expect(resolveKvmHost({ release: '6.13' }).provenance.strategy).toContain('13e2e4f62a4b');
+  });
+
+  it('zap-batched is a counterfactual: 35ef80eb29ab and 13e2e4f62a4b shipped together in 6.13, so no release disables with batched zapping alone', () => {
+    for (let minor = 10; minor <= 19; minor++) {
+      for (const tdpMmu of [true, false]) expect(resolveKvmHost({ release: `5.${minor}`, tdpMmu }).strategy).not.toBe('zap-batched');
+    }
+    for (let minor = 0; minor <= 19; minor++) {
+      for (const tdpMmu of [true, false]) expect(resolveKvmHost({ release: `6.${minor}`, tdpMmu }).strategy).not.toBe('zap-batched');
+    }
+    expect(RELEASE_CHANGES.tdpDisable.map((c) => c.value)).not.toContain('zap-batched');
+  });
+
+  it('beside the host in effect, the same kernel with the other MMU: overrides kept, the disable path left to each MMU', () => {
+    const m = resolveKvmHostMmus({ release: '6.6', tdpMmu: false, nxHugePages: false });
+    expect(m.inEffect).toBe(m.shadow);
+    expect(m.shadow).toMatchObject({ tdpMmu: false, strategy: 'rmap-zap', eagerPageSplit: false, nxHugePages: false });
+    expect(m.tdp).toMatchObject({ tdpMmu: true, strategy: 'zap', eagerPageSplit: true, nxHugePages: false });
+    const t = resolveKvmHostMmus({ release: '5.15', strategy: 'promote' });
+    expect(t.inEffect).toBe(t.tdp);
+    expect(t.tdp.strategy).toBe('promote');
+    expect(t.shadow.strategy).toBe('rmap-zap');
   });
 
   it('the CPU decides nx_huge_pages=auto and PML: AMD has neither', () => {

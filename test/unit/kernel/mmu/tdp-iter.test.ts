@@ -8,6 +8,7 @@ import { kvmGuestAccess } from '../../../../shared/src/kernel/mmu/page-fault.js'
 import { isLastSpte, isShadowPresentPte } from '../../../../shared/src/kernel/mmu/spte.js';
 import { forEachTdpPte, TdpIter } from '../../../../shared/src/kernel/mmu/tdp-iter.js';
 import type { TdpMmu } from '../../../../shared/src/kernel/mmu/tdp-mmu.js';
+import { TEST_BEHAVIOURS } from '../../../helpers/mmu-fixtures.js';
 
 /** Pages mapped by one SPTE at each level (index = level): 4K, 2M, 1G, and a root entry's 512G. */
 const SIZE = [0, 1, 512, 512 * 512, 512 * 512 * 512] as const;
@@ -95,6 +96,7 @@ function buildVm(spec: VmSpec): Kvm {
     return slot;
   });
   const kvm = new Kvm({
+    ...TEST_BEHAVIOURS,
     memslots,
     backing: spec.backing,
     nrVcpus: 1,
@@ -160,6 +162,7 @@ describe('forEachTdpPte on a hand-built VM', () => {
   // a not-present fault maps gfn 0x100000 + 600 at 4K under a new table. nGfns = 5 × 2^18 (rounded up to 1 GiB).
   function handBuilt(): Kvm {
     const kvm = new Kvm({
+      ...TEST_BEHAVIOURS,
       memslots: [{ baseGfn: BASE_GFN, npages: 2048 }],
       backing: 'anonymous_hugetlb_2mb',
       nrVcpus: 1,
