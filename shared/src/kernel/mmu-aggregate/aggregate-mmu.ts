@@ -8,9 +8,10 @@ import { chargeRemoteTlbFlushes } from '../mmu/remote-tlb-flush.js';
 import type { AggregateDisable } from './aggregate-disable.js';
 import type { AggregateMmuState } from './aggregate-mmu-state.js';
 import { hugeUnits, type AggregateVmConfig } from './aggregate-vm.js';
-import type { PageClass } from './page-class.js';
+import { mappedShare, type PageClass } from './page-class.js';
 import { recoverHugePagesDisable } from './recover-huge-pages-disable.js';
 import { unitTables } from './unit-tables.js';
+import { UntouchedMemory } from './untouched-memory.js';
 import { zapCollapsibleDisable } from './zap-collapsible-disable.js';
 import { zapLeafDisable } from './zap-leaf-disable.js';
 
@@ -20,7 +21,9 @@ export const CLEAR_CHUNK_PAGES = 1 << 18;
 /**
  * The TDP MMU of one VM during a migration, in counts: per page class, how many huge units are split and how many
  * of their 4K leaves are present; the dirty-logging operations charge the same named costs as the detailed model
- * (`../mmu`) in bulk. The vCPU ledger sums all vCPUs.
+ * (`../mmu`) in bulk. The vCPU ledger sums all vCPUs. Only what the guest has touched is mapped
+ * (`PageClass.mapped`): enable, CLEAR, splits and the disable work on that; writes to the rest fault it in at 4K
+ * (`UntouchedMemory`).
  */
 export class AggregateMmu {
   readonly ioctl: CostLedger;
@@ -31,6 +34,9 @@ export class AggregateMmu {
   private readonly present: number[];
   private readonly level: 1 | 2 | 3;
   private readonly uPages: number;
+  /** Per class: fraction of its huge units mapped when logging starts (split or not). */
+  private readonly mapped: number[];
+  private readonly untouched: UntouchedMemory;
   private logging = false;
 
   constructor(readonly cfg: AggregateVmConfig) {
@@ -40,6 +46,8 @@ export class AggregateMmu {
     this.present = cfg.classes.map(() => 1);
     this.level = backingPageLevel(cfg.backing);
     this.uPages = pagesPerHpage(this.level);
+    this.mapped = cfg.classes.map(mappedShare);
+    this.untouched = new UntouchedMemory(cfg, this.level, this.uPages);
   }
 
   get classes(): readonly PageClass[] {
@@ -53,17 +61,17 @@ export class AggregateMmu {
     this.vcpu.wait(stall);
   }
 
-  /** Splits `frac` of class i's unsplit huge units (eager split: all their pages present). */
+  /** Splits `frac` of class i's mapped, unsplit huge units (eager split: all their pages present). */
   private splitUnits(i: number, frac: number, ledger: CostLedger): void {
     const c = this.cfg.classes[i]!;
-    const units = hugeUnits(this.cfg, c) * (1 - this.split[i]!) * frac;
+    const units = hugeUnits(this.cfg, c) * (this.mapped[i]! - this.split[i]!) * frac;
     if (units <= 0) return;
     const tablesPerUnit = unitTables(this.level);
     ledger.charge(CostId.sp_alloc_ns, units * tablesPerUnit);
     ledger.charge(CostId.split_child_spte_ns, units * tablesPerUnit * 512);
     this.stats.spAllocated += units * tablesPerUnit;
     this.stats.hugePagesSplit += units * tablesPerUnit;
-    this.split[i] = this.split[i]! + (1 - this.split[i]!) * frac;
+    this.split[i] = this.split[i]! + (this.mapped[i]! - this.split[i]!) * frac;
   }
 
   /** KVM_SET_USER_MEMORY_REGION setting KVM_MEM_LOG_DIRTY_PAGES (see `kvmEnableDirtyLogging`). */
@@ -75,7 +83,8 @@ export class AggregateMmu {
     let leaves = 0;
     this.cfg.classes.forEach((c, i) => {
       const huge = hugeUnits(this.cfg, c);
-      leaves += (c.pages - huge * this.uPages) + huge * this.split[i]! * this.uPages * this.present[i]! + huge * (1 - this.split[i]!);
+      leaves +=
+        (c.pages - huge * this.uPages) * this.untouched.smallMapped(i) + huge * this.split[i]! * this.uPages * this.present[i]! + huge * (this.mapped[i]! - this.split[i]!);
     });
     this.ioctl.charge(CostId.spte_wrprot_ns, leaves);
     this.flush(this.ioctl, 1, running);
@@ -116,24 +125,31 @@ export class AggregateMmu {
         const perUnit = p / ((share * c.pages) / this.uPages);
         const dirtyUnits = -Math.expm1(-perUnit);
         // `fresh`: this share was never cleared since logging started (the first pass walks memory in order), so
-        // all its units are unsplit; otherwise its units are split like the class as a whole.
-        const unsplit = 1 - this.split[i]!;
-        if (unsplit > 0) this.splitUnits(i, fresh ? Math.min(1, (share * dirtyUnits) / unsplit) : share * dirtyUnits, this.ioctl);
+        // all its mapped units are unsplit; otherwise its units are split like the class as a whole.
+        const unsplit = this.mapped[i]! - this.split[i]!;
+        if (unsplit > 0) this.splitUnits(i, fresh ? Math.min(1, (share * dirtyUnits * this.mapped[i]!) / unsplit) : share * dirtyUnits, this.ioctl);
       }
-      this.ioctl.charge(CostId.spte_wrprot_ns, p);
+      // Bits of unmapped pages are cleared without an SPTE to protect.
+      const unmapped = this.untouched.unmappedPages(i);
+      this.ioctl.charge(CostId.spte_wrprot_ns, unmapped > 0 ? Math.min(p, (c.pages - unmapped) * share) : p);
     });
     this.flush(this.ioctl, chunks, running);
   }
 
   /**
    * Guest writes of one pass: `written[i]` distinct pages of class i written after their chunk was cleared (each
-   * tracked once: a PML entry or a write-protection fault), over `seconds`.
+   * tracked once: a PML entry or a write-protection fault, or, on a page not mapped yet, the not-present fault that
+   * maps it), over `seconds`.
    */
   guestWrites(written: readonly number[], seconds: number): void {
-    let tracked = 0;
-    written.forEach((w) => (tracked += w));
-    if (tracked <= 0) return;
     const before = this.vcpu.ns;
+    const faultedIn = this.untouched.mapWrites(written, this.vcpu, this.stats);
+    let tracked = 0;
+    written.forEach((w, i) => (tracked += w - faultedIn[i]!));
+    if (tracked <= 0) {
+      this.stats.vcpuStallNs += this.vcpu.ns - before;
+      return;
+    }
     if (this.cfg.pml) {
       this.vcpu.charge(CostId.pml_logged_write_ns, tracked);
       this.stats.pmlLoggedWrites += tracked;
@@ -153,7 +169,7 @@ export class AggregateMmu {
     this.cfg.classes.forEach((c, i) => {
       const huge = hugeUnits(this.cfg, c);
       if (huge <= 0 || c.writeRate <= 0) return;
-      const newly = huge * (1 - this.split[i]!) * -Math.expm1(-c.writeRate * this.uPages * seconds);
+      const newly = huge * (this.mapped[i]! - this.split[i]!) * -Math.expm1(-c.writeRate * this.uPages * seconds);
       if (newly > 0) {
         this.vcpu.charge(CostId.fault_not_present_ns, newly);
         this.vcpu.charge(CostId.leaf_zap_ns, newly);
@@ -165,7 +181,7 @@ export class AggregateMmu {
         this.stats.spAllocated += newly * tables;
         this.flush(this.vcpu, newly, this.cfg.vcpus);
         const s0 = this.split[i]!;
-        this.split[i] = s0 + (1 - s0) * -Math.expm1(-c.writeRate * this.uPages * seconds);
+        this.split[i] = s0 + (this.mapped[i]! - s0) * -Math.expm1(-c.writeRate * this.uPages * seconds);
         this.present[i] = s0 === 0 ? 1 / this.uPages : this.present[i]!;
       }
       const access = c.writeRate + c.readRate;
@@ -190,7 +206,7 @@ export class AggregateMmu {
    * the workload's speed afterwards (1 unthrottled); touches after the disable refault zapped units.
    */
   evaluateDisable(strategy: DisableStrategy, running: number, rateScale: number): AggregateDisable {
-    const state: AggregateMmuState = { cfg: this.cfg, level: this.level, uPages: this.uPages, split: this.split, present: this.present };
+    const state: AggregateMmuState = { cfg: this.cfg, level: this.level, uPages: this.uPages, ...this.untouched.collapsible(this.split, this.present) };
     switch (strategy) {
       case 'zap-leaf':
         return zapLeafDisable(state, running, rateScale);
