@@ -6,7 +6,7 @@ import { DISABLE_STRATEGIES } from '../../../shared/src/kernel/mmu/disable-strat
 import { migrationJobSchema, type MigrationJobInput } from '../../../shared/src/migration/job/migration-job.js';
 import { runMigrationJob } from '../../../shared/src/migration/job/run-migration-job.js';
 import { earliestEndS } from '../../../shared/src/migration/precopy/earliest-end.js';
-import type { WorkloadSpec } from '../../../shared/src/migration/workload/workload-spec.js';
+import { ACCESS_PATTERNS } from '../../../shared/src/migration/workload/workload-spec.js';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -37,7 +37,13 @@ const rateArb = fc.oneof(fc.constant(0), num(0, 64 * MiB), num(0, 2 * GiB));
 /** Bandwidths, bytes per second: QEMU's default range or below, or up to a 32 Gbit/s link. */
 const bandwidthArb = fc.oneof(num(1 * MiB, 128 * MiB), num(128 * MiB, 4 * GiB));
 
-const workloadArb: fc.Arbitrary<WorkloadSpec> = fc.oneof(
+/** The share of vCPUs in guest mode, of RAM touched, and the access pattern: defaults or anything. */
+const activityArb = fc.record(
+  { utilisation: num(0, 1), touched_fraction: fc.oneof(fc.constant(1), num(0, 1)), access: fc.constantFrom(...ACCESS_PATTERNS) },
+  { requiredKeys: [] },
+);
+
+const kindArb: fc.Arbitrary<MigrationJobInput['vm']['workload']> = fc.oneof(
   fc.constant({ kind: 'idle' as const }),
   fc.record({ kind: fc.constant('uniform' as const), dirty_rate_bytes_per_s: rateArb, working_set: num(0, 1, true), read_share: num(0, 0.99) }),
   fc.record({
@@ -49,6 +55,8 @@ const workloadArb: fc.Arbitrary<WorkloadSpec> = fc.oneof(
   }),
   fc.record({ kind: fc.constant('memstress' as const), write_percent: num(0, 100), pass_seconds: num(0.05, 100) }),
 );
+
+const workloadArb: fc.Arbitrary<MigrationJobInput['vm']['workload']> = fc.tuple(kindArb, activityArb).map(([w, a]) => ({ ...w, ...a }));
 
 /** A time that is unset two times out of three, sometimes 0, otherwise up to `max` seconds. */
 const momentArb = (max: number): fc.Arbitrary<number | null> =>

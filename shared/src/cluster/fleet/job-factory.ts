@@ -1,5 +1,6 @@
 import type { MigrationJob } from '../../migration/job/migration-job.js';
 import { earliestEndS, firstPassSeconds } from '../../migration/precopy/earliest-end.js';
+import { zeroShare } from '../../migration/workload/zero-share.js';
 import { unitHash } from '../../engine/rng.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 import type { Fleet, Vm } from './build-fleet.js';
@@ -115,7 +116,7 @@ export class JobFactory {
     const s = this.scenario;
     const p = s.events.cancellation_probability;
     if (p <= 0 || unitHash(s.seed, SALT_CANCEL, serial) >= p) return null;
-    const firstPassS = firstPassSeconds(vm.ramBytes, s.vms.zero_fraction, Math.min(s.migration.max_bandwidth, link ?? Infinity));
+    const firstPassS = firstPassSeconds(vm.ramBytes, zeroShare(s.vms.zero_fraction, vm.workload), Math.min(s.migration.max_bandwidth, link ?? Infinity));
     return firstPassS * (CANCEL_EARLIEST_SHARE + (1 - CANCEL_EARLIEST_SHARE) * unitHash(s.seed, SALT_CANCEL_AT, serial));
   }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { bailoutsSchema, kernelSchema, migrationJobSchema } from '../../migration/job/migration-job.js';
 import { BACKING_SOURCES } from '../../kernel/mmu/backing-source.js';
-import { workloadSpecSchema } from '../../migration/workload/workload-spec.js';
+import { workloadActivity, workloadSpecSchema } from '../../migration/workload/workload-spec.js';
 import { durationSchema, fractionSchema, rateSchema, sizeSchema } from './units-schema.js';
 
 /** A value, or a weighted choice among values. */
@@ -36,10 +36,18 @@ const jobChecks = {
 /** The period of a recurring policy. */
 const periodSchema = durationSchema.pipe(z.number().positive());
 
-/** Workloads with human units (rates as `200MiB/s`). */
+/** Workloads with human units (rates as `200MiB/s`); utilisation, touched fraction and access as the job's. */
 const workloadSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('idle') }).strict(),
-  z.object({ kind: z.literal('uniform'), dirty_rate: rateSchema, working_set: z.number().gt(0).max(1).default(1), read_share: z.number().min(0).lt(1).default(0.5) }).strict(),
+  z.object({ kind: z.literal('idle'), ...workloadActivity(0, 'random') }).strict(),
+  z
+    .object({
+      kind: z.literal('uniform'),
+      dirty_rate: rateSchema,
+      working_set: z.number().gt(0).max(1).default(1),
+      read_share: z.number().min(0).lt(1).default(0.5),
+      ...workloadActivity(1, 'random'),
+    })
+    .strict(),
   z
     .object({
       kind: z.literal('hotcold'),
@@ -47,9 +55,17 @@ const workloadSchema = z.discriminatedUnion('kind', [
       hot_fraction: z.number().gt(0).lt(1).default(0.1),
       hot_write_share: fractionSchema.default(0.9),
       read_share: z.number().min(0).lt(1).default(0.5),
+      ...workloadActivity(1, 'random'),
     })
     .strict(),
-  z.object({ kind: z.literal('memstress'), write_percent: z.number().min(0).max(100).default(100), pass_time: durationSchema.pipe(jobChecks.passSeconds).default(1) }).strict(),
+  z
+    .object({
+      kind: z.literal('memstress'),
+      write_percent: z.number().min(0).max(100).default(100),
+      pass_time: durationSchema.pipe(jobChecks.passSeconds).default(1),
+      ...workloadActivity(1, 'sequential'),
+    })
+    .strict(),
 ]);
 
 const hostClassSchema = z

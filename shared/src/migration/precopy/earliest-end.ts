@@ -1,4 +1,5 @@
 import type { MigrationJob } from '../job/migration-job.js';
+import { zeroShare } from '../workload/zero-share.js';
 import { MIGRATION_OVERHEADS, WIRE } from './qemu-defaults.js';
 
 /**
@@ -29,6 +30,6 @@ export function earliestEndS(job: MigrationJob): number {
   if (job.model !== 'migsim') return 0; // SimGrid's model: no bound is claimed
   if (job.kind === 'dirty-rate-probe') return job.probe.calc_time_s;
   const m = job.migration;
-  const firstPass = firstPassSeconds(job.vm.ram_bytes, job.vm.zero_fraction, precopyBandwidth(job));
+  const firstPass = firstPassSeconds(job.vm.ram_bytes, zeroShare(job.vm.zero_fraction, job.vm.workload), precopyBandwidth(job));
   return Math.min(firstPass, m.cancel_at_s ?? Infinity, m.fail_at_s ?? Infinity, m.timeout_s ?? Infinity);
 }

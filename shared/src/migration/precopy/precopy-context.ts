@@ -34,7 +34,7 @@ export function precopyContext(job: MigrationJob, profile: CostProfile, onPass: 
     classes,
     pages,
     bandwidth: precopyBandwidth(job),
-    running: runningVcpus(job, classes),
+    running: runningVcpus(job),
     writeBytesPerS: totalWriteRate(classes) * TARGET_PAGE_SIZE,
     onPass,
   };

@@ -15,7 +15,7 @@ import { runningVcpus } from '../precopy/running-vcpus.js';
  */
 export function runDirtyRateProbe(job: MigrationJob, profile: CostProfile): MigrationResult {
   const { mmu, classes, pages } = aggregateFor(job, profile);
-  const running = runningVcpus(job, classes);
+  const running = runningVcpus(job);
   const env = new Environment();
   let enableNs = 0;
   let setupS = 0;
