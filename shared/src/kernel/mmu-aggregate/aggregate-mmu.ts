@@ -196,6 +196,15 @@ export class AggregateMmu {
     });
   }
 
+  /**
+   * Per class: the share of its pages that dirty logging has left mapped at 4K over huge backing (the pages of split
+   * units, and of units first mapped at 4K while logging), what the guest runs on 4K EPT mappings for.
+   */
+  splitShares(): number[] {
+    const { split } = this.untouched.collapsible(this.split, this.present);
+    return this.cfg.classes.map((c, i) => (hugeUnits(this.cfg, c) * this.uPages * split[i]!) / c.pages);
+  }
+
   get dirtyLogging(): boolean {
     return this.logging;
   }
