@@ -31,12 +31,12 @@ describe('workload activity: utilisation, touched memory, access pattern', () =>
     const full = run({ vm: vm(1), migration: { cancel_at_s: 30 } });
     const fifth = run({ vm: vm(0.2), migration: { cancel_at_s: 30 } });
     // zap flushes once per region it zaps: the disable's flushes IPI and wait for 32 vCPUs, or 6.4 on average.
-    const zaps = full.mmu!.zap.sptes_zapped;
-    expect(fifth.mmu!.zap.sptes_zapped).toBe(zaps);
+    const zaps = full.mmu!.zap!.sptes_zapped;
+    expect(fifth.mmu!.zap!.sptes_zapped).toBe(zaps);
     const saved = (zaps * (32 - 6.4) * DEFAULT_PROFILE.costs.tlb_flush_per_running_vcpu_ns) / 1e9;
-    expect(full.mmu!.zap.disable_s - fifth.mmu!.zap.disable_s).toBeCloseTo(saved, 3);
-    expect(fifth.mmu!.zap.vcpu_stall_s).toBeLessThan(full.mmu!.zap.vcpu_stall_s);
-    expect(fifth.mmu!.zap.remote_tlb_flushes).toBe(full.mmu!.zap.remote_tlb_flushes);
+    expect(full.mmu!.zap!.disable_s - fifth.mmu!.zap!.disable_s).toBeCloseTo(saved, 3);
+    expect(fifth.mmu!.zap!.vcpu_stall_s).toBeLessThan(full.mmu!.zap!.vcpu_stall_s);
+    expect(fifth.mmu!.zap!.remote_tlb_flushes).toBe(full.mmu!.zap!.remote_tlb_flushes);
   });
 
   it('untouched memory is not mapped: it is sent as zero pages and never split, zapped or promoted (touched_fraction)', () => {
@@ -53,8 +53,8 @@ describe('workload activity: utilisation, touched memory, access pattern', () =>
     expect(all.rounds).toBeGreaterThan(1);
     expect(quarter.ram.duplicate_pages).toBe(Math.round(0.75 * pages));
     expect(all.ram.duplicate_pages).toBe(0);
-    expect(all.mmu!.promote.huge_pages_promoted).toBe((8 * GiB) / (2 * MiB));
-    expect(quarter.mmu!.promote.huge_pages_promoted).toBe((2 * GiB) / (2 * MiB));
+    expect(all.mmu!.promote!.huge_pages_promoted).toBe((8 * GiB) / (2 * MiB));
+    expect(quarter.mmu!.promote!.huge_pages_promoted).toBe((2 * GiB) / (2 * MiB));
   });
 
   it('writes to untouched memory while logging are not-present faults mapping 4K, collapsed at the disable (kvm_mmu_hugepage_adjust: dirty-logged slot)', () => {
@@ -62,7 +62,7 @@ describe('workload activity: utilisation, touched memory, access pattern', () =>
       vm: { ram_bytes: 8 * GiB, vcpus: 4, backing: 'anonymous_hugetlb_2mb', workload: { kind: 'uniform', dirty_rate_bytes_per_s: 200 * MiB, touched_fraction: 0.5 } },
       migration: { cancel_at_s: 20 },
     });
-    const b = r.mmu!.promote;
+    const b = r.mmu!.promote!;
     expect(b.page_faults_by_kind.not_present).toBeGreaterThan(0);
     // More than the touched half is collapsed: units first mapped while logging are promoted too.
     expect(b.huge_pages_promoted).toBeGreaterThan((4 * GiB) / (2 * MiB));
@@ -74,7 +74,7 @@ describe('workload activity: utilisation, touched memory, access pattern', () =>
     const rnd = run({ vm: vm('random'), migration: { max_bandwidth_bytes_per_s: 1e9 } });
     expect(seq.status).toBe('completed');
     expect(rnd.status).toBe('completed');
-    expect(seq.mmu!.promote.enable_s).toBe(rnd.mmu!.promote.enable_s);
-    expect(seq.mmu!.promote.host_cpu_s).toBeLessThan(rnd.mmu!.promote.host_cpu_s);
+    expect(seq.mmu!.promote!.enable_s).toBe(rnd.mmu!.promote!.enable_s);
+    expect(seq.mmu!.promote!.host_cpu_s).toBeLessThan(rnd.mmu!.promote!.host_cpu_s);
   });
 });

@@ -113,7 +113,7 @@ describe('JobFactory', () => {
   it('takes the VM, the scenario settings and the source host kernel into the job', () => {
     const s = scenarioWith({ vms: { per_host: 1, ram: '8GiB', vcpus: 4, thp_coverage: 0.5, zero_fraction: 0.25, workloads: [{ workload: { kind: 'idle' } }] } });
     const job = factory(s).build(migration(1), 0).job;
-    expect(job.vm).toEqual({ ram_bytes: 8 * GiB, vcpus: 4, backing: s.vms.backing, thp_coverage: 0.5, zero_fraction: 0.25, workload: { kind: 'idle', utilisation: 0, touched_fraction: 1, access: 'random' } });
+    expect(job.vm).toEqual({ ram_bytes: 8 * GiB, vcpus: 4, backing: s.vms.backing, thp_coverage: 0.5, zero_fraction: 0.25, workload: { kind: 'idle', utilisation: 0, touched_fraction: 1, access: 'random' }, dirty_ring_size: null });
     expect(job.kernel).toBe(fleet.hosts[0]!.kernel);
     expect(job.migration.timeout_action).toBe('abort');
   });
