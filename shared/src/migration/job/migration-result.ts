@@ -7,10 +7,11 @@ import { PROBE_MODES } from '../probe/probe-mode.js';
 const nonneg = z.number().finite().nonnegative();
 
 /**
- * Host CPU a job costs the source whatever the disable strategy, s: the migration thread or multifd channels (per
- * byte on the wire, `STREAM.bytesPerCoreS`), dirty tracking (PML entries or write-protection faults, GET/CLEAR
- * ioctls; a page-sampling probe's hashing), enabling logging and splitting huge pages (eager, in CLEAR, on fault,
- * and untouched memory mapped at 4K). The disable's share is in each strategy's MMU block.
+ * Host CPU a job costs the source whatever the disable strategy, s: QEMU's threads outside KVM (the migration thread
+ * or multifd channels, per byte on the wire at `STREAM.bytesPerCoreS`; a page-sampling probe's hashing), dirty
+ * tracking (PML entries or write-protection faults, GET/CLEAR ioctls), enabling logging and splitting huge pages
+ * (eager, in CLEAR, on fault, and untouched memory mapped at 4K). Everything but `migration_thread_s` is MMU work.
+ * The disable's share is in each strategy's MMU block.
  */
 export const hostCpuSchema = z
   .object({

@@ -23,14 +23,17 @@ interface ProbeRun {
   readonly enableNs: number;
   readonly enableBqlS: number;
   readonly ept4kS: number;
+  /** CPU of QEMU's dirty-rate thread outside KVM (page-sampling's hashing), s. */
+  readonly qemuThreadS: number;
 }
 
 /**
  * QEMU `calc-dirty-rate` (`migration/dirtyrate.c`, QEMU 6.2 – 10.2) on a running VM, in its three modes; `calc-time`
  * is the job's, the guest's writes over it are the measurement.
  * - `page-sampling` (`calculate_dirtyrate_sample_vm`, the default): 512 pages per GiB are hashed
- *   (`record_ramblock_hash_info`, within calc-time) and hashed again after it (`compare_page_hash_info`); dirty
- *   logging is never enabled: no MMU cost, no disable.
+ *   (`record_ramblock_hash_info`, within calc-time) and hashed again after it (`compare_page_hash_info`), CPU of
+ *   QEMU's dirty-rate thread (counted with the migration thread's); dirty logging is never enabled: no MMU cost, no
+ *   disable.
  * - `dirty-bitmap` (`calculate_dirtyrate_dirty_bitmap`): under the BQL, logging starts
  *   (`memory_global_dirty_log_start`), one sync is discarded and every page is re-protected
  *   (`dirtyrate_manual_reset_protect`: a CLEAR of the whole bitmap, which with initially-set and eager split splits
@@ -51,9 +54,7 @@ export function runDirtyRateProbe(job: MigrationJob, profile: CostProfile): Migr
   if (job.probe.mode === 'page-sampling') {
     const sampled = (QEMU_DEFAULTS.samplePagesPerGiB * job.vm.ram_bytes) / 2 ** 30;
     const hashS = (sampled * MIGRATION_OVERHEADS.sampleHashNsPerPage) / 1e9;
-    // The hashing is the probe's tracking cost, on the dirty-rate thread.
-    costs.trackingNs += 2 * hashS * 1e9;
-    run = { setupS: hashS, syncs: 0, stoppedAtS: null, endS: calcS + hashS, enableNs: 0, enableBqlS: 0, ept4kS: 0 };
+    run = { setupS: hashS, syncs: 0, stoppedAtS: null, endS: calcS + hashS, enableNs: 0, enableBqlS: 0, ept4kS: 0, qemuThreadS: 2 * hashS };
   } else {
     const enableS = costs.enable(running);
     let startS = enableS;
@@ -75,9 +76,9 @@ export function runDirtyRateProbe(job: MigrationJob, profile: CostProfile): Migr
     if (job.probe.mode === 'dirty-bitmap') endS = costs.getDirtyLog();
     else endS = costs.clearDirtyLog(written, wordsDirty(classes, written, job.vm.workload.access, running), 1, running);
     syncs++;
-    run = { setupS, syncs, stoppedAtS: setupS + calcS + endS, endS: 0, enableNs: enableS * 1e9, enableBqlS: bqlStallS(startS, running), ept4kS };
+    run = { setupS, syncs, stoppedAtS: setupS + calcS + endS, endS: 0, enableNs: enableS * 1e9, enableBqlS: bqlStallS(startS, running), ept4kS, qemuThreadS: 0 };
   }
-  const parts = { migrationThreadS: 0, downtimeS: 0, ept4kS: run.ept4kS, throttlingS: 0, enableBqlS: run.enableBqlS, postcopyFaultsS: 0 };
+  const parts = { migrationThreadS: run.qemuThreadS, downtimeS: 0, ept4kS: run.ept4kS, throttlingS: 0, enableBqlS: run.enableBqlS, postcopyFaultsS: 0 };
   const c = jobCosts(costs, run.stoppedAtS === null ? null : { running, rateScale: 1 }, run.enableNs, parts);
   const totalTimeS = run.stoppedAtS === null ? run.endS : run.stoppedAtS + c.mmu[job.kernel.strategy].disable_s;
   return {
