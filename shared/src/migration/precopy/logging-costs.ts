@@ -7,16 +7,11 @@ const SPLIT_IDS = [CostId.sp_alloc_ns, CostId.split_child_spte_ns] as const;
 /** Costs of a tracked write: a PML entry, or a write-protection fault (fast or slow path). */
 const TRACKING_IDS = [CostId.pml_logged_write_ns, CostId.fault_fast_ns, CostId.fault_slow_wp_ns] as const;
 
-/** Counts of `ids` on `ledger` now. */
-function counts(ledger: CostLedger, ids: readonly number[]): number[] {
-  return ids.map((id) => ledger.counts[id]!);
-}
-
-/** Time `ids` were charged on `ledger` since `before` (their counts then), ns. */
-function chargedSince(ledger: CostLedger, ids: readonly number[], before: readonly number[]): number {
+/** Time `ids` have been charged on `ledger` so far, ns (counts only grow: the difference of two readings is what was charged between them). */
+function charged(ledger: CostLedger, ids: readonly number[]): number {
   const costs = ledger.profile.vector;
   let ns = 0;
-  ids.forEach((id, k) => (ns += (ledger.counts[id]! - before[k]!) * costs[id]!));
+  for (const id of ids) ns += ledger.counts[id]! * costs[id]!;
   return ns;
 }
 
@@ -62,10 +57,10 @@ export class LoggingCosts {
     const ioctl = this.mmu.ioctl;
     const ioctl0 = ioctl.ns;
     const stall0 = this.mmu.stats.vcpuStallNs;
-    const split0 = counts(ioctl, SPLIT_IDS);
+    const split0 = charged(ioctl, SPLIT_IDS);
     this.mmu.clearDirtyLog(pages, words, chunks, running, share, fresh);
     const ioctlNs = ioctl.ns - ioctl0;
-    const splitNs = chargedSince(ioctl, SPLIT_IDS, split0);
+    const splitNs = charged(ioctl, SPLIT_IDS) - split0;
     const stallNs = this.mmu.stats.vcpuStallNs - stall0;
     this.enableSplitNs += splitNs;
     this.trackingNs += ioctlNs - splitNs + stallNs;
@@ -77,10 +72,10 @@ export class LoggingCosts {
   guestWrites(written: readonly number[], seconds: number): void {
     const vcpu = this.mmu.vcpu;
     const stall0 = this.mmu.stats.vcpuStallNs;
-    const tracking0 = counts(vcpu, TRACKING_IDS);
+    const tracking0 = charged(vcpu, TRACKING_IDS);
     this.mmu.guestWrites(written, seconds);
     const stallNs = this.mmu.stats.vcpuStallNs - stall0;
-    const trackingNs = chargedSince(vcpu, TRACKING_IDS, tracking0);
+    const trackingNs = charged(vcpu, TRACKING_IDS) - tracking0;
     this.trackingNs += trackingNs;
     this.enableSplitNs += stallNs - trackingNs;
     this.trackingStallNs += stallNs;
