@@ -33,11 +33,13 @@ export function runPrecopy(job: MigrationJob, profile: CostProfile, onPass?: (p:
   const env = new Environment();
   const proc = env.process(function* precopy() {
     let wait: number | null = setupPrecopy(ctx, s);
+    // Steps until the migration is over; an interrupt takes its step and, if the migration goes on, the steps resume.
     while (wait !== null) {
-      s.stepEndS = env.now + wait;
       try {
-        yield env.timeout(wait);
-        wait = nextStep(ctx, s, env.now);
+        for (; wait !== null; wait = nextStep(ctx, s, env.now)) {
+          s.stepEndS = env.now + wait;
+          yield env.timeout(wait);
+        }
       } catch (e) {
         if (!(e instanceof Interrupt)) throw e;
         wait = interruptPrecopy(ctx, s, e.cause as InterruptKind, env.now);
