@@ -93,15 +93,17 @@ const zeroWhole = (): WholeCostTotals => ({
 function addWhole(t: WholeCostTotals, r: MigrationResult, s: DisableStrategy): void {
   const w = wholeCost(r, s);
   for (const c of HOST_CPU_COMPONENTS) {
-    t.host_cpu_s[c] += w.host_cpu[c];
-    t.host_cpu_total_s += w.host_cpu[c];
+    const v = w.host_cpu[c];
+    t.host_cpu_s[c] += v;
+    t.host_cpu_total_s += v;
+    if (HOST_CPU_BY_STRATEGY[c]) t.disable_host_cpu_s += v;
   }
   for (const c of GUEST_IMPACT_COMPONENTS) {
-    t.guest_impact_s[c] += w.guest_impact[c];
-    t.guest_impact_total_s += w.guest_impact[c];
+    const v = w.guest_impact[c];
+    t.guest_impact_s[c] += v;
+    t.guest_impact_total_s += v;
+    if (GUEST_IMPACT_BY_STRATEGY[c]) t.disable_guest_impact_s += v;
   }
-  for (const c of HOST_CPU_COMPONENTS) if (HOST_CPU_BY_STRATEGY[c]) t.disable_host_cpu_s += w.host_cpu[c];
-  for (const c of GUEST_IMPACT_COMPONENTS) if (GUEST_IMPACT_BY_STRATEGY[c]) t.disable_guest_impact_s += w.guest_impact[c];
 }
 
 function withShares(t: WholeCostTotals): WholeCostTotals {

@@ -33,9 +33,15 @@ export function mmuBlocks(mmu: AggregateMmu, enableNs: number, disable: DisableC
   const stats = mmu.stats;
   const refaultNs = mmu.cfg.profile.costs.fault_not_present_ns;
   const out = {} as Record<DisableStrategy, MmuBlock>;
+  // Without a disable every strategy has the same counters: computed once.
+  const faultsOf = (d: AggregateDisable | null) =>
+    Object.fromEntries(FAULT_KINDS.map((k) => [k, count(stats.faults[k] + (d?.stats.faults[k] ?? 0))])) as MmuBlock['page_faults_by_kind'];
+  const bailoutsOf = (d: AggregateDisable | null) => Object.fromEntries(PROMOTE_BAILOUTS.map((k) => [k, count(d?.stats.bailouts[k] ?? 0)])) as MmuBlock['promote_bailouts'];
+  const undisabledFaults = disable ? null : faultsOf(null);
+  const undisabledBailouts = disable ? null : bailoutsOf(null);
   for (const strategy of DISABLE_STRATEGIES) {
     const d: AggregateDisable | null = disable ? mmu.evaluateDisable(strategy, disable.running, disable.rateScale) : null;
-    const faults = Object.fromEntries(FAULT_KINDS.map((k) => [k, count(stats.faults[k] + (d?.stats.faults[k] ?? 0))])) as MmuBlock['page_faults_by_kind'];
+    const faults = undisabledFaults ?? faultsOf(d);
     const disableStallNs = d?.vcpuStallNs ?? 0;
     const stallNs = stats.vcpuStallNs + disableStallNs;
     const disableHostS = s((d?.ioctlNs ?? 0) + disableStallNs);
@@ -52,7 +58,7 @@ export function mmuBlocks(mmu: AggregateMmu, enableNs: number, disable: DisableC
       pml_logged_writes: count(stats.pmlLoggedWrites),
       sptes_zapped: count(stats.sptesZapped + (d?.stats.sptesZapped ?? 0)),
       huge_pages_promoted: count(d?.stats.hugePagesPromoted ?? 0),
-      promote_bailouts: Object.fromEntries(PROMOTE_BAILOUTS.map((k) => [k, count(d?.stats.bailouts[k] ?? 0)])) as MmuBlock['promote_bailouts'],
+      promote_bailouts: undisabledBailouts ?? bailoutsOf(d),
       refaults_during_disable: count(d?.refaultsDuringDisable ?? 0),
       vcpu_stall_s: s(stallNs),
       vcpu_stall_s_per_vcpu: s(stallNs) / mmu.cfg.vcpus,
