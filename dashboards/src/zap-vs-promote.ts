@@ -1,9 +1,13 @@
 import type * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
 import { board, quantile, statPanel, timeseriesPanel, zapMinusPromote } from './common.js';
 
+/** The guest-impact components that are the disable's own (see GUEST_IMPACT_OF_DISABLE). */
+const DISABLE_GUEST = 'component=~"disable_flush_stalls|refaults|disable_bql_stall"';
+
 /**
- * migsim / zap vs promote: what disabling dirty logging costs the fleet under each strategy. Every job adds its
- * cost under every strategy (a paired counterfactual), so the series compare like with like.
+ * migsim / zap vs promote: what disabling dirty logging costs the fleet under each strategy, beside the whole cost
+ * of the migrations. Every job adds its cost under every strategy (a paired counterfactual), so the series compare
+ * like with like.
  */
 export function zapVsPromoteDashboard(): dashboard.Dashboard {
   return board('migsim-zap-vs-promote', 'migsim / zap vs promote', ['mmu'])
@@ -11,7 +15,7 @@ export function zapVsPromoteDashboard(): dashboard.Dashboard {
       statPanel({
         id: 1,
         title: 'Host CPU saved by promote over zap',
-        description: 'Cumulative host CPU seconds (ioctl thread and vCPU stall) of zap minus promote.',
+        description: 'Cumulative host CPU seconds of zap minus promote (only the disable differs: the other components are the same under both).',
         unit: 's',
         queries: [{ expr: zapMinusPromote('migsim_host_cpu_seconds_total'), legend: 'saved' }],
         grid: { x: 0, y: 0, w: 8, h: 5 },
@@ -20,8 +24,8 @@ export function zapVsPromoteDashboard(): dashboard.Dashboard {
     .withPanel(
       statPanel({
         id: 2,
-        title: 'Host CPU on dirty logging, by strategy',
-        description: 'Cumulative host CPU seconds spent on dirty logging under each strategy.',
+        title: 'Host CPU of migrations and probes, by strategy',
+        description: 'Cumulative host CPU seconds under each strategy, every component (migration thread, dirty tracking, enable and split, disable).',
         unit: 's',
         queries: [{ expr: 'sum by (strategy) (migsim_host_cpu_seconds_total)', legend: '{{strategy}}' }],
         grid: { x: 8, y: 0, w: 16, h: 5 },
@@ -92,6 +96,58 @@ export function zapVsPromoteDashboard(): dashboard.Dashboard {
           { expr: zapMinusPromote('migsim_vcpu_stall_seconds_total'), legend: 'vCPU stall' },
         ],
         grid: { x: 12, y: 21, w: 12, h: 8 },
+      }),
+    )
+    .withPanel(
+      timeseriesPanel({
+        id: 9,
+        title: 'Host CPU by component, by strategy',
+        description:
+          'Cumulative host CPU seconds: migration thread / multifd (per byte), dirty tracking (PML, write-protection faults, GET/CLEAR), enable and splits, and the disable (the only component that depends on the strategy).',
+        unit: 's',
+        queries: [{ expr: 'sum by (strategy, component) (migsim_host_cpu_seconds_total)', legend: '{{strategy}} {{component}}' }],
+        grid: { x: 0, y: 29, w: 12, h: 8 },
+      }),
+    )
+    .withPanel(
+      timeseriesPanel({
+        id: 10,
+        title: 'Guest impact by component, by strategy',
+        description:
+          'Cumulative vCPU seconds guests lost: downtime, 4K-EPT slowdown, throttling, dirty tracking, flush and BQL stalls while logging, post-copy faults; and the disable\'s flush stalls, refaults and BQL stalls.',
+        unit: 's',
+        queries: [{ expr: 'sum by (strategy, component) (migsim_guest_impact_seconds_total)', legend: '{{strategy}} {{component}}' }],
+        grid: { x: 12, y: 29, w: 12, h: 8 },
+      }),
+    )
+    .withPanel(
+      statPanel({
+        id: 11,
+        title: "The disable's share of the whole host CPU, by strategy",
+        description: 'Host CPU of the disable over all host CPU migrations and probes cost, under each strategy.',
+        unit: 'percentunit',
+        queries: [
+          {
+            expr: 'sum by (strategy) (migsim_host_cpu_seconds_total{component="disable"}) / clamp_min(sum by (strategy) (migsim_host_cpu_seconds_total), 1e-9)',
+            legend: '{{strategy}}',
+          },
+        ],
+        grid: { x: 0, y: 37, w: 12, h: 5 },
+      }),
+    )
+    .withPanel(
+      statPanel({
+        id: 12,
+        title: "The disable's share of the guest impact, by strategy",
+        description: "vCPU time lost to the disable (its flush stalls, refaults, BQL stalls) over all vCPU time lost, under each strategy.",
+        unit: 'percentunit',
+        queries: [
+          {
+            expr: `sum by (strategy) (migsim_guest_impact_seconds_total{${DISABLE_GUEST}}) / clamp_min(sum by (strategy) (migsim_guest_impact_seconds_total), 1e-9)`,
+            legend: '{{strategy}}',
+          },
+        ],
+        grid: { x: 12, y: 37, w: 12, h: 5 },
       }),
     )
     .build();

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { migrationResultSchema } from '../../shared/src/migration/job/migration-result.js';
 import { DISABLE_STRATEGIES } from '../../shared/src/kernel/mmu/disable-strategy.js';
+import { QEMU_DEFAULTS, STREAM, SWITCHOVER } from '../../shared/src/migration/precopy/qemu-defaults.js';
 
 function migsim(...args: string[]) {
   const r = spawnSync(process.execPath, ['shared/bin/migsim.mjs', 'migrate', ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -12,7 +13,44 @@ describe('migsim migrate', () => {
   it('--help lists the flags', () => {
     const r = migsim('--help');
     expect(r.status).toBe(0);
-    for (const flag of ['--ram', '--vcpus', '--backing', '--workload', '--dirty-rate', '--working-set', '--max-bandwidth', '--downtime-limit', '--auto-converge', '--dirty-limit', '--timeout', '--cancel-at', '--fail-at', '--strategy', '--kernel', '--cpu', '--tdp-mmu', '--nx-huge-pages', '--eager-split', '--pml', '--fast-page-fault', '--profile', '--seed', '--json', '--model', '--probe']) {
+    for (const flag of [
+      '--ram',
+      '--vcpus',
+      '--backing',
+      '--workload',
+      '--dirty-rate',
+      '--working-set',
+      '--utilisation',
+      '--touched-fraction',
+      '--access',
+      '--dirty-ring-size',
+      '--max-bandwidth',
+      '--link-bandwidth',
+      '--multifd',
+      '--multifd-channels',
+      '--downtime-limit',
+      '--auto-converge',
+      '--dirty-limit',
+      '--postcopy-after',
+      '--timeout',
+      '--timeout-action',
+      '--cancel-at',
+      '--fail-at',
+      '--strategy',
+      '--kernel',
+      '--cpu',
+      '--tdp-mmu',
+      '--nx-huge-pages',
+      '--eager-split',
+      '--pml',
+      '--fast-page-fault',
+      '--profile',
+      '--seed',
+      '--json',
+      '--model',
+      '--probe',
+      '--probe-mode',
+    ]) {
       expect(r.stdout).toContain(flag);
     }
   });
@@ -65,6 +103,55 @@ describe('migsim migrate', () => {
     expect(a.stdout).toContain('status: cancelled');
   });
 
+  it('--cancel-at --json: total_time_s includes the disable of the strategy in effect (migration_cleanup under the BQL), so zap-leaf and promote differ for the same VM', () => {
+    const vm = ['--ram', '32GiB', '--vcpus', '32', '--backing', 'anonymous_hugetlb_2mb', '--workload', 'memstress', '--pass-time', '2s', '--cancel-at', '100s', '--json'];
+    const [leaf, promote] = (['zap-leaf', 'promote'] as const).map((strategy) => {
+      const r = migsim(...vm, '--strategy', strategy);
+      expect(r.status).toBe(0);
+      return migrationResultSchema.parse(JSON.parse(r.stdout));
+    });
+    for (const r of [leaf!, promote!]) {
+      expect(r.status).toBe('cancelled');
+      expect(r.dirty_log_stopped_at_s).toBe(100);
+      expect(r.total_time_s).toBeCloseTo(100 + r.mmu![r.strategy_in_effect]!.disable_s, 9);
+    }
+    // The same VM and the same pre-disable state: only the disable in effect differs.
+    expect(leaf!.mmu).toEqual(promote!.mmu);
+    expect(leaf!.total_time_s - promote!.total_time_s).toBeCloseTo(leaf!.mmu!['zap-leaf']!.disable_s - leaf!.mmu!.promote!.disable_s, 9);
+    expect(leaf!.total_time_s).toBeGreaterThan(promote!.total_time_s + 10);
+    // The whole cost, by component: as the host ran it at the top; in each strategy's block its MMU's and the disable's.
+    expect(Object.keys(leaf!.host_cpu!).sort()).toEqual(['dirty_tracking_s', 'enable_split_s', 'migration_thread_s', 'total_s']);
+    expect(Object.keys(leaf!.guest_impact!).sort()).toEqual(['bql_stall_s', 'dirty_tracking_s', 'downtime_s', 'ept_4k_s', 'flush_stalls_s', 'postcopy_faults_s', 'throttling_s', 'total_s']);
+    for (const s of DISABLE_STRATEGIES) {
+      expect(Object.keys(leaf!.mmu![s]!.host_cpu).sort()).toEqual(['dirty_tracking_s', 'disable_s', 'enable_split_s', 'total_s']);
+      expect(Object.keys(leaf!.mmu![s]!.guest_impact).sort()).toEqual(['bql_stall_s', 'dirty_tracking_s', 'flush_stalls_s', 'logging_flush_stalls_s', 'refaults_s', 'total_s']);
+    }
+    expect(leaf!.mmu!['zap-leaf']!.guest_impact.bql_stall_s).toBeGreaterThan(leaf!.mmu!.promote!.guest_impact.bql_stall_s);
+  });
+
+  it('downtime reflects the lifted rate limit: the rest goes at the link, not at max-bandwidth (QEMU 128 MiB/s default on the assumed 10 GbE)', () => {
+    const r = migsim('--ram', '16GiB', '--vcpus', '8', '--workload', 'hotcold', '--dirty-rate', '40MiB/s', '--json');
+    const rec = migrationResultSchema.parse(JSON.parse(r.stdout));
+    expect(rec.status).toBe('completed');
+    // QEMU's expected downtime prices the rest at the precopy bandwidth (128 MiB/s); stop-and-copy sends it at the
+    // link, about 9x faster, after the switchover's fixed costs.
+    const restS = rec.expected_downtime_s;
+    const fixedS = SWITCHOVER.vmStopS + SWITCHOVER.deviceStateS + SWITCHOVER.returnPathCloseS + 8 * (SWITCHOVER.vmStopPerVcpuS + SWITCHOVER.deviceStatePerVcpuS);
+    const sendS = rec.downtime_s! - fixedS;
+    const atLinkS = ((restS * QEMU_DEFAULTS.maxBandwidthBytesPerS) / STREAM.assumedLinkBytesPerS) * (4104 / 4096);
+    expect(sendS).toBeGreaterThan(atLinkS);
+    expect(sendS).toBeLessThan(atLinkS + 0.001);
+    expect(rec.downtime_s!).toBeLessThan(restS);
+  });
+
+  it('the text output has the whole cost table with the disable\'s share', () => {
+    const r = migsim('--ram', '8GiB', '--workload', 'uniform', '--dirty-rate', '50MiB/s', '--cancel-at', '20s');
+    expect(r.status).toBe(0);
+    for (const text of ['Whole cost per disable strategy', 'host CPU migration_thread', 'host CPU disable *', 'guest ept_4k', 'guest disable_bql_stall *', 'disable share of host CPU']) {
+      expect(r.stdout).toContain(text);
+    }
+  });
+
   for (const [args, flag] of [
     [['--ram', '7MiB'], '--ram'],
     [['--ram', 'lots'], '--ram'],
@@ -80,6 +167,17 @@ describe('migsim migrate', () => {
     [['--seed', ''], '--seed'],
     [['--horizon', '0'], '--horizon'],
     [['--workload', 'memstress', '--pass-time', '0'], '--pass-time'],
+    [['--utilisation', '2'], '--utilisation'],
+    [['--touched-fraction', '-1'], '--touched-fraction'],
+    [['--access', 'zigzag'], '--access'],
+    [['--dirty-ring-size', '1000'], '--dirty-ring-size'],
+    [['--dirty-limit', '1MB/s'], '--dirty-limit'],
+    [['--dirty-limit', '1MB/s', '--dirty-ring-size', '4096', '--auto-converge'], '--dirty-limit'],
+    [['--multifd-channels', '0'], '--multifd-channels'],
+    [['--postcopy-after', '0'], '--postcopy-after'],
+    [['--timeout-action', 'panic'], '--timeout-action'],
+    [['--probe', '--probe-mode', 'dirty-ring'], '--probe-mode'],
+    [['--probe', '--probe-mode', 'sampling'], '--probe-mode'],
   ] as const) {
     it(`rejects ${args.join(' ')} naming ${flag}, exit 2, no stack trace`, () => {
       const r = migsim(...args);

@@ -106,8 +106,13 @@ describe('metrics through a real Prometheus', () => {
       }
       for (const s of DISABLE_STRATEGIES) {
         const t = summary.strategies[s];
+        const w = summary.whole_cost.strategies[s];
         pairs.push(
-          [`sum(migsim_host_cpu_seconds_total{strategy="${s}"})`, t.host_cpu_s],
+          // The whole cost, and the MMU's share of it (every host CPU component but the migration thread).
+          [`sum(migsim_host_cpu_seconds_total{strategy="${s}"})`, w.host_cpu_total_s],
+          [`sum(migsim_host_cpu_seconds_total{strategy="${s}",component="disable"})`, w.disable_host_cpu_s],
+          [`sum(migsim_guest_impact_seconds_total{strategy="${s}"})`, w.guest_impact_total_s],
+          [`sum(migsim_host_cpu_seconds_total{strategy="${s}",component!="migration_thread"})`, t.host_cpu_s],
           [`sum(migsim_vcpu_stall_seconds_total{strategy="${s}"})`, t.vcpu_stall_s],
           [`sum(migsim_dirty_log_disable_seconds_total{strategy="${s}"})`, t.disable_s],
           [`sum(migsim_remote_tlb_flushes_total{strategy="${s}"})`, t.tlb_flushes],

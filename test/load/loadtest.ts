@@ -239,7 +239,8 @@ async function main(argv: string[]): Promise<number> {
         ['sum(migsim_dirty_rate_probes_total{job="migsim-loadgen"}) or vector(0)', report.probes],
         ['sum(migsim_worker_jobs_total{result="completed"})', report.jobs],
         ...DISABLE_STRATEGIES.flatMap((s): [string, number][] => [
-          [`sum(migsim_host_cpu_seconds_total{job="migsim-loadgen",strategy="${s}"})`, report.strategies[s].host_cpu_s],
+          // MMU work only: every host CPU component but the migration thread.
+          [`sum(migsim_host_cpu_seconds_total{job="migsim-loadgen",strategy="${s}",component!="migration_thread"})`, report.strategies[s].host_cpu_s],
           [`sum(migsim_vcpu_stall_seconds_total{job="migsim-loadgen",strategy="${s}"})`, report.strategies[s].vcpu_stall_s],
           [`sum(migsim_dirty_log_disable_seconds_total{job="migsim-loadgen",strategy="${s}"})`, report.strategies[s].disable_s],
           [`sum(migsim_remote_tlb_flushes_total{job="migsim-loadgen",strategy="${s}"})`, report.strategies[s].tlb_flushes],

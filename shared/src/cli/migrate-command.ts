@@ -1,7 +1,10 @@
 import { Command, Option } from 'commander';
 import { formatDuration, formatRate, formatSize, parseDuration, parseRate, parseSizeStrict } from '../common/units.js';
-import { migrationJobSchema, type MigrationJob, type MigrationJobInput } from '../migration/job/migration-job.js';
+import { migrationJobSchema, TIMEOUT_ACTIONS, type MigrationJob, type MigrationJobInput } from '../migration/job/migration-job.js';
 import type { MigrationResult } from '../migration/job/migration-result.js';
+import { GUEST_IMPACT_BY_STRATEGY, GUEST_IMPACT_COMPONENTS, GUEST_IMPACT_OF_DISABLE, HOST_CPU_BY_STRATEGY, HOST_CPU_COMPONENTS, wholeCost } from '../migration/job/whole-cost.js';
+import { QEMU_DEFAULTS } from '../migration/precopy/qemu-defaults.js';
+import { PROBE_MODES } from '../migration/probe/probe-mode.js';
 import { runMigrationJob } from '../migration/job/run-migration-job.js';
 import { BACKING_SOURCES } from '../kernel/mmu/backing-source.js';
 import { DISABLE_STRATEGIES } from '../kernel/mmu/disable-strategy.js';
@@ -10,7 +13,7 @@ import { COMMON_RELEASES, NEWEST_RELEASE, OLDEST_RELEASE } from '../kernel/host/
 import { DEFAULT_RELEASE } from '../kernel/host/resolve-kvm-host.js';
 import { KERNEL_FLAGS } from './kernel-flags.js';
 import { PROMOTE_BAILOUTS } from '../kernel/mmu/promote-bailout.js';
-import { WORKLOAD_KINDS } from '../migration/workload/workload-spec.js';
+import { ACCESS_PATTERNS, WORKLOAD_KINDS } from '../migration/workload/workload-spec.js';
 import { CliError } from './cli-error.js';
 import { numberFlag } from './flag-values.js';
 import { resolveProfile } from '../kernel/mmu/resolve-profile.js';
@@ -48,9 +51,16 @@ const FLAG_OF_PATH: Record<string, string> = {
   'vm.thp_coverage': '--thp-coverage',
   'vm.zero_fraction': '--zero-fraction',
   'vm.workload.pass_seconds': '--pass-time',
+  'vm.workload.utilisation': '--utilisation',
+  'vm.workload.touched_fraction': '--touched-fraction',
+  'vm.workload.access': '--access',
   'vm.workload': '--workload',
+  'vm.dirty_ring_size': '--dirty-ring-size',
   'migration.max_bandwidth_bytes_per_s': '--max-bandwidth',
   'migration.link_bandwidth_bytes_per_s': '--link-bandwidth',
+  'migration.multifd_channels': '--multifd-channels',
+  'migration.postcopy': '--postcopy-after',
+  'migration.timeout_action': '--timeout-action',
   'migration.downtime_limit_s': '--downtime-limit',
   'migration.dirty_limit_bytes_per_s': '--dirty-limit',
   'migration.timeout_s': '--timeout',
@@ -59,6 +69,7 @@ const FLAG_OF_PATH: Record<string, string> = {
   'migration.horizon_s': '--horizon',
   'probe.calc_time_s': '--calc-time',
   ...Object.fromEntries(Object.entries(KERNEL_FLAGS).map(([field, flag]) => [`kernel.${field}`, flag])),
+  'probe.mode': '--probe-mode',
 };
 
 type Raw = Record<string, string | boolean | undefined>;
@@ -68,10 +79,15 @@ const str = (raw: Raw, k: string): string | undefined => (typeof raw[k] === 'str
 export function migrationJobFromFlags(raw: Raw): MigrationJob {
   const kind = oneOf('--workload', str(raw, 'workload'), WORKLOAD_KINDS) ?? 'uniform';
   const rate = unit('--dirty-rate', str(raw, 'dirtyRate'), parseRate, RATE);
+  const activity = {
+    utilisation: numberFlag('--utilisation', str(raw, 'utilisation'), 0, 1),
+    touched_fraction: numberFlag('--touched-fraction', str(raw, 'touchedFraction'), 0, 1),
+    access: oneOf('--access', str(raw, 'access'), ACCESS_PATTERNS),
+  };
   let workload: MigrationJobInput['vm']['workload'];
   switch (kind) {
     case 'idle':
-      workload = { kind };
+      workload = { kind, ...activity };
       break;
     case 'uniform':
       workload = {
@@ -79,6 +95,7 @@ export function migrationJobFromFlags(raw: Raw): MigrationJob {
         dirty_rate_bytes_per_s: rate ?? 0,
         working_set: numberFlag('--working-set', str(raw, 'workingSet'), 0.000001, 1),
         read_share: numberFlag('--read-share', str(raw, 'readShare'), 0, 0.99),
+        ...activity,
       };
       break;
     case 'hotcold':
@@ -88,6 +105,7 @@ export function migrationJobFromFlags(raw: Raw): MigrationJob {
         hot_fraction: numberFlag('--hot-fraction', str(raw, 'hotFraction'), 0.000001, 0.999999),
         hot_write_share: numberFlag('--hot-write-share', str(raw, 'hotWriteShare'), 0, 1),
         read_share: numberFlag('--read-share', str(raw, 'readShare'), 0, 0.99),
+        ...activity,
       };
       break;
     case 'memstress':
@@ -95,6 +113,7 @@ export function migrationJobFromFlags(raw: Raw): MigrationJob {
         kind,
         write_percent: numberFlag('--write-percent', str(raw, 'writePercent'), 0, 100),
         pass_seconds: unit('--pass-time', str(raw, 'passTime'), parseDuration, DURATION),
+        ...activity,
       };
       break;
   }
@@ -119,19 +138,23 @@ export function migrationJobFromFlags(raw: Raw): MigrationJob {
       thp_coverage: numberFlag('--thp-coverage', str(raw, 'thpCoverage'), 0, 1),
       zero_fraction: numberFlag('--zero-fraction', str(raw, 'zeroFraction'), 0, 1),
       workload,
+      dirty_ring_size: numberFlag('--dirty-ring-size', str(raw, 'dirtyRingSize'), 1, 2 ** 31, true),
     },
     migration: {
       max_bandwidth_bytes_per_s: unit('--max-bandwidth', str(raw, 'maxBandwidth'), parseRate, RATE),
       link_bandwidth_bytes_per_s: unit('--link-bandwidth', str(raw, 'linkBandwidth'), parseRate, RATE),
+      multifd_channels: numberFlag('--multifd-channels', str(raw, 'multifdChannels'), 1, 255, true) ?? (raw.multifd === true ? QEMU_DEFAULTS.multifdChannels : undefined),
       downtime_limit_s: unit('--downtime-limit', str(raw, 'downtimeLimit'), parseDuration, DURATION),
       auto_converge: raw.autoConverge === true,
       dirty_limit_bytes_per_s: unit('--dirty-limit', str(raw, 'dirtyLimit'), parseRate, RATE),
+      postcopy: numberFlag('--postcopy-after', str(raw, 'postcopyAfter'), 1, 1e9, true),
       timeout_s: unit('--timeout', str(raw, 'timeout'), parseDuration, DURATION),
+      timeout_action: oneOf('--timeout-action', str(raw, 'timeoutAction'), TIMEOUT_ACTIONS),
       cancel_at_s: unit('--cancel-at', str(raw, 'cancelAt'), parseDuration, DURATION),
       fail_at_s: unit('--fail-at', str(raw, 'failAt'), parseDuration, DURATION),
       horizon_s: unit('--horizon', str(raw, 'horizon'), parseDuration, DURATION),
     },
-    probe: { calc_time_s: unit('--calc-time', str(raw, 'calcTime'), parseDuration, DURATION) },
+    probe: { calc_time_s: unit('--calc-time', str(raw, 'calcTime'), parseDuration, DURATION), mode: oneOf('--probe-mode', str(raw, 'probeMode'), PROBE_MODES) },
     kernel: {
       release: str(raw, 'kernel'),
       cpu: oneOf('--cpu', str(raw, 'cpu'), CPU_MODEL_NAMES),
@@ -171,7 +194,7 @@ function bytes(n: number): string {
 
 function formatResult(job: MigrationJob, r: MigrationResult): string {
   const lines: string[] = [];
-  const what = r.job === 'dirty-rate-probe' ? 'dirty-rate probe (calc-dirty-rate, dirty-bitmap mode)' : `migration (${r.model} model)`;
+  const what = r.job === 'dirty-rate-probe' ? `dirty-rate probe (calc-dirty-rate, ${r.probe_mode} mode)` : `migration (${r.model} model)`;
   lines.push(`${what}: ${formatSize(job.vm.ram_bytes)} RAM, ${job.vm.vcpus} vCPUs, ${job.vm.backing}, workload ${job.vm.workload.kind}`);
   lines.push(`status: ${r.status}${r.error_desc ? ` (${r.error_desc})` : ''}`);
   lines.push(`total time: ${formatDuration(r.total_time_s)}   setup: ${formatDuration(r.setup_time_s)}   downtime: ${r.downtime_s === null ? '-' : formatDuration(r.downtime_s)}   expected downtime: ${formatDuration(r.expected_downtime_s)}`);
@@ -180,7 +203,8 @@ function formatResult(job: MigrationJob, r: MigrationResult): string {
   } else {
     lines.push(`measured dirty rate: ${formatRate(r.measured_dirty_rate_bytes_per_s ?? 0)}`);
   }
-  lines.push(`dirty logging stopped on the source: ${r.dirty_log_stop}${r.dirty_log_stopped_at_s !== null ? ` at ${formatDuration(r.dirty_log_stopped_at_s)}` : ''}`);
+  if (r.postcopy_started_at_s !== null) lines.push(`post-copy from ${formatDuration(r.postcopy_started_at_s)}: ${r.postcopy_page_requests} page requests from the destination`);
+  lines.push(`dirty logging stopped on the source: ${r.dirty_log_stop}${r.dirty_log_stopped_at_s !== null ? `, the stop began at ${formatDuration(r.dirty_log_stopped_at_s)}` : ''}`);
   if (!r.mmu) {
     lines.push('MMU: not modelled by the SimGrid model');
     return lines.join('\n');
@@ -203,9 +227,30 @@ function formatResult(job: MigrationJob, r: MigrationResult): string {
       !b.disable_ran ? '-' : b.huge_coverage_restored_s === null ? 'never' : `after ${formatDuration(b.huge_coverage_restored_s)}`,
     ];
   });
+  table(lines, header, rows);
+  lines.push('');
+  lines.push('Whole cost per disable strategy: host CPU (s) and guest time lost (vCPU-s), by component (* = depends on the strategy):');
+  const costs = DISABLE_STRATEGIES.map((s) => wholeCost(r, s));
+  const sum = (x: Record<string, number>) => Object.values(x).reduce((a, b) => a + b, 0);
+  const costRows: string[][] = [];
+  for (const c of HOST_CPU_COMPONENTS) costRows.push([`host CPU ${c}${HOST_CPU_BY_STRATEGY[c] ? ' *' : ''}`, ...costs.map((w) => formatDuration(w.host_cpu[c]))]);
+  costRows.push(['host CPU total', ...costs.map((w) => formatDuration(sum(w.host_cpu)))]);
+  for (const c of GUEST_IMPACT_COMPONENTS) costRows.push([`guest ${c}${GUEST_IMPACT_BY_STRATEGY[c] ? ' *' : ''}`, ...costs.map((w) => formatDuration(w.guest_impact[c]))]);
+  costRows.push(['guest total', ...costs.map((w) => formatDuration(sum(w.guest_impact)))]);
+  const share = (part: number, total: number) => (total > 0 ? `${((part / total) * 100).toFixed(1)}%` : '-');
+  costRows.push(['disable share of host CPU', ...costs.map((w) => share(w.host_cpu.disable, sum(w.host_cpu)))]);
+  costRows.push([
+    'disable share of guest time',
+    ...costs.map((w) => share(GUEST_IMPACT_COMPONENTS.reduce((a, c) => a + (GUEST_IMPACT_OF_DISABLE[c] ? w.guest_impact[c] : 0), 0), sum(w.guest_impact))),
+  ]);
+  table(lines, ['component', ...DISABLE_STRATEGIES], costRows);
+  return lines.join('\n');
+}
+
+/** Appends `rows` under `header` as aligned columns. */
+function table(lines: string[], header: readonly string[], rows: readonly (readonly string[])[]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   for (const row of [header, ...rows]) lines.push(row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
-  return lines.join('\n');
 }
 
 export function migrateCommand(out: (text: string) => void): Command {
@@ -229,17 +274,26 @@ export function migrateCommand(out: (text: string) => void): Command {
     .addOption(o('--read-share <fraction>', 'uniform/hotcold: share of accesses that are reads (default 0.5)'))
     .addOption(o('--write-percent <pct>', 'memstress: percentage of pages written per pass (default 100)'))
     .addOption(o('--pass-time <duration>', 'memstress: time of one pass over a vCPU slice (default 1s)'))
+    .addOption(o('--utilisation <fraction>', 'fraction of the vCPUs in guest mode (default 0 for idle, 1 otherwise)'))
+    .addOption(o('--touched-fraction <fraction>', 'fraction of RAM the guest has touched since boot, mapped by KVM; the rest is zero pages (default 1)'))
+    .addOption(o('--access <pattern>', `guest access pattern: ${ACCESS_PATTERNS.join(', ')} (default sequential for memstress, random otherwise)`))
+    .addOption(o('--dirty-ring-size <n>', "KVM dirty ring entries per vCPU (QEMU's -accel kvm,dirty-ring-size; a power of two); default: dirty bitmap"))
     .addOption(o('--max-bandwidth <rate>', 'QEMU max-bandwidth (default 128MiB/s)'))
-    .addOption(o('--link-bandwidth <rate>', 'bandwidth available on the link if less (shared link)'))
+    .addOption(o('--link-bandwidth <rate>', 'bandwidth of the link: precopy sends at the lesser of this and max-bandwidth, stop-and-copy and post-copy at this (default 10Gbit/s)'))
+    .addOption(o('--multifd', `enable the multifd capability with QEMU's default ${QEMU_DEFAULTS.multifdChannels} channels`))
+    .addOption(o('--multifd-channels <n>', 'enable multifd with this many channels'))
     .addOption(o('--downtime-limit <duration>', 'QEMU downtime-limit (default 300ms)'))
     .addOption(o('--auto-converge', 'enable the auto-converge capability (20% initial, +10%, max 99%)'))
-    .addOption(o('--dirty-limit <rate>', 'enable dirty-limit with this per-vCPU dirty rate'))
-    .addOption(o('--timeout <duration>', 'completion timeout; the migration is aborted (action abort)'))
+    .addOption(o('--dirty-limit <rate>', 'enable dirty-limit with this per-vCPU dirty rate (needs --dirty-ring-size; not with --auto-converge)'))
+    .addOption(o('--postcopy-after <passes>', 'switch to post-copy after this many precopy passes'))
+    .addOption(o('--timeout <duration>', 'completion timeout'))
+    .addOption(o('--timeout-action <action>', `what the completion timeout does: ${TIMEOUT_ACTIONS.join(', ')} (default abort)`))
     .addOption(o('--cancel-at <duration>', 'cancel the migration at this time'))
     .addOption(o('--fail-at <duration>', 'the destination fails at this time'))
     .addOption(o('--horizon <duration>', 'report a migration still running after this long as active (default 24h)'))
-    .addOption(o('--probe', 'run a dirty-rate probe (calc-dirty-rate, dirty-bitmap mode) instead of a migration'))
+    .addOption(o('--probe', 'run a dirty-rate probe (calc-dirty-rate) instead of a migration'))
     .addOption(o('--calc-time <duration>', 'probe: calc-time (default 1s)'))
+    .addOption(o('--probe-mode <mode>', `probe: calc-dirty-rate mode, ${PROBE_MODES.join(', ')} (default page-sampling)`))
     .addOption(o('--kernel <release>', `source host's kernel release MAJOR.MINOR, ${OLDEST_RELEASE} to ${NEWEST_RELEASE}, e.g. ${COMMON_RELEASES.join(', ')}: its defaults and code paths (default ${DEFAULT_RELEASE})`))
     .addOption(o('--cpu <model>', `source host's CPU: ${CPU_MODEL_NAMES.join(', ')} (default ${DEFAULT_CPU})`))
     .addOption(o('--tdp-mmu <on|off>', "kvm.tdp_mmu: the TDP MMU, or the shadow MMU with rmaps (default: the release's)"))

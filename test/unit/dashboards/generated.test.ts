@@ -61,6 +61,7 @@ describe('dashboards as code', () => {
       'migsim_page_faults_total',
       'migsim_promote_bailouts_total',
       'migsim_host_cpu_seconds_total',
+      'migsim_guest_impact_seconds_total',
       'migsim_jobs_in_flight',
       'migsim_migrations_total',
       'migsim_evacuation_waves_done',

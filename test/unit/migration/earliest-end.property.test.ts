@@ -7,7 +7,9 @@ import { COMMON_RELEASES } from '../../../shared/src/kernel/host/kernel-version.
 import { migrationJobSchema, type MigrationJobInput } from '../../../shared/src/migration/job/migration-job.js';
 import { runMigrationJob } from '../../../shared/src/migration/job/run-migration-job.js';
 import { earliestEndS } from '../../../shared/src/migration/precopy/earliest-end.js';
-import type { WorkloadSpec } from '../../../shared/src/migration/workload/workload-spec.js';
+import { TIMEOUT_ACTIONS } from '../../../shared/src/migration/job/migration-job.js';
+import { PROBE_MODES } from '../../../shared/src/migration/probe/probe-mode.js';
+import { ACCESS_PATTERNS } from '../../../shared/src/migration/workload/workload-spec.js';
 
 const MiB = 2 ** 20;
 const GiB = 2 ** 30;
@@ -38,7 +40,13 @@ const rateArb = fc.oneof(fc.constant(0), num(0, 64 * MiB), num(0, 2 * GiB));
 /** Bandwidths, bytes per second: QEMU's default range or below, or up to a 32 Gbit/s link. */
 const bandwidthArb = fc.oneof(num(1 * MiB, 128 * MiB), num(128 * MiB, 4 * GiB));
 
-const workloadArb: fc.Arbitrary<WorkloadSpec> = fc.oneof(
+/** The share of vCPUs in guest mode, of RAM touched, and the access pattern: defaults or anything. */
+const activityArb = fc.record(
+  { utilisation: num(0, 1), touched_fraction: fc.oneof(fc.constant(1), num(0, 1)), access: fc.constantFrom(...ACCESS_PATTERNS) },
+  { requiredKeys: [] },
+);
+
+const kindArb: fc.Arbitrary<MigrationJobInput['vm']['workload']> = fc.oneof(
   fc.constant({ kind: 'idle' as const }),
   fc.record({ kind: fc.constant('uniform' as const), dirty_rate_bytes_per_s: rateArb, working_set: num(0, 1, true), read_share: num(0, 0.99) }),
   fc.record({
@@ -50,6 +58,8 @@ const workloadArb: fc.Arbitrary<WorkloadSpec> = fc.oneof(
   }),
   fc.record({ kind: fc.constant('memstress' as const), write_percent: num(0, 100), pass_seconds: num(0.05, 100) }),
 );
+
+const workloadArb: fc.Arbitrary<MigrationJobInput['vm']['workload']> = fc.tuple(kindArb, activityArb).map(([w, a]) => ({ ...w, ...a }));
 
 /** A time that is unset two times out of three, sometimes 0, otherwise up to `max` seconds. */
 const momentArb = (max: number): fc.Arbitrary<number | null> =>
@@ -66,20 +76,24 @@ const jobArb: fc.Arbitrary<MigrationJobInput> = fc.constantFrom(...BACKING_SOURC
       thp_coverage: num(0, 1),
       zero_fraction: fc.oneof(fc.constant(0), fc.constant(1), num(0, 1)),
       workload: workloadArb,
+      dirty_ring_size: fc.option(fc.constantFrom(256, 4096, 65536)),
     }),
     migration: fc.record({
       max_bandwidth_bytes_per_s: bandwidthArb,
       link_bandwidth_bytes_per_s: fc.option(bandwidthArb),
+      multifd_channels: fc.option(fc.integer({ min: 1, max: 16 })),
       // Not below 50 ms, and a horizon of at most 10 minutes, so that a migration that never converges stays short.
       downtime_limit_s: num(0.05, 5),
       auto_converge: fc.boolean(),
       dirty_limit_bytes_per_s: fc.option(num(1e5, 1e9)),
       cancel_at_s: momentArb(200),
       fail_at_s: momentArb(200),
+      postcopy: fc.option(fc.integer({ min: 1, max: 5 }), { freq: 3 }),
       timeout_s: fc.option(num(0, 300, true), { freq: 3 }),
+      timeout_action: fc.constantFrom(...TIMEOUT_ACTIONS),
       horizon_s: num(0, 600, true),
     }),
-    probe: fc.record({ calc_time_s: num(0, 60, true) }),
+    probe: fc.record({ calc_time_s: num(0, 60, true), mode: fc.constantFrom(...PROBE_MODES) }),
     kernel: fc.record({ release: fc.constantFrom(...COMMON_RELEASES), tdp_mmu: fc.boolean() }).chain(({ release, tdp_mmu }) =>
       fc.record({
         release: fc.constant(release),
@@ -96,10 +110,19 @@ const jobArb: fc.Arbitrary<MigrationJobInput> = fc.constantFrom(...BACKING_SOURC
   }),
 );
 
+/** Settings QEMU refuses are made consistent: dirty-limit only with the ring and without auto-converge, the probe mode the ring allows. */
+const validJobArb = jobArb.map((j): MigrationJobInput => {
+  const ring = j.vm.dirty_ring_size !== null;
+  const m = j.migration!;
+  const dirtyLimit = ring && !m.auto_converge ? m.dirty_limit_bytes_per_s : null;
+  const mode = j.probe!.mode === 'dirty-ring' && !ring ? 'dirty-bitmap' : j.probe!.mode === 'dirty-bitmap' && ring ? 'dirty-ring' : j.probe!.mode;
+  return { ...j, migration: { ...m, dirty_limit_bytes_per_s: dirtyLimit }, probe: { ...j.probe!, mode } };
+});
+
 describe('earliestEndS', () => {
   it('never exceeds the duration runMigrationJob reports, so the fleet never runs past a job before its result', () => {
     fc.assert(
-      fc.property(jobArb, (input) => {
+      fc.property(validJobArb, (input) => {
         const job = migrationJobSchema.parse(input);
         const result = runMigrationJob(job, DEFAULT_PROFILE);
         expect(earliestEndS(job)).toBeLessThanOrEqual(result.total_time_s);

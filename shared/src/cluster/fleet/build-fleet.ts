@@ -40,15 +40,16 @@ function pick<T>(rng: Rng, c: T | { choices: T[]; weights?: number[] | undefined
 
 /** A scenario workload (human units already parsed) as the job's workload spec. */
 function toWorkload(w: Scenario['vms']['workloads'][number]['workload']): WorkloadSpec {
+  const activity = { utilisation: w.utilisation, touched_fraction: w.touched_fraction, access: w.access };
   switch (w.kind) {
     case 'idle':
-      return { kind: 'idle' };
+      return { kind: 'idle', ...activity };
     case 'uniform':
-      return { kind: 'uniform', dirty_rate_bytes_per_s: w.dirty_rate, working_set: w.working_set, read_share: w.read_share };
+      return { kind: 'uniform', dirty_rate_bytes_per_s: w.dirty_rate, working_set: w.working_set, read_share: w.read_share, ...activity };
     case 'hotcold':
-      return { kind: 'hotcold', dirty_rate_bytes_per_s: w.dirty_rate, hot_fraction: w.hot_fraction, hot_write_share: w.hot_write_share, read_share: w.read_share };
+      return { kind: 'hotcold', dirty_rate_bytes_per_s: w.dirty_rate, hot_fraction: w.hot_fraction, hot_write_share: w.hot_write_share, read_share: w.read_share, ...activity };
     case 'memstress':
-      return { kind: 'memstress', write_percent: w.write_percent, pass_seconds: w.pass_time };
+      return { kind: 'memstress', write_percent: w.write_percent, pass_seconds: w.pass_time, ...activity };
   }
 }
 

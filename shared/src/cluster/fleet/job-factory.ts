@@ -1,5 +1,7 @@
 import type { MigrationJob } from '../../migration/job/migration-job.js';
 import { earliestEndS, firstPassSeconds } from '../../migration/precopy/earliest-end.js';
+import { precopyBandwidth } from '../../migration/precopy/send-bandwidth.js';
+import { zeroShare } from '../../migration/workload/zero-share.js';
 import { unitHash } from '../../engine/rng.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 import type { Fleet, Vm } from './build-fleet.js';
@@ -91,20 +93,23 @@ export class JobFactory {
         thp_coverage: s.vms.thp_coverage,
         zero_fraction: s.vms.zero_fraction,
         workload: vm.workload,
+        dirty_ring_size: s.vms.dirty_ring_size,
       },
       migration: {
         max_bandwidth_bytes_per_s: s.migration.max_bandwidth,
         link_bandwidth_bytes_per_s: link,
+        multifd_channels: s.migration.multifd_channels,
         downtime_limit_s: s.migration.downtime_limit,
         auto_converge: s.migration.auto_converge,
         dirty_limit_bytes_per_s: s.migration.dirty_limit,
+        postcopy: s.migration.postcopy,
         timeout_s: s.migration.timeout,
-        timeout_action: 'abort',
+        timeout_action: s.migration.timeout_action,
         cancel_at_s: kind === 'migration' ? this.cancelAt(serial, vm, link) : null,
         fail_at_s: dstFailS !== undefined && dstFailS >= nowS ? dstFailS - nowS : null,
         horizon_s: Math.max(1, s.horizon - nowS),
       },
-      probe: { calc_time_s: s.policies.probes?.calc_time ?? 1 },
+      probe: { calc_time_s: s.policies.probes?.calc_time ?? 1, mode: s.policies.probes?.mode ?? 'page-sampling' },
       kernel: this.fleet.hosts[src]!.kernel,
       bailouts: s.vms.bailouts,
     };
@@ -115,7 +120,8 @@ export class JobFactory {
     const s = this.scenario;
     const p = s.events.cancellation_probability;
     if (p <= 0 || unitHash(s.seed, SALT_CANCEL, serial) >= p) return null;
-    const firstPassS = firstPassSeconds(vm.ramBytes, s.vms.zero_fraction, Math.min(s.migration.max_bandwidth, link ?? Infinity));
+    const bandwidth = precopyBandwidth({ max_bandwidth_bytes_per_s: s.migration.max_bandwidth, link_bandwidth_bytes_per_s: link, multifd_channels: s.migration.multifd_channels });
+    const firstPassS = firstPassSeconds(vm.ramBytes, zeroShare(s.vms.zero_fraction, vm.workload), bandwidth);
     return firstPassS * (CANCEL_EARLIEST_SHARE + (1 - CANCEL_EARLIEST_SHARE) * unitHash(s.seed, SALT_CANCEL_AT, serial));
   }
 }

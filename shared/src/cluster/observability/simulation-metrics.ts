@@ -3,6 +3,7 @@ import type { JobRecord } from '../fleet/fleet-run-result.js';
 import { DISABLE_STRATEGIES } from '../../kernel/mmu/disable-strategy.js';
 import { FAULT_KINDS } from '../../kernel/mmu/fault-kind.js';
 import { PROMOTE_BAILOUTS } from '../../kernel/mmu/promote-bailout.js';
+import { GUEST_IMPACT_COMPONENTS, HOST_CPU_COMPONENTS, wholeCost } from '../../migration/job/whole-cost.js';
 
 /** Seconds to hours: 0.1 s … ~27 h in 19 doubling buckets. */
 const LONG_BUCKETS = exponentialBuckets(0.1, 2, 20);
@@ -13,7 +14,9 @@ const SHORT_BUCKETS = exponentialBuckets(0.001, 2, 19);
  * The fleet simulation's metrics, recorded by the coordinator as it applies each job's result (so each job counts
  * once, whichever worker ran it, and the totals equal summary.json's). Every job adds its MMU cost under every
  * disable strategy — the paired counterfactual — so a dashboard can show what the fleet would pay under each.
- * Labels are bounded: outcome, purpose, strategy, fault_kind, reason, host_class.
+ * Labels are bounded: outcome, purpose, strategy, fault_kind, reason, host_class, component (HOST_CPU_COMPONENTS,
+ * GUEST_IMPACT_COMPONENTS). `migsim_host_cpu_seconds_total` is the whole host CPU by component (before, it counted
+ * the MMU's work only: that is the sum over every component but `migration_thread`).
  */
 export class SimulationMetrics {
   readonly migrations: Counter<'outcome' | 'purpose' | 'host_class'>;
@@ -31,7 +34,8 @@ export class SimulationMetrics {
   readonly hugePagesPromoted: Counter<'strategy'>;
   readonly bailouts: Counter<'strategy' | 'reason'>;
   readonly vcpuStall: Counter<'strategy'>;
-  readonly hostCpu: Counter<'strategy'>;
+  readonly hostCpu: Counter<'component' | 'strategy'>;
+  readonly guestImpact: Counter<'component' | 'strategy'>;
   readonly inFlight: Gauge;
   readonly wavesDone: Gauge;
   readonly wavesTotal: Gauge;
@@ -54,7 +58,18 @@ export class SimulationMetrics {
     this.hugePagesPromoted = new Counter({ name: 'migsim_huge_pages_promoted_total', help: 'Huge pages recovered in place', labelNames: ['strategy'], registers });
     this.bailouts = new Counter({ name: 'migsim_promote_bailouts_total', help: 'In-place promotions that bailed out, by reason', labelNames: ['strategy', 'reason'], registers });
     this.vcpuStall = new Counter({ name: 'migsim_vcpu_stall_seconds_total', help: 'vCPU time lost to MMU work (faults, PML, flush IPIs, refaults)', labelNames: ['strategy'], registers });
-    this.hostCpu = new Counter({ name: 'migsim_host_cpu_seconds_total', help: 'Host CPU time spent on dirty logging (ioctl thread plus vCPU stall)', labelNames: ['strategy'], registers });
+    this.hostCpu = new Counter({
+      name: 'migsim_host_cpu_seconds_total',
+      help: 'Host CPU time migrations and probes cost the source, by component (migration_thread, dirty_tracking, enable_split: the same under every strategy; disable)',
+      labelNames: ['component', 'strategy'],
+      registers,
+    });
+    this.guestImpact = new Counter({
+      name: 'migsim_guest_impact_seconds_total',
+      help: 'vCPU time guests lost to migrations and probes, by component (disable_flush_stalls, refaults, disable_bql_stall: the disable\'s; the others the same under every strategy)',
+      labelNames: ['component', 'strategy'],
+      registers,
+    });
     this.inFlight = new Gauge({ name: 'migsim_jobs_in_flight', help: 'Jobs sent to the workers and not yet applied', registers });
     this.wavesDone = new Gauge({ name: 'migsim_evacuation_waves_done', help: 'Maintenance waves finished', registers });
     this.wavesTotal = new Gauge({ name: 'migsim_evacuation_waves', help: 'Maintenance waves in the scenario', registers });
@@ -64,7 +79,9 @@ export class SimulationMetrics {
     for (const s of DISABLE_STRATEGIES) {
       this.enableDuration.zero({ strategy: s });
       this.disableDuration.zero({ strategy: s });
-      for (const m of [this.disableSeconds, this.tlbFlushes, this.sptesZapped, this.hugePagesPromoted, this.vcpuStall, this.hostCpu]) m.inc({ strategy: s }, 0);
+      for (const m of [this.disableSeconds, this.tlbFlushes, this.sptesZapped, this.hugePagesPromoted, this.vcpuStall]) m.inc({ strategy: s }, 0);
+      for (const component of HOST_CPU_COMPONENTS) this.hostCpu.inc({ component, strategy: s }, 0);
+      for (const component of GUEST_IMPACT_COMPONENTS) this.guestImpact.inc({ component, strategy: s }, 0);
       for (const k of FAULT_KINDS) this.pageFaults.inc({ strategy: s, fault_kind: k }, 0);
       for (const r of PROMOTE_BAILOUTS) this.bailouts.inc({ strategy: s, reason: r }, 0);
     }
@@ -94,6 +111,11 @@ export class SimulationMetrics {
       this.transferred.inc(r.ram.transferred_bytes);
       this.rounds.observe(r.rounds);
     }
+    for (const s of DISABLE_STRATEGIES) {
+      const w = wholeCost(r, s);
+      for (const component of HOST_CPU_COMPONENTS) if (w.host_cpu[component] > 0) this.hostCpu.inc({ component, strategy: s }, w.host_cpu[component]);
+      for (const component of GUEST_IMPACT_COMPONENTS) if (w.guest_impact[component] > 0) this.guestImpact.inc({ component, strategy: s }, w.guest_impact[component]);
+    }
     if (!r.mmu) return;
     for (const s of DISABLE_STRATEGIES) {
       const b = r.mmu[s];
@@ -113,7 +135,6 @@ export class SimulationMetrics {
         if (n > 0) this.bailouts.inc({ strategy: s, reason }, n);
       }
       this.vcpuStall.inc({ strategy: s }, b.vcpu_stall_s);
-      this.hostCpu.inc({ strategy: s }, b.host_cpu_s);
     }
   }
 }

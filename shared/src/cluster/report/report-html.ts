@@ -1,7 +1,8 @@
 import type { JobRecord } from '../fleet/fleet-run-result.js';
 import { DISABLE_STRATEGIES, type DisableStrategy } from '../../kernel/mmu/disable-strategy.js';
-import type { RunSummary } from './run-summary.js';
-import { escapeHtml, fmt, gantt, groupedBarChart, lineChart, logHistogram, type Series } from './svg-charts.js';
+import { GUEST_IMPACT_COMPONENTS, HOST_CPU_COMPONENTS, type GuestImpactComponent, type HostCpuComponent } from '../../migration/job/whole-cost.js';
+import type { RunSummary, WholeCostTotals } from './run-summary.js';
+import { escapeHtml, fmt, gantt, groupedBarChart, lineChart, logHistogram, stackedBarChart, type Series } from './svg-charts.js';
 
 export const STRATEGY_COLORS: Record<DisableStrategy, string> = {
   'rmap-zap': '#9467bd',
@@ -10,6 +11,49 @@ export const STRATEGY_COLORS: Record<DisableStrategy, string> = {
   'zap-batched': '#1f77b4',
   promote: '#2ca02c',
 };
+
+/** Colours of the whole cost's components: the disable's in reds and oranges. */
+const HOST_CPU_COLORS: Record<HostCpuComponent, string> = {
+  migration_thread: '#1f77b4',
+  dirty_tracking: '#17becf',
+  enable_split: '#9467bd',
+  disable: '#d62728',
+};
+const GUEST_IMPACT_COLORS: Record<GuestImpactComponent, string> = {
+  downtime: '#7f7f7f',
+  ept_4k: '#bcbd22',
+  throttling: '#8c564b',
+  dirty_tracking: '#17becf',
+  flush_stalls: '#aec7e8',
+  bql_stall: '#c5b0d5',
+  postcopy_faults: '#e377c2',
+  disable_flush_stalls: '#ff9896',
+  refaults: '#d62728',
+  disable_bql_stall: '#ff7f0e',
+};
+
+const pctText = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)} %`);
+
+/** The whole cost by component per strategy (and under the strategies in effect), the disable's share above each bar. */
+function wholeCostCharts(summary: RunSummary): string {
+  const columns: [string, WholeCostTotals][] = [...DISABLE_STRATEGIES.map((s): [string, WholeCostTotals] => [s, summary.whole_cost.strategies[s]]), ['in effect', summary.whole_cost.in_effect]];
+  const names = columns.map(([n]) => n);
+  const host = stackedBarChart(
+    'Whole host CPU by component, per strategy (seconds)',
+    'host CPU (s)',
+    names,
+    HOST_CPU_COMPONENTS.map((c) => ({ name: c, color: HOST_CPU_COLORS[c], values: columns.map(([, t]) => t.host_cpu_s[c]) })),
+    columns.map(([, t]) => `disable ${pctText(t.disable_share.host_cpu)}`),
+  );
+  const guest = stackedBarChart(
+    'Guest impact by component, per strategy (vCPU-seconds)',
+    'vCPU time lost (s)',
+    names,
+    GUEST_IMPACT_COMPONENTS.map((c) => ({ name: c, color: GUEST_IMPACT_COLORS[c], values: columns.map(([, t]) => t.guest_impact_s[c]) })),
+    columns.map(([, t]) => `disable ${pctText(t.disable_share.guest_impact)}`),
+  );
+  return `${host}${guest}`;
+}
 
 /** Cumulative vCPU stall seconds over simulated time, per strategy (each job adds its stall when it ends). */
 function cumulativeStall(jobs: readonly JobRecord[]): Series[] {
@@ -80,6 +124,12 @@ export function reportHtml(summary: RunSummary, jobs: readonly JobRecord[], flee
     return `<tr><td><span class="dot" style="background:${STRATEGY_COLORS[s]}"></span>${s}</td><td>${fmt(t.disable_s)}</td><td>${fmt(t.vcpu_stall_s)}</td><td>${fmt(t.host_cpu_s)}</td><td>${fmt(t.tlb_flushes)}</td><td>${fmt(t.page_faults)}</td><td>${fmt(t.refaults)}</td></tr>`;
   }).join('');
   const saving = summary.promote_saving_vs_zap;
+  const wholeRows = [...DISABLE_STRATEGIES.map((s): [string, WholeCostTotals] => [s, summary.whole_cost.strategies[s]]), ['in effect', summary.whole_cost.in_effect] as [string, WholeCostTotals]]
+    .map(
+      ([n, t]) =>
+        `<tr><td>${escapeHtml(n)}</td><td>${fmt(t.host_cpu_total_s)}</td><td>${fmt(t.disable_host_cpu_s)}</td><td>${pctText(t.disable_share.host_cpu)}</td><td>${fmt(t.guest_impact_total_s)}</td><td>${fmt(t.disable_guest_impact_s)}</td><td>${pctText(t.disable_share.guest_impact)}</td></tr>`,
+    )
+    .join('');
   const costChart = groupedBarChart(
     'Cost by strategy, summed over all jobs (seconds)',
     'seconds',
@@ -126,10 +176,14 @@ code{background:#f4f4f4;padding:1px 4px}
 <tr><td>count</td><td>${summary.migrations.completed}</td><td>${summary.migrations.cancelled}</td><td>${summary.migrations.failed}</td><td>${summary.migrations.active}</td><td>${summary.migrations.total}</td></tr></table>
 <p>Migration time: ${pct(summary.migration_time_s)}.<br>Downtime: ${pct(summary.downtime_s)}.</p>
 <h2>What disabling dirty logging cost, per strategy</h2>
-<p>Every job's disable is evaluated under all four strategies from the same state. A completed migration never disables logging on the source (the source VM is destroyed); cancelled, aborted and failed migrations and every dirty-rate probe do.</p>
+<p>Every job's disable is evaluated under every strategy from the same state. A completed migration never disables logging on the source (the source VM is destroyed); cancelled, aborted and failed migrations (before the job ends, holding its migration slot) and dirty-rate probes in dirty-bitmap or dirty-ring mode do; page-sampling probes never enable logging.</p>
 <table><tr><th>strategy</th><th>disable (s)</th><th>vCPU stall (s)</th><th>host CPU (s)</th><th>remote TLB flushes</th><th>page faults</th><th>refaults</th></tr>${strategyRows}</table>
 <p><b>promote saves ${fmt(saving.host_cpu_s)} s of host CPU over zap${saving.host_cpu_fraction === null ? '' : ` (${(saving.host_cpu_fraction * 100).toFixed(1)} %)`}</b>: ${fmt(saving.disable_s)} s of disable time and ${fmt(saving.vcpu_stall_s)} s of vCPU stall.</p>
 <div class="charts">${costChart}${stallChart}${disableChart}${coverageChart}${waveChart}</div>
+<h2>The whole cost, and the disable's share of it</h2>
+<p>Host CPU (migration thread and multifd per byte, dirty tracking, enable and splits, the disable) and guest time lost (downtime of all vCPUs, 4K-EPT slowdown while logging, throttling, tracking faults, flush and BQL stalls, post-copy faults; and the disable's flush stalls, refaults and BQL stalls), summed over all jobs. Only the disable's components depend on the strategy.</p>
+<table><tr><th>strategy</th><th>host CPU (s)</th><th>of which disable (s)</th><th>disable share</th><th>guest impact (vCPU-s)</th><th>of which disable (vCPU-s)</th><th>disable share</th></tr>${wholeRows}</table>
+<div class="charts">${wholeCostCharts(summary)}</div>
 </body></html>
 `;
 }

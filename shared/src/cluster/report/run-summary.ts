@@ -3,6 +3,15 @@ import type { FleetRunResult, JobRecord } from '../fleet/fleet-run-result.js';
 import type { MigrationResult } from '../../migration/job/migration-result.js';
 import { DISABLE_STRATEGIES, type DisableStrategy } from '../../kernel/mmu/disable-strategy.js';
 import { canonicalJson } from '../../common/canonical-json.js';
+import {
+  GUEST_IMPACT_OF_DISABLE,
+  GUEST_IMPACT_COMPONENTS,
+  HOST_CPU_OF_DISABLE,
+  HOST_CPU_COMPONENTS,
+  wholeCost,
+  type GuestImpactComponent,
+  type HostCpuComponent,
+} from '../../migration/job/whole-cost.js';
 
 export interface StrategyTotals {
   disable_s: number;
@@ -11,6 +20,20 @@ export interface StrategyTotals {
   page_faults: number;
   refaults: number;
   host_cpu_s: number;
+}
+
+/**
+ * The whole cost of the jobs under one strategy: host CPU (s) and guest time (vCPU-s) by component, totals, the
+ * disable's part (the components that depend on the strategy) and its share of each total (null when it is 0).
+ */
+export interface WholeCostTotals {
+  host_cpu_s: Record<HostCpuComponent, number>;
+  host_cpu_total_s: number;
+  guest_impact_s: Record<GuestImpactComponent, number>;
+  guest_impact_total_s: number;
+  disable_host_cpu_s: number;
+  disable_guest_impact_s: number;
+  disable_share: { host_cpu: number | null; guest_impact: number | null };
 }
 
 export interface Percentiles {
@@ -31,6 +54,8 @@ export interface RunSummary {
   readonly by_outcome: Record<MigrationResult['status'], Record<DisableStrategy, StrategyTotals>>;
   readonly strategy_in_effect: StrategyTotals;
   readonly promote_saving_vs_zap: { readonly disable_s: number; readonly vcpu_stall_s: number; readonly host_cpu_s: number; readonly host_cpu_fraction: number | null };
+  /** The whole cost, fleet-wide: per strategy (every job under every strategy) and under the strategy in effect on each source. */
+  readonly whole_cost: { readonly strategies: Record<DisableStrategy, WholeCostTotals>; readonly in_effect: WholeCostTotals };
   readonly migration_time_s: Percentiles;
   readonly downtime_s: Percentiles;
   readonly makespan_s: number | null;
@@ -53,6 +78,40 @@ function add(t: StrategyTotals, r: MigrationResult, s: DisableStrategy): void {
   t.page_faults += b.page_faults;
   t.refaults += b.page_faults_by_kind.refault ?? 0;
   t.host_cpu_s += b.host_cpu_s;
+}
+
+const zeroWhole = (): WholeCostTotals => ({
+  host_cpu_s: Object.fromEntries(HOST_CPU_COMPONENTS.map((c) => [c, 0])) as Record<HostCpuComponent, number>,
+  host_cpu_total_s: 0,
+  guest_impact_s: Object.fromEntries(GUEST_IMPACT_COMPONENTS.map((c) => [c, 0])) as Record<GuestImpactComponent, number>,
+  guest_impact_total_s: 0,
+  disable_host_cpu_s: 0,
+  disable_guest_impact_s: 0,
+  disable_share: { host_cpu: null, guest_impact: null },
+});
+
+function addWhole(t: WholeCostTotals, r: MigrationResult, s: DisableStrategy): void {
+  const w = wholeCost(r, s);
+  for (const c of HOST_CPU_COMPONENTS) {
+    const v = w.host_cpu[c];
+    t.host_cpu_s[c] += v;
+    t.host_cpu_total_s += v;
+    if (HOST_CPU_OF_DISABLE[c]) t.disable_host_cpu_s += v;
+  }
+  for (const c of GUEST_IMPACT_COMPONENTS) {
+    const v = w.guest_impact[c];
+    t.guest_impact_s[c] += v;
+    t.guest_impact_total_s += v;
+    if (GUEST_IMPACT_OF_DISABLE[c]) t.disable_guest_impact_s += v;
+  }
+}
+
+function withShares(t: WholeCostTotals): WholeCostTotals {
+  t.disable_share = {
+    host_cpu: t.host_cpu_total_s > 0 ? t.disable_host_cpu_s / t.host_cpu_total_s : null,
+    guest_impact: t.guest_impact_total_s > 0 ? t.disable_guest_impact_s / t.guest_impact_total_s : null,
+  };
+  return t;
 }
 
 export function percentiles(xs: number[]): Percentiles {
@@ -78,6 +137,8 @@ export function summarize(scenario: string, seed: number, runId: string, run: Fl
   const strategies = Object.fromEntries(DISABLE_STRATEGIES.map((s) => [s, zero()])) as Record<DisableStrategy, StrategyTotals>;
   const byOutcome = Object.fromEntries((['completed', 'cancelled', 'failed', 'active'] as const).map((o) => [o, Object.fromEntries(DISABLE_STRATEGIES.map((s) => [s, zero()]))])) as RunSummary['by_outcome'];
   const inEffect = zero();
+  const wholeByStrategy = Object.fromEntries(DISABLE_STRATEGIES.map((s) => [s, zeroWhole()])) as Record<DisableStrategy, WholeCostTotals>;
+  const wholeInEffect = zeroWhole();
   const times: number[] = [];
   const downtimes: number[] = [];
   let probes = 0;
@@ -93,8 +154,10 @@ export function summarize(scenario: string, seed: number, runId: string, run: Fl
     for (const s of DISABLE_STRATEGIES) {
       add(strategies[s], r, s);
       add(byOutcome[r.status][s], r, s);
+      addWhole(wholeByStrategy[s], r, s);
     }
     add(inEffect, r, r.strategy_in_effect);
+    addWhole(wholeInEffect, r, r.strategy_in_effect);
   }
   const z = strategies.zap;
   const p = strategies.promote;
@@ -113,6 +176,10 @@ export function summarize(scenario: string, seed: number, runId: string, run: Fl
       host_cpu_s: z.host_cpu_s - p.host_cpu_s,
       host_cpu_fraction: z.host_cpu_s > 0 ? (z.host_cpu_s - p.host_cpu_s) / z.host_cpu_s : null,
     },
+    whole_cost: {
+      strategies: Object.fromEntries(DISABLE_STRATEGIES.map((s) => [s, withShares(wholeByStrategy[s])])) as Record<DisableStrategy, WholeCostTotals>,
+      in_effect: withShares(wholeInEffect),
+    },
     migration_time_s: percentiles(times),
     downtime_s: percentiles(downtimes),
     makespan_s: run.makespanS,
@@ -124,19 +191,66 @@ export function summarize(scenario: string, seed: number, runId: string, run: Fl
   };
 }
 
-const CSV_BASE = ['id', 'purpose', 'wave', 'vm', 'src', 'dst', 'attempt', 'start_s', 'end_s', 'status', 'total_time_s', 'downtime_s', 'transferred_bytes', 'rounds', 'dirty_log_stop', 'strategy_in_effect'];
-const CSV_PER = ['disable_s', 'vcpu_stall_s', 'tlb_flushes', 'page_faults', 'refaults', 'host_cpu_s'] as const;
+const CSV_BASE = [
+  'id',
+  'purpose',
+  'wave',
+  'vm',
+  'src',
+  'dst',
+  'attempt',
+  'start_s',
+  'end_s',
+  'status',
+  'total_time_s',
+  'downtime_s',
+  'transferred_bytes',
+  'rounds',
+  'dirty_log_stop',
+  'strategy_in_effect',
+  'migration_thread_cpu_s',
+];
+const CSV_PER = ['disable_s', 'vcpu_stall_s', 'tlb_flushes', 'page_faults', 'refaults', 'host_cpu_s', 'bql_stall_s', 'whole_host_cpu_s', 'whole_guest_impact_s'] as const;
 
-/** One row per job, the per-strategy MMU figures side by side. */
+/**
+ * One row per job, the per-strategy figures side by side: the MMU's (`host_cpu_s` is MMU work only), the BQL stall
+ * of the disable, and the whole cost (host CPU s, guest vCPU-s) under each strategy.
+ */
 export function jobsCsv(jobs: readonly JobRecord[]): string {
   const header = [...CSV_BASE, ...DISABLE_STRATEGIES.flatMap((s) => CSV_PER.map((c) => `${s}_${c}`))];
   const rows = jobs.map((j) => {
     const r = j.result;
-    const base = [j.id, j.purpose, j.wave ?? '', j.vm, j.src, j.dst ?? '', j.attempt, j.startS, j.endS, r.status, r.total_time_s, r.downtime_s ?? '', r.ram.transferred_bytes, r.rounds, r.dirty_log_stop, r.strategy_in_effect];
+    const base = [
+      j.id,
+      j.purpose,
+      j.wave ?? '',
+      j.vm,
+      j.src,
+      j.dst ?? '',
+      j.attempt,
+      j.startS,
+      j.endS,
+      r.status,
+      r.total_time_s,
+      r.downtime_s ?? '',
+      r.ram.transferred_bytes,
+      r.rounds,
+      r.dirty_log_stop,
+      r.strategy_in_effect,
+      r.host_cpu?.migration_thread_s ?? '',
+    ];
     const per = DISABLE_STRATEGIES.flatMap((s) => {
       const t = zero();
       add(t, r, s);
-      return CSV_PER.map((c) => t[c]);
+      const w = wholeCost(r, s);
+      const sum = (x: Record<string, number>) => Object.values(x).reduce((a, b) => a + b, 0);
+      const row: Record<(typeof CSV_PER)[number], number> = {
+        ...t,
+        bql_stall_s: r.mmu?.[s]?.guest_impact.bql_stall_s ?? 0,
+        whole_host_cpu_s: sum(w.host_cpu),
+        whole_guest_impact_s: sum(w.guest_impact),
+      };
+      return CSV_PER.map((c) => row[c]);
     });
     return [...base, ...per].join(',');
   });

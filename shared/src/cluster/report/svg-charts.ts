@@ -138,3 +138,38 @@ export function gantt(title: string, xLabel: string, rows: readonly { label: str
   });
   return frame(title, xLabel, '', body, []);
 }
+
+/**
+ * Stacked bars: one bar per category, one segment per series (bottom up, in order); `notes` are printed above the
+ * bars (one per category).
+ */
+export function stackedBarChart(
+  title: string,
+  yLabel: string,
+  categories: readonly string[],
+  series: readonly { name: string; color: string; values: readonly number[] }[],
+  notes: readonly string[] = [],
+): string {
+  const totals = categories.map((_, i) => series.reduce((a, s) => a + (s.values[i] ?? 0), 0));
+  const max = Math.max(1e-9, ...totals) * 1.15;
+  const a = axes(0, 1, 0, max, () => '');
+  const pw = W - M.left - M.right;
+  const gw = pw / Math.max(1, categories.length);
+  const bw = gw * 0.6;
+  let body = a.svg;
+  categories.forEach((c, i) => {
+    const x = M.left + i * gw + (gw - bw) / 2;
+    let base = 0;
+    for (const s of series) {
+      const v = s.values[i] ?? 0;
+      if (v > 0) {
+        body += `<rect class="bar" x="${x}" y="${a.sy(base + v)}" width="${bw}" height="${Math.max(0, a.sy(base) - a.sy(base + v))}" fill="${s.color}"><title>${escapeHtml(`${c}, ${s.name}: ${fmt(v)}`)}</title></rect>`;
+      }
+      base += v;
+    }
+    const note = notes[i];
+    if (note) body += `<text x="${x + bw / 2}" y="${a.sy(totals[i]!) - 4}" text-anchor="middle" font-size="11">${escapeHtml(note)}</text>`;
+    body += `<text x="${M.left + i * gw + gw / 2}" y="${H - M.bottom + 16}" text-anchor="middle" font-size="11">${escapeHtml(c)}</text>`;
+  });
+  return frame(title, '', yLabel, body, series);
+}

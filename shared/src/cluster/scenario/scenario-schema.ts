@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { bailoutsSchema, kernelSchema, migrationJobSchema } from '../../migration/job/migration-job.js';
+import { bailoutsSchema, dirtyRingSizeSchema, kernelSchema, migrationJobSchema, qemuSettingsIssues, TIMEOUT_ACTIONS } from '../../migration/job/migration-job.js';
+import { PROBE_MODES } from '../../migration/probe/probe-mode.js';
 import { BACKING_SOURCES } from '../../kernel/mmu/backing-source.js';
-import { workloadSpecSchema } from '../../migration/workload/workload-spec.js';
+import { workloadActivity, workloadSpecSchema } from '../../migration/workload/workload-spec.js';
 import { durationSchema, fractionSchema, rateSchema, sizeSchema } from './units-schema.js';
 
 /** A value, or a weighted choice among values. */
@@ -29,6 +30,8 @@ const jobChecks = {
   downtimeLimit: jobMigration.downtime_limit_s.unwrap(),
   dirtyLimit: jobMigration.dirty_limit_bytes_per_s.unwrap().unwrap(),
   timeout: jobMigration.timeout_s.unwrap().unwrap(),
+  multifdChannels: jobMigration.multifd_channels.unwrap().unwrap(),
+  postcopy: jobMigration.postcopy.unwrap().unwrap(),
   calcTime: migrationJobSchema.shape.probe.unwrap().shape.calc_time_s.unwrap(),
   passSeconds: workloadSpecSchema.options[3].shape.pass_seconds.unwrap(),
 };
@@ -36,10 +39,18 @@ const jobChecks = {
 /** The period of a recurring policy. */
 const periodSchema = durationSchema.pipe(z.number().positive());
 
-/** Workloads with human units (rates as `200MiB/s`). */
+/** Workloads with human units (rates as `200MiB/s`); utilisation, touched fraction and access as the job's. */
 const workloadSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('idle') }).strict(),
-  z.object({ kind: z.literal('uniform'), dirty_rate: rateSchema, working_set: z.number().gt(0).max(1).default(1), read_share: z.number().min(0).lt(1).default(0.5) }).strict(),
+  z.object({ kind: z.literal('idle'), ...workloadActivity(0, 'random') }).strict(),
+  z
+    .object({
+      kind: z.literal('uniform'),
+      dirty_rate: rateSchema,
+      working_set: z.number().gt(0).max(1).default(1),
+      read_share: z.number().min(0).lt(1).default(0.5),
+      ...workloadActivity(1, 'random'),
+    })
+    .strict(),
   z
     .object({
       kind: z.literal('hotcold'),
@@ -47,9 +58,17 @@ const workloadSchema = z.discriminatedUnion('kind', [
       hot_fraction: z.number().gt(0).lt(1).default(0.1),
       hot_write_share: fractionSchema.default(0.9),
       read_share: z.number().min(0).lt(1).default(0.5),
+      ...workloadActivity(1, 'random'),
     })
     .strict(),
-  z.object({ kind: z.literal('memstress'), write_percent: z.number().min(0).max(100).default(100), pass_time: durationSchema.pipe(jobChecks.passSeconds).default(1) }).strict(),
+  z
+    .object({
+      kind: z.literal('memstress'),
+      write_percent: z.number().min(0).max(100).default(100),
+      pass_time: durationSchema.pipe(jobChecks.passSeconds).default(1),
+      ...workloadActivity(1, 'sequential'),
+    })
+    .strict(),
 ]);
 
 const hostClassSchema = z
@@ -89,6 +108,8 @@ export const scenarioSchema = z
         zero_fraction: fractionSchema.default(0),
         workloads: z.array(z.object({ weight: z.number().positive().default(1), workload: workloadSchema }).strict()).min(1),
         bailouts: bailoutsSchema.prefault({}),
+        /** KVM dirty ring per vCPU (`-accel kvm,dirty-ring-size=N`); null = dirty bitmap. */
+        dirty_ring_size: dirtyRingSizeSchema.default(null),
       })
       .strict()
       .refine((v) => (v.per_host === undefined) !== (v.total === undefined), { message: 'give exactly one of per_host and total', path: ['per_host'] }),
@@ -97,9 +118,16 @@ export const scenarioSchema = z
         max_bandwidth: rateSchema.pipe(jobChecks.maxBandwidth).default(128 * 2 ** 20),
         downtime_limit: durationSchema.pipe(jobChecks.downtimeLimit).default(0.3),
         auto_converge: z.boolean().default(false),
+        /** dirty-limit with this per-vCPU quota; needs `vms.dirty_ring_size`, excludes auto_converge. */
         dirty_limit: rateSchema.pipe(jobChecks.dirtyLimit).nullable().default(null),
-        /** Completion timeout (action abort), as Nova's live_migration_completion_timeout; null = none. */
+        /** multifd channels; null = off. */
+        multifd_channels: jobChecks.multifdChannels.nullable().default(null),
+        /** Switch to post-copy after this many precopy passes; null = never. */
+        postcopy: jobChecks.postcopy.nullable().default(null),
+        /** Completion timeout, as Nova's live_migration_completion_timeout; null = none. */
         timeout: durationSchema.pipe(jobChecks.timeout).nullable().default(null),
+        /** What the timeout does: abort (Nova's default), postcopy (force_complete with post-copy, KubeVirt's allowPostCopy), pause. */
+        timeout_action: z.enum(TIMEOUT_ACTIONS).default('abort'),
         /** Attempts per VM before an evacuation gives up on it. */
         max_attempts: z.number().int().min(1).max(100).default(3),
       })
@@ -127,6 +155,8 @@ export const scenarioSchema = z
             every: periodSchema,
             vms_per_round: z.number().int().positive(),
             calc_time: durationSchema.pipe(jobChecks.calcTime).default(1),
+            /** calc-dirty-rate mode, for these probes and the rebalancer's: QEMU's default page-sampling never enables dirty logging. */
+            mode: z.enum(PROBE_MODES).default('page-sampling'),
           })
           .strict()
           .optional(),
@@ -152,6 +182,19 @@ export const scenarioSchema = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((s, ctx) => {
+    // The job schema's cross-checks, on the settings the scenario hands to every job, with the scenario's paths.
+    const path = (jobPath: readonly string[]): string[] => {
+      if (jobPath[0] === 'probe') return s.policies.probes ? ['policies', 'probes', 'mode'] : ['vms', 'dirty_ring_size'];
+      return ['migration', 'dirty_limit'];
+    };
+    const issues = qemuSettingsIssues(
+      s.vms.dirty_ring_size !== null,
+      { auto_converge: s.migration.auto_converge, dirty_limit_bytes_per_s: s.migration.dirty_limit },
+      s.policies.probes?.mode ?? 'page-sampling',
+    );
+    for (const issue of issues) ctx.addIssue({ code: 'custom', path: path(issue.path), message: issue.message });
+  });
 
 export type Scenario = z.output<typeof scenarioSchema>;

@@ -82,6 +82,11 @@ export class AggregateMmu {
     this.shadow.guestWrites(written, seconds);
   }
 
+  /** Per class: the share of its pages the host's MMU has left mapped at 4K over huge backing (`CountedMmu.splitShares`). */
+  splitShares(): number[] {
+    return this.host.splitShares();
+  }
+
   /**
    * Evaluates disabling dirty logging under `strategy` from the current state of its MMU (a paired counterfactual:
    * the state is not changed). `running`: vCPUs in guest mode during the disable (0 when the VM is stopped);

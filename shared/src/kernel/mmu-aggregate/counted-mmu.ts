@@ -7,7 +7,9 @@ import { chargeRemoteTlbFlushes } from '../mmu/remote-tlb-flush.js';
 import { KVM_MAX_HUGEPAGE_LEVEL, pagesPerHpage, PG_LEVEL_4K, SPTE_ENT_PER_PAGE } from '../mmu/pg-level.js';
 import type { AggregateMmuState } from './aggregate-mmu-state.js';
 import { hugeUnits, type AggregateVmConfig } from './aggregate-vm.js';
+import { mappedShare } from './page-class.js';
 import { unitTables } from './unit-tables.js';
+import { UntouchedMemory } from './untouched-memory.js';
 
 /** The cost ids and SPTE_ENT_PER_PAGE, read once into locals: this code runs for every step of every migration. */
 const C = { ...CostId };
@@ -17,7 +19,8 @@ const ENTRIES = SPTE_ENT_PER_PAGE;
  * One MMU of a VM during a migration, in counts (the TDP MMU, or the shadow MMU with rmaps): per page class, how
  * many huge units are split and how many of their 4K leaves are present; the dirty-logging operations charge the
  * same named costs as the detailed model (`../mmu`) in bulk, as this MMU does them (`mmu`: its behaviours). The
- * vCPU ledger sums all vCPUs.
+ * vCPU ledger sums all vCPUs. Only what the guest has touched is mapped (`PageClass.mapped`): enable, CLEAR, splits
+ * and the disable work on that; writes to the rest fault it in at 4K (`UntouchedMemory`).
  */
 export class CountedMmu {
   readonly ioctl: CostLedger;
@@ -32,6 +35,9 @@ export class CountedMmu {
   private readonly uPages: number;
   /** Per class: its huge units (`hugeUnits`), fixed for the VM. */
   private readonly huge: number[];
+  /** Per class: fraction of its huge units mapped when logging starts (split or not). */
+  private readonly mapped: number[];
+  private readonly untouched: UntouchedMemory;
 
   constructor(
     readonly cfg: AggregateVmConfig,
@@ -44,11 +50,13 @@ export class CountedMmu {
     this.level = backingPageLevel(cfg.backing);
     this.uPages = pagesPerHpage(this.level);
     this.huge = cfg.classes.map((c) => hugeUnits(cfg, c));
+    this.mapped = cfg.classes.map(mappedShare);
+    this.untouched = new UntouchedMemory(cfg, this.level, this.uPages);
   }
 
   /** What the disable evaluators read (never change): the paired counterfactuals start from it. */
   get state(): AggregateMmuState {
-    return { cfg: this.cfg, mmu: this.mmu, level: this.level, uPages: this.uPages, split: this.split, present: this.present };
+    return { cfg: this.cfg, mmu: this.mmu, level: this.level, uPages: this.uPages, ...this.untouched.collapsible(this.split, this.present) };
   }
 
   private flush(ledger: CostLedger, n: number, running: number): void {
@@ -58,30 +66,42 @@ export class CountedMmu {
     this.vcpu.wait(stall);
   }
 
-  /** Splits `frac` of class i's unsplit huge units (eager split: all their pages present). */
+  /** Splits `frac` of class i's mapped, unsplit huge units (eager split: all their pages present). */
   private splitUnits(i: number, frac: number, ledger: CostLedger): void {
-    const units = this.huge[i]! * (1 - this.split[i]!) * frac;
+    const units = this.huge[i]! * (this.mapped[i]! - this.split[i]!) * frac;
     if (units <= 0) return;
     const tablesPerUnit = unitTables(this.level);
     ledger.charge(C.sp_alloc_ns, units * tablesPerUnit);
     ledger.charge(C.split_child_spte_ns, units * tablesPerUnit * ENTRIES);
     this.stats.spAllocated += units * tablesPerUnit;
     this.stats.hugePagesSplit += units * tablesPerUnit;
-    this.split[i] = this.split[i]! + (1 - this.split[i]!) * frac;
+    this.split[i] = this.split[i]! + (this.mapped[i]! - this.split[i]!) * frac;
   }
 
-  /** Leaf SPTEs mapping class i: its 4K-backed pages, the present leaves of split units, the unsplit huge SPTEs. */
+  /**
+   * Leaf SPTEs mapping class i: its mapped 4K-backed pages, the present leaves of split units, the mapped unsplit
+   * huge SPTEs.
+   */
   private leaves(i: number): number {
     const c = this.cfg.classes[i]!;
     const huge = this.huge[i]!;
-    return c.pages - huge * this.uPages + huge * this.split[i]! * this.uPages * this.present[i]! + huge * (1 - this.split[i]!);
+    return (c.pages - huge * this.uPages) * this.untouched.smallMapped(i) + huge * this.split[i]! * this.uPages * this.present[i]! + huge * (this.mapped[i]! - this.split[i]!);
   }
 
   /** Share of class i's pages mapped by a present 4K SPTE. */
   private present4k(i: number): number {
     const c = this.cfg.classes[i]!;
     const huge = this.huge[i]!;
-    return (c.pages - huge * this.uPages + huge * this.split[i]! * this.uPages * this.present[i]!) / c.pages;
+    return ((c.pages - huge * this.uPages) * this.untouched.smallMapped(i) + huge * this.split[i]! * this.uPages * this.present[i]!) / c.pages;
+  }
+
+  /**
+   * Per class: the share of its pages that dirty logging has left mapped at 4K over huge backing (the pages of split
+   * units, and of units first mapped at 4K while logging), what the guest runs on 4K EPT mappings for.
+   */
+  splitShares(): number[] {
+    const { split } = this.untouched.collapsible(this.split, this.present);
+    return this.cfg.classes.map((c, i) => (this.huge[i]! * this.uPages * split[i]!) / c.pages);
   }
 
   /**
@@ -141,12 +161,15 @@ export class CountedMmu {
         const perUnit = p / ((share * c.pages) / this.uPages);
         const dirtyUnits = -Math.expm1(-perUnit);
         // `fresh`: this share was never cleared since logging started (the first pass walks memory in order), so
-        // all its units are unsplit; otherwise its units are split like the class as a whole.
-        const unsplit = 1 - this.split[i]!;
-        if (unsplit > 0) this.splitUnits(i, fresh ? Math.min(1, (share * dirtyUnits) / unsplit) : share * dirtyUnits, this.ioctl);
+        // all its mapped units are unsplit; otherwise its units are split like the class as a whole.
+        const unsplit = this.mapped[i]! - this.split[i]!;
+        if (unsplit > 0) this.splitUnits(i, fresh ? Math.min(1, (share * dirtyUnits * this.mapped[i]!) / unsplit) : share * dirtyUnits, this.ioctl);
       }
-      if (this.mmu.tdpMmu) this.ioctl.charge(C.spte_wrprot_ns, p);
-      else {
+      if (this.mmu.tdpMmu) {
+        // Bits of unmapped pages are cleared without an SPTE to protect.
+        const unmapped = this.untouched.unmappedPages(i);
+        this.ioctl.charge(C.spte_wrprot_ns, unmapped > 0 ? Math.min(p, (c.pages - unmapped) * share) : p);
+      } else {
         const sptes = p * this.present4k(i);
         this.ioctl.charge(C.rmap_walk_ns, p);
         this.ioctl.charge(C.rmap_spte_ns, sptes);
@@ -158,15 +181,24 @@ export class CountedMmu {
 
   /**
    * Guest writes of one pass: `written[i]` distinct pages of class i written after their chunk was cleared (each
-   * tracked once: a PML entry or a write-protection fault), over `seconds`. Without eager split, huge units split
-   * on their first write. On the shadow MMU the slow-path faults queue for mmu_lock held for write.
+   * tracked once: a PML entry or a write-protection fault, or, on a page not mapped yet, the not-present fault that
+   * maps it), over `seconds`. Without eager split, huge units split on their first write. On the shadow MMU the
+   * slow-path faults queue for mmu_lock held for write.
    */
   guestWrites(written: readonly number[], seconds: number): void {
-    let tracked = 0;
-    for (let i = 0; i < written.length; i++) tracked += written[i]!;
-    if (tracked <= 0) return;
     const before = this.vcpu.ns;
+    const faultedIn = this.untouched.mapWrites(written, this.vcpu, this.stats);
+    let tracked = 0;
     let slowFaults = 0;
+    for (let i = 0; i < written.length; i++) {
+      tracked += written[i]! - faultedIn[i]!;
+      slowFaults += faultedIn[i]!;
+    }
+    if (tracked <= 0) {
+      if (!this.mmu.tdpMmu) this.waitForMmuLock(slowFaults, seconds);
+      this.stats.vcpuStallNs += this.vcpu.ns - before;
+      return;
+    }
     if (this.mmu.pml) {
       this.vcpu.charge(C.pml_logged_write_ns, tracked);
       this.stats.pmlLoggedWrites += tracked;
@@ -196,13 +228,13 @@ export class CountedMmu {
       const c = classes[i]!;
       const huge = this.huge[i]!;
       if (huge <= 0 || c.writeRate <= 0) continue;
-      const newly = huge * (1 - this.split[i]!) * -Math.expm1(-c.writeRate * this.uPages * seconds);
+      const newly = huge * (this.mapped[i]! - this.split[i]!) * -Math.expm1(-c.writeRate * this.uPages * seconds);
       if (newly > 0) {
         this.vcpu.charge(C.fault_not_present_ns, newly);
         this.stats.faults.split_on_fault += newly;
         slow += newly;
         const s0 = this.split[i]!;
-        this.split[i] = s0 + (1 - s0) * -Math.expm1(-c.writeRate * this.uPages * seconds);
+        this.split[i] = s0 + (this.mapped[i]! - s0) * -Math.expm1(-c.writeRate * this.uPages * seconds);
         if (inPlace) {
           // tdp_mmu_split_huge_page: every table of the unit filled from the huge SPTE; no flush.
           const tables = unitTables(this.level);

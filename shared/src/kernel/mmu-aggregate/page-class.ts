@@ -9,6 +9,16 @@ export interface PageClass {
   readonly pages: number;
   readonly writeRate: number;
   readonly readRate: number;
+  /**
+   * Fraction of the class the guest has touched since it started, hence mapped by KVM when dirty logging is
+   * enabled (whole huge units where the host backs them huge); the rest has no SPTE. Default 1.
+   */
+  readonly mapped?: number;
+}
+
+/** Fraction of a class mapped by KVM at the start (`PageClass.mapped`, default 1). */
+export function mappedShare(c: PageClass): number {
+  return c.mapped ?? 1;
 }
 
 /** Page writes per second over all classes. */

@@ -8,6 +8,7 @@ import { resolveKvmHost } from '../../kernel/host/resolve-kvm-host.js';
 import { kvmHostSpecOf } from './kvm-host-spec-of.js';
 import { workloadSpecSchema } from '../workload/workload-spec.js';
 import { QEMU_DEFAULTS } from '../precopy/qemu-defaults.js';
+import { PROBE_MODES } from '../probe/probe-mode.js';
 
 const fraction = z.number().min(0).max(1);
 const seconds = z.number().finite().nonnegative();
@@ -67,9 +68,24 @@ export const bailoutsSchema = z
   })
   .strict();
 
+/** Completion-timeout actions: abort (Nova's default), switch to post-copy (Nova's force_complete with post-copy permitted, KubeVirt's allowPostCopy), or pause the VM until the rest is sent (Nova's force_complete without post-copy). */
+export const TIMEOUT_ACTIONS = ['abort', 'postcopy', 'pause'] as const;
+
 /**
- * One job for a worker: a live migration of one VM (or a dirty-rate probe: QEMU `calc-dirty-rate` in dirty-bitmap
- * mode), in base units. Both services and the CLI validate with this schema; defaults are QEMU's.
+ * QEMU's `dirty-ring-size` accelerator property: entries per vCPU, a power of two (`kvm_set_dirty_ring_size`), a
+ * ring of at least one page (16-byte entries) and at most KVM_DIRTY_RING_MAX_ENTRIES (65536); null = the bitmap.
+ */
+export const dirtyRingSizeSchema = z
+  .number()
+  .int()
+  .min(256)
+  .max(65536)
+  .refine((n) => (n & (n - 1)) === 0, 'dirty-ring-size must be a power of two')
+  .nullable();
+
+/**
+ * One job for a worker: a live migration of one VM (or a dirty-rate probe: QEMU `calc-dirty-rate`), in base units.
+ * Both services and the CLI validate with this schema; defaults are QEMU's.
  */
 export const migrationJobSchema = z
   .object({
@@ -82,23 +98,40 @@ export const migrationJobSchema = z
         vcpus: z.number().int().min(1).max(4096),
         backing: z.enum(BACKING_SOURCES).default('anonymous_thp'),
         thp_coverage: fraction.default(1),
-        /** Fraction of RAM that is zero pages when the migration starts (sent as 9-byte markers). */
+        /** Fraction of RAM that is zero pages when the migration starts (sent as 9-byte markers); at least the untouched share. */
         zero_fraction: fraction.default(0),
         workload: workloadSpecSchema,
+        /**
+         * KVM dirty ring (`-accel kvm,dirty-ring-size=N`), entries per vCPU; null = dirty bitmap. With the ring QEMU
+         * does not use manual-protect / initially-set (`kvm_init`): enabling logging protects everything.
+         */
+        dirty_ring_size: dirtyRingSizeSchema.default(null),
       })
       .strict(),
     migration: z
       .object({
         max_bandwidth_bytes_per_s: positive.default(QEMU_DEFAULTS.maxBandwidthBytesPerS),
-        /** Bandwidth actually available on the link (shared links): the migration gets min(this, max-bandwidth). */
+        /**
+         * Bandwidth available on the link (a share of the hosts' NICs): precopy sends at min(this, max-bandwidth),
+         * stop-and-copy and post-copy at this (the rate limit is lifted). null = a 10 Gbit/s link is assumed
+         * (`STREAM.assumedLinkBytesPerS`).
+         */
         link_bandwidth_bytes_per_s: positive.nullable().default(null),
+        /** multifd capability with this many channels (`multifd-channels`, QEMU's default 2); null = off (one stream). */
+        multifd_channels: z.number().int().min(1).max(255).nullable().default(null),
         downtime_limit_s: positive.max(2000).default(QEMU_DEFAULTS.downtimeLimitS),
         auto_converge: z.boolean().default(false),
-        /** dirty-limit capability: per-vCPU dirty rate cap once triggered; null = off. */
+        /**
+         * dirty-limit capability with this `vcpu-dirty-limit`: the same quota for every vCPU once triggered; null =
+         * off. Needs the dirty ring and excludes auto-converge (`migrate_caps_check`).
+         */
         dirty_limit_bytes_per_s: positive.nullable().default(null),
-        /** Completion timeout (as OpenStack Nova's live_migration_completion_timeout), action abort; null = none. */
+        /** postcopy-ram: switch to post-copy (`migrate-start-postcopy`) after this many precopy passes; null = never. */
+        postcopy: z.number().int().min(1).nullable().default(null),
+        /** Completion timeout (as OpenStack Nova's live_migration_completion_timeout); null = none. */
         timeout_s: positive.nullable().default(null),
-        timeout_action: z.literal('abort').default('abort'),
+        /** What the completion timeout does. */
+        timeout_action: z.enum(TIMEOUT_ACTIONS).default('abort'),
         cancel_at_s: seconds.nullable().default(null),
         /** The destination fails at this time. */
         fail_at_s: seconds.nullable().default(null),
@@ -111,6 +144,8 @@ export const migrationJobSchema = z
       .object({
         /** `calc-time` of calc-dirty-rate. */
         calc_time_s: positive.max(60).default(1),
+        /** calc-dirty-rate's `mode` (QEMU's default page-sampling never enables dirty logging). */
+        mode: z.enum(PROBE_MODES).default('page-sampling'),
       })
       .strict()
       .prefault({}),
@@ -123,7 +158,36 @@ export const migrationJobSchema = z
     if (job.vm.ram_bytes % page !== 0) {
       ctx.addIssue({ code: 'custom', path: ['vm', 'ram_bytes'], message: `must be a whole number of ${job.vm.backing} pages (${page / 2 ** 20} MiB)` });
     }
+    for (const issue of qemuSettingsIssues(job.vm.dirty_ring_size !== null, job.migration, job.kind === 'dirty-rate-probe' ? job.probe.mode : null)) {
+      ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    }
   });
+
+/** A combination of QEMU settings that QEMU refuses, with the path of the setting to blame. */
+export interface QemuSettingsIssue {
+  readonly path: string[];
+  readonly message: string;
+}
+
+/**
+ * What QEMU refuses, as `migrate_caps_check` (QEMU 8.1 – 10.2) and `qmp_calc_dirty_rate` do: dirty-limit with
+ * auto-converge, dirty-limit without the KVM dirty ring, the dirty-ring probe mode without the ring and the
+ * dirty-bitmap mode with it. Scenarios run the same checks on the settings they hand to their jobs.
+ */
+export function qemuSettingsIssues(
+  dirtyRing: boolean,
+  migration: { readonly auto_converge: boolean; readonly dirty_limit_bytes_per_s: number | null },
+  probeMode: (typeof PROBE_MODES)[number] | null,
+): QemuSettingsIssue[] {
+  const out: QemuSettingsIssue[] = [];
+  if (migration.dirty_limit_bytes_per_s !== null) {
+    if (migration.auto_converge) out.push({ path: ['migration', 'dirty_limit_bytes_per_s'], message: 'dirty-limit conflicts with auto-converge' });
+    if (!dirtyRing) out.push({ path: ['migration', 'dirty_limit_bytes_per_s'], message: "dirty-limit requires KVM with accelerator property 'dirty-ring-size' set" });
+  }
+  if (probeMode === 'dirty-ring' && !dirtyRing) out.push({ path: ['probe', 'mode'], message: "mode dirty-ring requires KVM with accelerator property 'dirty-ring-size' set" });
+  if (probeMode === 'dirty-bitmap' && dirtyRing) out.push({ path: ['probe', 'mode'], message: 'mode dirty-bitmap is not available with the KVM dirty ring' });
+  return out;
+}
 
 export type MigrationJobInput = z.input<typeof migrationJobSchema>;
 export type MigrationJob = z.output<typeof migrationJobSchema>;

@@ -1,5 +1,4 @@
 import { accountPass } from './account-pass.js';
-import { ioctlSeconds } from './ioctl-seconds.js';
 import type { PrecopyContext } from './precopy-context.js';
 import type { PrecopyState } from './precopy-state.js';
 
@@ -11,5 +10,5 @@ export function endPass(ctx: PrecopyContext, s: PrecopyState, nowS: number): num
   s.lastPassS = accountPass(ctx, s, nowS);
   s.rounds++;
   s.phase = 'sync';
-  return ioctlSeconds(ctx.mmu, () => ctx.mmu.getDirtyLog());
+  return ctx.costs.getDirtyLog();
 }

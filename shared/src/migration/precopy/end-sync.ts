@@ -1,17 +1,21 @@
+import { startPostcopy } from './postcopy.js';
 import type { PrecopyContext } from './precopy-context.js';
 import type { PrecopyState } from './precopy-state.js';
-import { MIGRATION_OVERHEADS, TARGET_PAGE_SIZE } from './qemu-defaults.js';
+import { MIGRATION_OVERHEADS, QEMU_DEFAULTS, TARGET_PAGE_SIZE } from './qemu-defaults.js';
 import { startPass } from './start-pass.js';
 import { startStopAndCopy } from './stop-and-copy.js';
 import { triggerThrottle } from './throttle-trigger.js';
 import { totalPages } from './total-pages.js';
 
 /**
- * The bitmap sync after a pass is done at `nowS` (`migration_iteration_run`): the dirty pages are what remains; the
- * throttle triggers are checked; then QEMU's convergence test: with remaining bytes ≤ bandwidth × downtime-limit
- * (`threshold_size`) it switches over to stop-and-copy, otherwise it starts another pass, unless the migration has
- * run out of rounds or reached its horizon (it is then reported still `active`). Returns the duration of what comes
- * next, s, or null when the migration is over.
+ * The bitmap sync after a pass is done at `nowS` (`migration_bitmap_sync`, then `migration_iteration_run`): the
+ * dirty pages are what remains; they and the bytes sent add to the throttle-check period, and only when more than a
+ * second has passed since the last check are the throttle triggers checked over the period and the dirty-pages
+ * rate updated (`migration_trigger_throttle`, `migration_update_rates`), the period then restarted. Then QEMU's
+ * convergence test: with remaining bytes ≤ bandwidth × downtime-limit (`threshold_size`) it switches over to
+ * stop-and-copy; with post-copy requested after this many passes it switches to post-copy (`postcopy_start`);
+ * otherwise it starts another pass, unless the migration has run out of rounds or reached its horizon (it is then
+ * reported still `active`). Returns the duration of what comes next, s, or null when the migration is over.
  */
 export function endSync(ctx: PrecopyContext, s: PrecopyState, nowS: number): number | null {
   const m = ctx.job.migration;
@@ -19,11 +23,19 @@ export function endSync(ctx: PrecopyContext, s: PrecopyState, nowS: number): num
   s.syncs++;
   const dirtyPages = totalPages(s.dirty);
   s.remainingPages = dirtyPages;
-  s.dirtyPagesRate = s.lastPassS > 0 ? dirtyPages / s.lastPassS : 0;
+  s.periodDirtyPages += dirtyPages;
+  s.periodSentBytes += sentBytes;
+  if (nowS > s.periodStartS + QEMU_DEFAULTS.throttleCheckPeriodS) {
+    triggerThrottle(ctx, s, s.periodDirtyPages, s.periodSentBytes);
+    s.dirtyPagesRate = s.periodDirtyPages / (nowS - s.periodStartS);
+    s.periodStartS = nowS;
+    s.periodDirtyPages = 0;
+    s.periodSentBytes = 0;
+  }
   s.expectedDowntimeS = (dirtyPages * TARGET_PAGE_SIZE) / ctx.bandwidth;
-  triggerThrottle(ctx, s, dirtyPages, sentBytes);
   ctx.onPass?.({ pass: s.rounds, endS: nowS, durationS: s.lastPassS, sentBytes, dirtyPages, throttlePct: s.throttlePct });
-  if (dirtyPages * TARGET_PAGE_SIZE <= ctx.bandwidth * m.downtime_limit_s) return startStopAndCopy(ctx, s);
+  if (dirtyPages * TARGET_PAGE_SIZE <= ctx.bandwidth * m.downtime_limit_s) return startStopAndCopy(ctx, s, nowS);
+  if (m.postcopy !== null && s.rounds >= m.postcopy && s.pausedAtS === null) return startPostcopy(ctx, s, nowS);
   if (s.rounds >= MIGRATION_OVERHEADS.maxRounds || nowS >= m.horizon_s) {
     s.status = 'active';
     s.phase = 'done';

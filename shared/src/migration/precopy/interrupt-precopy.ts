@@ -1,26 +1,75 @@
 import { accountPass } from './account-pass.js';
+import { startPostcopy } from './postcopy.js';
 import type { PrecopyContext } from './precopy-context.js';
 import type { PrecopyState } from './precopy-state.js';
+import { SWITCHOVER, WIRE } from './qemu-defaults.js';
 
-/** Why a precopy migration is stopped before it completes: `migrate_cancel`, a failed destination, a timeout. */
-export interface InterruptCause {
-  readonly status: 'cancelled' | 'failed';
-  readonly reason: string;
+/** What interrupts a migration: `migrate_cancel`, a failed destination, the completion timeout. */
+export type InterruptKind = 'cancel' | 'fail' | 'timeout';
+
+const REASONS: Record<InterruptKind, string> = {
+  cancel: 'migrate_cancel',
+  fail: 'destination failed',
+  timeout: 'completion timeout: aborted',
+};
+
+/** Precopy is still sending (not stopping, not switched, not paused): the completion timeout's actions apply. */
+function precopyRunning(s: PrecopyState): boolean {
+  return (s.phase === 'pass' || s.phase === 'sync') && s.pausedAtS === null;
+}
+
+/** The step under way is left to finish: the time it still takes, s. */
+function carryOn(s: PrecopyState, nowS: number): number {
+  return Math.max(0, s.stepEndS - nowS);
 }
 
 /**
- * The migration is stopped at `nowS`: a pass under way is accounted as far as it got, and dirty logging is turned
- * off as QEMU does (`memory_global_dirty_log_stop`): at once on the running VM, or, when the VM was paused for
- * stop-and-copy, postponed until the source VM runs again.
+ * An interrupt at `nowS`. Returns the time until the next step (the migration goes on) or null (it is over).
+ * - The completion timeout with action `postcopy` switches a running precopy to post-copy (a pass under way is
+ *   accounted as far as it got); with action `pause` it pauses the VM and precopy goes on, the guest writing
+ *   nothing more, until the rest converges (the downtime grows); with `abort` it cancels, as `migrate_cancel` does.
+ * - In post-copy a cancel or an abort is refused (Nova refuses to abort a post-copy migration); a failure loses the
+ *   VM: the source, stopped, never runs again, so its dirty-log stop never runs (`postcopy-ram`: "if the
+ *   migration fails during postcopy the VM will fail").
+ * - Otherwise the migration ends, `cancelled` or `failed`: the migration thread finishes
+ *   (`migration_iteration_finish`), restarting the source VM with `vm_start` if stop-and-copy (or the timeout's
+ *   pause) had stopped it, and `migration_cleanup` then stops dirty logging at once on the running VM
+ *   (`ram_save_cleanup` → `memory_global_dirty_log_stop`, under the BQL) before the job reports its end: the stop
+ *   begins now (after the restart), and the job lasts until the disable returns.
  */
-export function interruptPrecopy(ctx: PrecopyContext, s: PrecopyState, cause: InterruptCause, nowS: number): void {
+export function interruptPrecopy(ctx: PrecopyContext, s: PrecopyState, kind: InterruptKind, nowS: number): number | null {
+  if (kind === 'timeout' && ctx.job.migration.timeout_action !== 'abort') {
+    if (!precopyRunning(s)) return carryOn(s, nowS);
+    if (ctx.job.migration.timeout_action === 'pause') {
+      s.pausedAtS = nowS;
+      return carryOn(s, nowS);
+    }
+    if (s.phase === 'pass') accountPass(ctx, s, nowS);
+    return startPostcopy(ctx, s, nowS);
+  }
+  if (s.phase === 'postcopy') {
+    if (kind !== 'fail') return carryOn(s, nowS);
+    const pushed = Math.min(1, Math.max(0, (nowS - s.postcopyAtS! - s.downtimeS!) / (s.stepEndS - s.postcopyAtS! - s.downtimeS!)));
+    s.transferredBytes += s.remainingPages * pushed * WIRE.normalPageBytes;
+    s.normalPages += s.remainingPages * pushed;
+    s.remainingPages *= 1 - pushed;
+    s.postcopyRequests *= pushed;
+    s.status = 'failed';
+    s.errorDesc = 'destination failed during post-copy: the VM is lost';
+    s.phase = 'done';
+    return null;
+  }
   if (s.phase === 'pass') accountPass(ctx, s, nowS);
-  s.status = cause.status;
-  s.errorDesc = cause.reason;
-  if (s.phase === 'stop-copy') {
-    s.downtimeS = null;
+  s.status = kind === 'fail' ? 'failed' : 'cancelled';
+  s.errorDesc = REASONS[kind];
+  if (s.phase === 'stop-copy' || s.pausedAtS !== null) {
     s.stopRule = 'at-restart';
-  } else s.stopRule = 'at-once';
-  s.stoppedAtS = nowS;
+    s.stoppedAtS = nowS + SWITCHOVER.vmStartS;
+    s.downtimeS = null;
+  } else {
+    s.stopRule = 'at-once';
+    s.stoppedAtS = nowS;
+  }
   s.phase = 'done';
+  return null;
 }

@@ -1,6 +1,6 @@
-import { ioctlSeconds } from './ioctl-seconds.js';
 import type { PrecopyContext } from './precopy-context.js';
 import type { PrecopyState } from './precopy-state.js';
+import { vcpusInGuest } from './vcpus-in-guest.js';
 
 /**
  * One step of the pass under way: its share of the 1 GiB chunks is cleared just before being sent
@@ -9,18 +9,15 @@ import type { PrecopyState } from './precopy-state.js';
  * (`ram_save_target_page`). Returns the step's duration, s.
  */
 export function passStep(ctx: PrecopyContext, s: PrecopyState): number {
-  const mmu = ctx.mmu;
   const p = s.pass!;
   const f = 1 / p.steps;
-  const clearS = ioctlSeconds(mmu, () =>
-    mmu.clearDirtyLog(
-      s.dirty.map((d) => d * f),
-      p.words.map((w) => w * f),
-      p.chunks * f,
-      ctx.running,
-      f,
-      p.first,
-    ),
+  const clearS = ctx.costs.clearDirtyLog(
+    s.dirty.map((d) => d * f),
+    p.words.map((w) => w * f),
+    p.chunks * f,
+    vcpusInGuest(ctx, s),
+    f,
+    p.first,
   );
   return (p.bytes * f) / ctx.bandwidth + clearS;
 }

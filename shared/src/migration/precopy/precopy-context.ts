@@ -3,24 +3,32 @@ import { totalWriteRate, type PageClass } from '../../kernel/mmu-aggregate/page-
 import type { CostProfile } from '../../kernel/mmu/cost-profile.js';
 import type { MigrationJob } from '../job/migration-job.js';
 import { aggregateFor } from './aggregate-for.js';
-import { precopyBandwidth } from './earliest-end.js';
+import { LoggingCosts } from './logging-costs.js';
 import type { PassReport } from './pass-report.js';
 import { TARGET_PAGE_SIZE } from './qemu-defaults.js';
 import { runningVcpus } from './running-vcpus.js';
+import { precopyBandwidth, unthrottledBandwidth } from './send-bandwidth.js';
+import { touchShares } from './share-4k.js';
 
-/** What a precopy migration knows from its start and never changes: the job, the VM's MMU model, the bandwidth. */
+/** What a precopy migration knows from its start and never changes: the job, the VM's MMU model, the bandwidths. */
 export interface PrecopyContext {
   readonly job: MigrationJob;
   readonly mmu: AggregateMmu;
+  /** The MMU operations with their cost attributed to the whole cost's components. */
+  readonly costs: LoggingCosts;
   readonly classes: readonly PageClass[];
   /** Guest RAM in 4 KiB pages. */
   readonly pages: number;
-  /** What the migration sends at, bytes per second (`precopyBandwidth`). */
+  /** What precopy sends at, bytes per second (`precopyBandwidth`). */
   readonly bandwidth: number;
-  /** vCPUs in guest mode while the VM runs. */
+  /** What stop-and-copy and post-copy send at, the rate limit lifted (`unthrottledBandwidth`). */
+  readonly unthrottled: number;
+  /** vCPUs in guest mode while the VM runs (`runningVcpus`). */
   readonly running: number;
   /** The guest's page writes, bytes per second, unthrottled. */
   readonly writeBytesPerS: number;
+  /** Per class: its share of the guest's page touches (of its pages when nothing is touched), for the 4K-EPT slowdown. */
+  readonly touchShares: readonly number[];
   /** Called at the bitmap sync after each complete pass. */
   readonly onPass: ((p: PassReport) => void) | undefined;
 }
@@ -31,11 +39,14 @@ export function precopyContext(job: MigrationJob, profile: CostProfile, onPass: 
   return {
     job,
     mmu,
+    costs: new LoggingCosts(mmu),
     classes,
     pages,
-    bandwidth: precopyBandwidth(job),
-    running: runningVcpus(job, classes),
+    bandwidth: precopyBandwidth(job.migration),
+    unthrottled: unthrottledBandwidth(job.migration),
+    running: runningVcpus(job),
     writeBytesPerS: totalWriteRate(classes) * TARGET_PAGE_SIZE,
+    touchShares: touchShares(classes),
     onPass,
   };
 }

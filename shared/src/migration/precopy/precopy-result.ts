@@ -1,17 +1,37 @@
 import type { MigrationResult } from '../job/migration-result.js';
-import { mmuBlocks } from '../job/mmu-blocks.js';
+import { jobCosts } from '../job/job-costs.js';
 import type { PrecopyContext } from './precopy-context.js';
 import type { PrecopyState } from './precopy-state.js';
-import { TARGET_PAGE_SIZE } from './qemu-defaults.js';
+import { GUEST_IMPACT, STREAM, TARGET_PAGE_SIZE, WIRE } from './qemu-defaults.js';
+
+/** Seconds the VM did not run: from the stop (or the timeout's pause) until it ran again on either side. */
+function vmDownS(s: PrecopyState, endS: number): number {
+  const from = s.pausedAtS ?? s.vmStoppedAtS;
+  if (from === null) return 0;
+  if (s.stopRule === 'at-restart') return s.stoppedAtS! - from;
+  if (s.status === 'completed') return s.downtimeS!;
+  return endS - from; // lost in post-copy
+}
 
 /**
- * The result record of a precopy migration that ended at `totalTimeS`, shaped like `query-migrate`. The MMU block
- * evaluates each strategy's disable when logging was turned off on the source: after a cancel the throttle is
- * lifted, and after a restart the VM runs again, so vCPUs are in guest mode at full speed.
+ * The result record of a precopy migration whose engine stopped at `endS`, shaped like `query-migrate`, with its
+ * whole cost. The MMU block evaluates each strategy's disable when logging was turned off on the source (after a
+ * cancel the throttle is lifted, and after a restart the VM runs again, so the running vCPUs are in guest mode at
+ * full speed); the job then ends when the disable of the strategy in effect returns (`migration_cleanup` reports
+ * the end after `memory_global_dirty_log_stop`).
  */
-export function precopyResult(ctx: PrecopyContext, s: PrecopyState, totalTimeS: number): MigrationResult {
+export function precopyResult(ctx: PrecopyContext, s: PrecopyState, endS: number): MigrationResult {
   const job = ctx.job;
-  const disable = s.stopRule === 'never' ? null : { running: ctx.running, rateScale: 1 };
+  const running = s.stopRule === 'never' ? 0 : ctx.running;
+  const costs = jobCosts(ctx.costs, s.stopRule === 'never' ? null : { running, rateScale: 1 }, {
+    migrationThreadS: s.transferredBytes / STREAM.bytesPerCoreS,
+    downtimeS: vmDownS(s, endS) * job.vm.vcpus,
+    ept4kS: s.ept4kS,
+    throttlingS: s.throttlingS,
+    enableBqlS: s.enableBqlS,
+    postcopyFaultsS: s.postcopyRequests * (GUEST_IMPACT.postcopyPageRequestS + WIRE.normalPageBytes / ctx.unthrottled),
+  });
+  const totalTimeS = s.stoppedAtS === null ? endS : s.stoppedAtS + costs.mmu[ctx.mmu.cfg.kernel.inEffect.strategy].disable_s;
   return {
     job: 'migration',
     model: 'migsim',
@@ -39,7 +59,12 @@ export function precopyResult(ctx: PrecopyContext, s: PrecopyState, totalTimeS: 
     dirty_log_stop: s.stopRule,
     dirty_log_stopped_at_s: s.stoppedAtS,
     measured_dirty_rate_bytes_per_s: null,
+    probe_mode: null,
+    postcopy_started_at_s: s.postcopyAtS,
+    postcopy_page_requests: Math.round(s.postcopyRequests),
     strategy_in_effect: ctx.mmu.cfg.kernel.inEffect.strategy,
-    mmu: mmuBlocks(ctx.mmu, disable),
+    host_cpu: costs.hostCpu,
+    guest_impact: costs.guestImpact,
+    mmu: costs.mmu,
   };
 }

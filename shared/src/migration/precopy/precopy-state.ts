@@ -3,9 +3,10 @@ import type { PrecopyContext } from './precopy-context.js';
 
 /**
  * Where a precopy migration is: `setup` (logging enabled, first sync), a `pass` over guest memory, the bitmap
- * `sync` after it, `stop-copy` (the VM paused), or `done`.
+ * `sync` after it, `stop-copy` (the VM stopped), `postcopy` (switched: the destination runs, the rest is pushed), or
+ * `done`.
  */
-export type PrecopyPhase = 'setup' | 'pass' | 'sync' | 'stop-copy' | 'done';
+export type PrecopyPhase = 'setup' | 'pass' | 'sync' | 'stop-copy' | 'postcopy' | 'done';
 
 /** One pass over guest memory: what it sends, planned at its start, and how far it has got. */
 export interface PrecopyPass {
@@ -33,13 +34,26 @@ export interface PrecopyState {
   /** KVM_SET_USER_MEMORY_REGION turning logging on, ns (as the MMU block reports it). */
   enableNs: number;
   setupTimeS: number;
-  /** Stop-and-copy time; null until it starts, and again when it is interrupted. */
+  /**
+   * The VM's downtime as reported: stop-and-copy (or the post-copy switchover), from the pause when the completion
+   * timeout paused the VM; null until it starts, and again when it is interrupted.
+   */
   downtimeS: number | null;
+  /** When the VM stopped for stop-and-copy or the post-copy switchover; null while it runs. */
+  vmStoppedAtS: number | null;
+  /** When the completion timeout paused the VM (action pause); null unless it did. */
+  pausedAtS: number | null;
+  /** When the step under way ends: an interrupt that does not end the migration lets it finish. */
+  stepEndS: number;
   expectedDowntimeS: number;
   /** auto-converge's CPU throttle, %. */
   throttlePct: number;
-  /** Syncs in a row with dirtying above the trigger threshold (QEMU's `dirty_rate_high_cnt`). */
+  /** Qualifying checks with dirtying above the trigger threshold (QEMU's `dirty_rate_high_cnt`). */
   highSyncs: number;
+  /** The throttle-check period of `migration_bitmap_sync`: its start (`time_last_bitmap_sync`), dirty pages and bytes sent since. */
+  periodStartS: number;
+  periodDirtyPages: number;
+  periodSentBytes: number;
   /** dirty-limit has been triggered: each vCPU's dirty rate is capped. */
   dirtyLimitOn: boolean;
   /** Dirty bitmap syncs (KVM_GET_DIRTY_LOG). */
@@ -58,7 +72,20 @@ export interface PrecopyState {
   /** Duration of the last complete pass, s. */
   lastPassS: number;
   stopRule: MigrationResult['dirty_log_stop'];
+  /** When the stop of dirty logging began (`migration_cleanup` under the BQL); the disable runs from then. */
   stoppedAtS: number | null;
+  /** When the migration switched to post-copy; null unless it did. */
+  postcopyAtS: number | null;
+  /** The destination's expected page requests in post-copy (`postcopy_request_page`). */
+  postcopyRequests: number;
+  /** vCPU-seconds the running guest lost to auto-converge's sleep or dirty-limit's quota. */
+  throttlingS: number;
+  /** vCPU-seconds the running guest lost to 4K EPT mappings while logging. */
+  ept4kS: number;
+  /** Touch-weighted share of memory mapped 4K by logging at the last accounting. */
+  share4k: number;
+  /** vCPU-seconds lost waiting for the BQL held by the enable and the first sync. */
+  enableBqlS: number;
 }
 
 /** The state before setup: nothing sent, every page dirty (KVM_DIRTY_LOG_INITIALLY_SET). */
@@ -70,9 +97,15 @@ export function initialPrecopyState(ctx: PrecopyContext): PrecopyState {
     enableNs: 0,
     setupTimeS: 0,
     downtimeS: null,
+    vmStoppedAtS: null,
+    pausedAtS: null,
+    stepEndS: 0,
     expectedDowntimeS: 0,
     throttlePct: 0,
     highSyncs: 0,
+    periodStartS: 0,
+    periodDirtyPages: 0,
+    periodSentBytes: 0,
     dirtyLimitOn: false,
     syncs: 0,
     rounds: 0,
@@ -86,5 +119,11 @@ export function initialPrecopyState(ctx: PrecopyContext): PrecopyState {
     lastPassS: 0,
     stopRule: 'never',
     stoppedAtS: null,
+    postcopyAtS: null,
+    postcopyRequests: 0,
+    throttlingS: 0,
+    ept4kS: 0,
+    share4k: 0,
+    enableBqlS: 0,
   };
 }

@@ -5,9 +5,10 @@ import type { MigrationJob } from '../job/migration-job.js';
 import type { MigrationResult } from '../job/migration-result.js';
 import { endPass } from './end-pass.js';
 import { endSync } from './end-sync.js';
-import { interruptPrecopy, type InterruptCause } from './interrupt-precopy.js';
+import { interruptPrecopy, type InterruptKind } from './interrupt-precopy.js';
 import type { PassReport } from './pass-report.js';
 import { passStep } from './pass-step.js';
+import { finishPostcopy } from './postcopy.js';
 import { precopyContext, type PrecopyContext } from './precopy-context.js';
 import { precopyResult } from './precopy-result.js';
 import { initialPrecopyState, type PrecopyState } from './precopy-state.js';
@@ -16,37 +17,45 @@ import { startPass } from './start-pass.js';
 import { finishStopAndCopy } from './stop-and-copy.js';
 
 /**
- * A QEMU precopy live migration of one VM on the discrete-event engine: setup (enable dirty logging with
- * initially-set, first bitmap sync), passes that CLEAR each 1 GiB chunk just before sending it and send dirty
- * pages at the migration bandwidth, a bitmap sync after each pass with QEMU's convergence test (remaining bytes ≤
- * bandwidth × downtime-limit) and auto-converge / dirty-limit triggers, then stop-and-copy. Cancel, destination
- * failure and the completion timeout interrupt it; dirty logging is then turned off as QEMU does.
+ * A QEMU live migration of one VM on the discrete-event engine: setup (enable dirty logging with initially-set,
+ * first bitmap sync), passes that CLEAR each 1 GiB chunk just before sending it and send dirty pages at the
+ * migration bandwidth, a bitmap sync after each pass with QEMU's convergence test (remaining bytes ≤ bandwidth ×
+ * downtime-limit) and, once a second, the auto-converge / dirty-limit triggers, then stop-and-copy at the link's
+ * bandwidth, or a switch to post-copy. Cancel, destination failure and the completion timeout (abort, post-copy or
+ * pause) interrupt it; a migration that ends without completing stops dirty logging as QEMU's cleanup does.
  *
  * A state machine: one process waits for what each step returns (a duration) and takes the next step from the
- * state's phase; an interrupt takes the interruption step instead.
+ * state's phase; an interrupt takes the interruption step, which may end the migration or let it go on.
  */
 export function runPrecopy(job: MigrationJob, profile: CostProfile, onPass?: (p: PassReport) => void): MigrationResult {
   const ctx = precopyContext(job, profile, onPass);
   const s = initialPrecopyState(ctx);
   const env = new Environment();
   const proc = env.process(function* precopy() {
-    try {
-      for (let wait: number | null = setupPrecopy(ctx, s); wait !== null; wait = nextStep(ctx, s, env.now)) yield env.timeout(wait);
-    } catch (e) {
-      if (!(e instanceof Interrupt)) throw e;
-      interruptPrecopy(ctx, s, e.cause as InterruptCause, env.now);
+    let wait: number | null = setupPrecopy(ctx, s);
+    // Steps until the migration is over; an interrupt takes its step and, if the migration goes on, the steps resume.
+    while (wait !== null) {
+      try {
+        for (; wait !== null; wait = nextStep(ctx, s, env.now)) {
+          s.stepEndS = env.now + wait;
+          yield env.timeout(wait);
+        }
+      } catch (e) {
+        if (!(e instanceof Interrupt)) throw e;
+        wait = interruptPrecopy(ctx, s, e.cause as InterruptKind, env.now);
+      }
     }
   });
-  const interruptAt = (t: number | null, cause: InterruptCause) => {
+  const interruptAt = (t: number | null, kind: InterruptKind) => {
     if (t === null) return;
     env.callAt(t, () => {
-      if (proc.isAlive) proc.interrupt(cause);
+      if (proc.isAlive) proc.interrupt(kind);
     });
   };
   const m = job.migration;
-  interruptAt(m.cancel_at_s, { status: 'cancelled', reason: 'migrate_cancel' });
-  interruptAt(m.fail_at_s, { status: 'failed', reason: 'destination failed' });
-  interruptAt(m.timeout_s, { status: 'cancelled', reason: 'completion timeout: aborted' });
+  interruptAt(m.cancel_at_s, 'cancel');
+  interruptAt(m.fail_at_s, 'fail');
+  interruptAt(m.timeout_s, 'timeout');
   env.run(proc);
   return precopyResult(ctx, s, env.now);
 }
@@ -64,7 +73,9 @@ function nextStep(ctx: PrecopyContext, s: PrecopyState, nowS: number): number | 
     case 'sync':
       return endSync(ctx, s, nowS);
     case 'stop-copy':
-      return finishStopAndCopy(s);
+      return finishStopAndCopy(s, nowS);
+    case 'postcopy':
+      return finishPostcopy(s);
     case 'done':
       return null;
   }

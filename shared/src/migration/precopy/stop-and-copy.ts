@@ -1,29 +1,42 @@
-import { ioctlSeconds } from './ioctl-seconds.js';
+import { chunksDirty } from './chunks-dirty.js';
 import type { PrecopyContext } from './precopy-context.js';
 import type { PrecopyState } from './precopy-state.js';
-import { MIGRATION_OVERHEADS, WIRE } from './qemu-defaults.js';
+import { SWITCHOVER, WIRE } from './qemu-defaults.js';
+import { deviceStateS, vmStopS } from './switchover-stop.js';
+import { wordsDirty } from './words-dirty.js';
 
 /**
- * Stop-and-copy starts (`migration_completion`): the VM is paused; the last sync, the rest of RAM and the device
- * state. Returns the downtime, s.
+ * Stop-and-copy starts at `nowS` (QEMU 9.2 `migration_completion_precopy`, under the BQL): the VM is stopped
+ * (`migration_stop_vm` → `vm_stop_force_state`), the rate limit is lifted (`migration_rate_set(RATE_LIMIT_DISABLED)`;
+ * in 10.2 inside `migration_switchover_start`), `ram_save_complete` makes the last-stage sync
+ * (`migration_bitmap_sync_precopy(true)`: KVM_GET_DIRTY_LOG) and sends every remaining page at the unthrottled
+ * bandwidth, clearing each chunk before it is sent (KVM_CLEAR_DIRTY_LOG, no vCPU to interrupt), then the device
+ * state goes and the return path is closed (`close_return_path_on_source`) before `migration_completion_end` takes
+ * the downtime. Returns the downtime, s.
  */
-export function startStopAndCopy(ctx: PrecopyContext, s: PrecopyState): number {
+export function startStopAndCopy(ctx: PrecopyContext, s: PrecopyState, nowS: number): number {
   s.phase = 'stop-copy';
-  const lastGetS = ioctlSeconds(ctx.mmu, () => ctx.mmu.getDirtyLog());
+  s.vmStoppedAtS = nowS;
+  const syncS = ctx.costs.getDirtyLog();
   s.syncs++;
-  s.downtimeS = (s.remainingPages * WIRE.normalPageBytes) / ctx.bandwidth + lastGetS + MIGRATION_OVERHEADS.switchoverS;
+  const access = ctx.job.vm.workload.access;
+  const clearS = ctx.costs.clearDirtyLog(s.dirty, wordsDirty(ctx.classes, s.dirty, access, ctx.running), chunksDirty(ctx.classes, s.dirty, access, ctx.running), 0);
+  const sendS = (s.remainingPages * WIRE.normalPageBytes) / ctx.unthrottled;
+  s.downtimeS = vmStopS(ctx) + syncS + clearS + sendS + deviceStateS(ctx) + SWITCHOVER.returnPathCloseS;
   return s.downtimeS;
 }
 
 /**
- * Stop-and-copy is over: the migration has completed. The stop of dirty logging is postponed until the source VM
- * runs again, which it never does.
+ * Stop-and-copy is over at `nowS`: the migration has completed. The stop of dirty logging is postponed until the
+ * source VM runs again, which it never does. The downtime runs from the pause when the completion timeout paused the
+ * VM.
  */
-export function finishStopAndCopy(s: PrecopyState): null {
+export function finishStopAndCopy(s: PrecopyState, nowS: number): null {
   const rest = s.remainingPages;
   s.transferredBytes += rest * WIRE.normalPageBytes;
   s.normalPages += rest;
   s.remainingPages = 0;
+  if (s.pausedAtS !== null) s.downtimeS = nowS - s.pausedAtS;
   s.status = 'completed';
   s.phase = 'done';
   s.stopRule = 'never';

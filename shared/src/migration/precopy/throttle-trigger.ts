@@ -3,9 +3,11 @@ import type { PrecopyState } from './precopy-state.js';
 import { QEMU_DEFAULTS, TARGET_PAGE_SIZE } from './qemu-defaults.js';
 
 /**
- * `migration_trigger_throttle` at a sync, with auto-converge or dirty-limit on: when the pages dirtied since the
- * last sync exceed the threshold share of the bytes sent, twice in a row, dirty-limit is switched on and
- * auto-converge's throttle starts at its initial percentage or steps up, to at most the maximum.
+ * `migration_trigger_throttle`, with auto-converge or dirty-limit on, at a sync that closes a throttle-check period
+ * (see `endSync`): when the pages dirtied in the period exceed the threshold share of the bytes sent in it, on a
+ * second such check (`++dirty_rate_high_cnt >= 2`, the count then reset; a low check does not reset it),
+ * auto-converge's throttle starts at its initial percentage or steps up to at most the maximum
+ * (`mig_throttle_guest_down`), or else dirty-limit is switched on (`migration_dirty_limit_guest`).
  */
 export function triggerThrottle(ctx: PrecopyContext, s: PrecopyState, dirtyPages: number, sentBytes: number): void {
   const m = ctx.job.migration;
@@ -13,9 +15,8 @@ export function triggerThrottle(ctx: PrecopyContext, s: PrecopyState, dirtyPages
   const high = dirtyPages * TARGET_PAGE_SIZE > (sentBytes * QEMU_DEFAULTS.throttleTriggerThresholdPct) / 100;
   if (!high || ++s.highSyncs < QEMU_DEFAULTS.throttleTriggerSyncs) return;
   s.highSyncs = 0;
-  if (m.dirty_limit_bytes_per_s !== null) s.dirtyLimitOn = true;
   if (m.auto_converge) {
     s.throttlePct =
       s.throttlePct === 0 ? QEMU_DEFAULTS.cpuThrottleInitialPct : Math.min(QEMU_DEFAULTS.maxCpuThrottlePct, s.throttlePct + QEMU_DEFAULTS.cpuThrottleIncrementPct);
-  }
+  } else s.dirtyLimitOn = true;
 }

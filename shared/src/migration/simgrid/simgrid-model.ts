@@ -76,7 +76,12 @@ export function runSimgridMigration(job: MigrationJob): MigrationResult {
     dirty_log_stop: status === 'completed' ? 'never' : 'at-once',
     dirty_log_stopped_at_s: status === 'completed' ? null : t,
     measured_dirty_rate_bytes_per_s: null,
+    probe_mode: null,
+    postcopy_started_at_s: null,
+    postcopy_page_requests: 0,
     strategy_in_effect: resolveKvmHost(kvmHostSpecOf(job.kernel)).strategy,
+    host_cpu: null,
+    guest_impact: null,
     mmu: null,
   };
 }

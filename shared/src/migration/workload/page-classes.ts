@@ -15,13 +15,18 @@ function reads(writeRate: number, readShare: number): number {
 
 /**
  * The page classes of a workload on a guest of `pages` 4 KiB pages with `vcpus` vCPUs. Classes cover all pages,
- * hot/working sets first.
+ * hot/working sets first. The touched share of RAM (`touched_fraction`, what KVM has mapped) fills the classes in
+ * that order: a workload's working set is memory it touches.
  */
 export function pageClasses(spec: WorkloadSpec, pages: number, vcpus: number): PageClass[] {
   void vcpus;
   const out: PageClass[] = [];
+  let touched = spec.touched_fraction * pages;
   const add = (name: string, n: number, writeRate: number, readRate: number) => {
-    if (n > 0) out.push({ name, pages: n, writeRate, readRate });
+    if (n <= 0) return;
+    const mapped = Math.min(1, touched / n);
+    touched -= mapped * n;
+    out.push({ name, pages: n, writeRate, readRate, mapped });
   };
   switch (spec.kind) {
     case 'idle':
@@ -31,7 +36,7 @@ export function pageClasses(spec: WorkloadSpec, pages: number, vcpus: number): P
       const ws = toRegions(spec.working_set * pages, pages);
       const w = spec.dirty_rate_bytes_per_s / PAGE / ws;
       add('working-set', ws, w, reads(w, spec.read_share));
-      add('untouched', pages - ws, 0, 0);
+      add('outside-working-set', pages - ws, 0, 0);
       break;
     }
     case 'hotcold': {

@@ -36,7 +36,7 @@ export function fleetOf(hosts: readonly HostSpec[], vms: readonly VmSpec[]): Fle
   const kernel = scenarioWith().cluster.host_classes[0]!.kernel;
   return {
     hosts: hosts.map((h, id): Host => ({ id, className: 'std', memoryBytes: h.memoryBytes, vcpuCapacity: h.vcpus, nicBytesPerS: h.nicBytesPerS ?? 1e9, kernel })),
-    vms: vms.map((v, id): Vm => ({ id, ramBytes: v.ramBytes, vcpus: v.vcpus, workload: { kind: 'idle' } })),
+    vms: vms.map((v, id): Vm => ({ id, ramBytes: v.ramBytes, vcpus: v.vcpus, workload: { kind: 'idle', utilisation: 0, touched_fraction: 1, access: 'random' } })),
     placement: Int32Array.from(vms, (v) => v.host),
   };
 }

@@ -4,7 +4,7 @@ import { migrationJobSchema } from '../../../../shared/src/migration/job/migrati
 import { earliestEndS, firstPassSeconds } from '../../../../shared/src/migration/precopy/earliest-end.js';
 import { JobFactory, type JobRequest } from '../../../../shared/src/cluster/fleet/job-factory.js';
 import type { Fleet } from '../../../../shared/src/cluster/fleet/build-fleet.js';
-import type { Scenario } from '../../../../shared/src/cluster/scenario/scenario-schema.js';
+import { scenarioSchema, type Scenario } from '../../../../shared/src/cluster/scenario/scenario-schema.js';
 import { fleetOf, GiB, scenarioWith } from './fleet-fixtures.js';
 
 /** The salts are part of a run's identity: changing one changes every cancellation and seed. */
@@ -110,10 +110,36 @@ describe('JobFactory', () => {
     expect(f.build(probe, 50).lowerBoundS).toBe(52);
   });
 
+  it("takes QEMU's settings into the job: dirty ring, multifd, post-copy, the timeout action, the probe mode", () => {
+    const s = scenarioWith({
+      vms: { per_host: 1, ram: '8GiB', vcpus: 4, dirty_ring_size: 4096, workloads: [{ workload: { kind: 'idle' } }] },
+      migration: { dirty_limit: '1MB/s', multifd_channels: 2, postcopy: 3, timeout: '10m', timeout_action: 'postcopy' },
+      policies: { probes: { every: 60, vms_per_round: 1, mode: 'dirty-ring' } },
+    });
+    const f = factory(s);
+    const job = f.build(migration(1), 0).job;
+    expect(job.vm.dirty_ring_size).toBe(4096);
+    expect(job.migration).toMatchObject({ dirty_limit_bytes_per_s: 1e6, multifd_channels: 2, postcopy: 3, timeout_s: 600, timeout_action: 'postcopy' });
+    expect(f.build(probe, 0).job.probe.mode).toBe('dirty-ring');
+  });
+
+  it("a scenario QEMU would refuse is invalid where the setting is: dirty-limit without the ring or with auto-converge, the probe mode the ring forbids", () => {
+    const issues = (o: Record<string, unknown>) => {
+      const r = scenarioSchema.safeParse({ name: 'x', cluster: { host_classes: [{ name: 'h', count: 1, cores: 4, memory: '64GiB', nic: '10Gbit/s' }] }, vms: { total: 1, ram: '4GiB', vcpus: 2, workloads: [{ workload: { kind: 'idle' } }] }, ...o });
+      return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    expect(issues({ migration: { dirty_limit: '1MB/s' } })).toEqual(["migration.dirty_limit: dirty-limit requires KVM with accelerator property 'dirty-ring-size' set"]);
+    expect(issues({ vms: { total: 1, ram: '4GiB', vcpus: 2, dirty_ring_size: 1024, workloads: [{ workload: { kind: 'idle' } }] }, migration: { dirty_limit: '1MB/s', auto_converge: true } })).toEqual([
+      'migration.dirty_limit: dirty-limit conflicts with auto-converge',
+    ]);
+    expect(issues({ policies: { probes: { every: 60, vms_per_round: 1, mode: 'dirty-ring' } } })[0]).toMatch(/^policies\.probes\.mode: mode dirty-ring requires/);
+    expect(issues({ vms: { total: 1, ram: '4GiB', vcpus: 2, dirty_ring_size: 1000, workloads: [{ workload: { kind: 'idle' } }] } })[0]).toMatch(/^vms\.dirty_ring_size: /);
+  });
+
   it('takes the VM, the scenario settings and the source host kernel into the job', () => {
     const s = scenarioWith({ vms: { per_host: 1, ram: '8GiB', vcpus: 4, thp_coverage: 0.5, zero_fraction: 0.25, workloads: [{ workload: { kind: 'idle' } }] } });
     const job = factory(s).build(migration(1), 0).job;
-    expect(job.vm).toEqual({ ram_bytes: 8 * GiB, vcpus: 4, backing: s.vms.backing, thp_coverage: 0.5, zero_fraction: 0.25, workload: { kind: 'idle' } });
+    expect(job.vm).toEqual({ ram_bytes: 8 * GiB, vcpus: 4, backing: s.vms.backing, thp_coverage: 0.5, zero_fraction: 0.25, workload: { kind: 'idle', utilisation: 0, touched_fraction: 1, access: 'random' }, dirty_ring_size: null });
     expect(job.kernel).toBe(fleet.hosts[0]!.kernel);
     expect(job.migration.timeout_action).toBe('abort');
   });

@@ -11,7 +11,7 @@ import { guestAccessSequential } from '../../../../shared/src/kernel/mmu/guest-a
 import { NO_BAILOUTS } from '../../../../shared/src/kernel/mmu/promote-bailout.js';
 import { WRITE_ALL } from '../../../../shared/src/kernel/mmu/write-decider.js';
 import { pageClasses } from '../../../../shared/src/migration/workload/page-classes.js';
-import type { WorkloadSpec } from '../../../../shared/src/migration/workload/workload-spec.js';
+import { workloadSpecSchema, type WorkloadSpec } from '../../../../shared/src/migration/workload/workload-spec.js';
 import { BASE_GFN, makeKvm } from '../../../helpers/mmu-fixtures.js';
 import { parseDirtyLogPerfArgs } from '../../../../shared/src/cli/dirty-log-perf-command.js';
 import { runDirtyLogPerf } from '../../../../shared/src/kernel/selftest/dirty-log-perf.js';
@@ -52,7 +52,7 @@ function fullyCleared(backing: BackingSource, pages: number, vcpus: number, work
 }
 
 function aggregate(backing: BackingSource, pages: number, vcpus: number) {
-  const mmu = fullyCleared(backing, pages, vcpus, { kind: 'idle' }, 0);
+  const mmu = fullyCleared(backing, pages, vcpus, workloadSpecSchema.parse({ kind: 'idle' }), 0);
   const loggingNs = mmu.ioctl.ns;
   return DISABLE_STRATEGIES.map((strategy) => ({ ...mmu.evaluateDisable(strategy, 0, 1), loggingNs }));
 }
@@ -100,7 +100,7 @@ describe('aggregate MMU against the detailed model, vCPUs running (random access
       const d = runDirtyLogPerf(parseDirtyLogPerfArgs(`-v ${vcpus} -b ${gib}G -s ${backing} -e -a`.split(' ')));
       const pages = vcpus * gib * 262144;
       const perPageRate = 1e9 / (gib * 262144 * DEFAULT_PROFILE.costs.guest_access_4k_ns);
-      const uniform: WorkloadSpec = { kind: 'uniform', dirty_rate_bytes_per_s: perPageRate * 4096 * pages, working_set: 1, read_share: 0 };
+      const uniform = workloadSpecSchema.parse({ kind: 'uniform', dirty_rate_bytes_per_s: perPageRate * 4096 * pages, working_set: 1, read_share: 0 });
       const mmu = fullyCleared(backing, pages, vcpus, uniform, vcpus);
       for (const run of d.strategies) {
         // zap-leaf over 1 GiB pages races once per 1G unit (64 here), so its sums vary more than per-2M races do.
@@ -137,7 +137,7 @@ function afterRandomPass(spec: KvmHostSpec, backing: BackingSource, vcpus: numbe
     kernel: resolveKvmHostMmus(spec),
     profile: DEFAULT_PROFILE,
     bailouts: NO_BAILOUTS,
-    classes: pageClasses({ kind: 'uniform', dirty_rate_bytes_per_s: perPageRate * 4096 * pages, working_set: 1, read_share: 0 }, pages, vcpus),
+    classes: pageClasses(workloadSpecSchema.parse({ kind: 'uniform', dirty_rate_bytes_per_s: perPageRate * 4096 * pages, working_set: 1, read_share: 0 }), pages, vcpus),
   });
   mmu.enable(vcpus);
   mmu.clearDirtyLog([pages], [pages / 64], Math.ceil(pages / 262144), vcpus);
