@@ -4,14 +4,14 @@ import type { RunSummary } from '../cluster/report/run-summary.js';
 /** The few lines a person wants after a run. */
 export function formatSummaryLines(s: RunSummary, outDir: string): string {
   const m = s.migrations;
-  const z = s.strategies.zap;
+  const e = s.strategy_in_effect;
   const p = s.strategies.promote;
   const w = s.whole_cost.in_effect;
   const share = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(1)} %`);
   return [
     `${s.scenario} (seed ${s.seed}): ${s.jobs} jobs, ${m.total} migrations (${m.completed} completed, ${m.cancelled} cancelled, ${m.failed} failed, ${m.active} still running), ${s.probes} dirty-rate probes`,
     s.makespan_s === null ? '' : `evacuation makespan: ${(s.makespan_s / 3600).toFixed(2)} h`,
-    `host CPU spent on dirty logging: zap ${z.host_cpu_s.toFixed(1)} s, promote ${p.host_cpu_s.toFixed(1)} s; vCPU stall: zap ${z.vcpu_stall_s.toFixed(1)} s, promote ${p.vcpu_stall_s.toFixed(1)} s`,
+    `dirty logging's MMU work under the strategies in effect: disable ${e.disable_s.toFixed(1)} s, host CPU ${e.host_cpu_s.toFixed(1)} s, vCPU stall ${e.vcpu_stall_s.toFixed(1)} s; had every host promoted in place: disable ${p.disable_s.toFixed(1)} s, host CPU ${p.host_cpu_s.toFixed(1)} s, vCPU stall ${p.vcpu_stall_s.toFixed(1)} s`,
     `whole cost under the strategies in effect: host CPU ${w.host_cpu_total_s.toFixed(1)} s (the disable ${share(w.disable_share.host_cpu)}), guest time lost ${w.guest_impact_total_s.toFixed(1)} vCPU-s (the disable ${share(w.disable_share.guest_impact)})`,
     `digest ${s.digest}`,
     `wrote ${join(outDir, 'summary.json')}, ${join(outDir, 'jobs.csv')}, ${join(outDir, 'report.html')} (${s.wall_s.toFixed(2)} s)`,
