@@ -112,7 +112,8 @@ describe('TDP MMU model invariants (property-based; any release code path, NX on
       ),
       { numRuns: runs(30) },
     );
-  });
+    // Each run refaults every gfn page by page; under a loaded 2-core machine 30 runs have taken over 60 s.
+  }, 180_000);
 
   it('promotion needs no refault; zapping strategies leave every collapsed region to refault once', () => {
     for (const backing of ['anonymous_hugetlb_2mb', 'anonymous_hugetlb_1gb'] as const) {
