@@ -105,6 +105,7 @@ export class FleetSimulation {
       waves: this.maintenance?.waves ?? [],
       makespanS: this.maintenance?.makespanS ?? null,
       endS: Math.min(env.now, horizon),
+      network: null,
     };
   }
 
@@ -144,7 +145,7 @@ export class FleetSimulation {
   private complete(j: InFlight, result: MigrationResult): void {
     this.vmBusy.delete(j.vm.id);
     this.jobsDone++;
-    const record: JobRecord = { id: j.id, serial: j.serial, purpose: j.purpose, wave: j.wave, vm: j.vm.id, src: j.src, dst: j.dst, attempt: j.attempt, startS: j.startS, endS: this.env.now, result };
+    const record: JobRecord = { id: j.id, serial: j.serial, purpose: j.purpose, wave: j.wave, vm: j.vm.id, src: j.src, dst: j.dst, attempt: j.attempt, srcRack: 0, dstRack: j.dst === null ? null : 0, startS: j.startS, endS: this.env.now, result };
     this.records.push(record);
     this.onJobDone?.(record, this.fleet.hosts[j.src]!);
     if (j.dst !== null) {

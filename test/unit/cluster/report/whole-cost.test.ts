@@ -24,13 +24,13 @@ function jobs(): JobRecord[] {
   ];
   return inputs.map((input, serial) => {
     const result = runMigrationJob(migrationJobSchema.parse(input), DEFAULT_PROFILE);
-    return { id: `r.j${serial}`, serial, purpose: input.kind === 'dirty-rate-probe' ? 'probe' : 'maintenance', wave: null, vm: serial, src: 0, dst: 1, attempt: 1, startS: 0, endS: result.total_time_s, result };
+    return { id: `r.j${serial}`, serial, purpose: input.kind === 'dirty-rate-probe' ? 'probe' : 'maintenance', wave: null, vm: serial, src: 0, dst: 1, attempt: 1, srcRack: 0, dstRack: 0, startS: 0, endS: result.total_time_s, result };
   });
 }
 
 describe('the whole cost in summary.json, jobs.csv, the metrics and report.html', () => {
   const records = jobs();
-  const run: FleetRunResult = { jobs: records, waves: [], makespanS: null, endS: Math.max(...records.map((j) => j.endS)) };
+  const run: FleetRunResult = { jobs: records, waves: [], makespanS: null, endS: Math.max(...records.map((j) => j.endS)), network: null };
   const summary = summarize('fixture', 1, 'r', run, 0);
 
   it('summary.json sums every job under every strategy and under the strategy in effect, with the disable’s share', () => {
