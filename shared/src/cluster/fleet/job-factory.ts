@@ -108,6 +108,7 @@ export class JobFactory {
         cancel_at_s: kind === 'migration' ? this.cancelAt(serial, vm, link) : null,
         fail_at_s: dstFailS !== undefined && dstFailS >= nowS ? dstFailS - nowS : null,
         horizon_s: Math.max(1, s.horizon - nowS),
+        rate_history: null,
       },
       probe: { calc_time_s: s.policies.probes?.calc_time ?? 1, mode: s.policies.probes?.mode ?? 'page-sampling' },
       kernel: this.fleet.hosts[src]!.kernel,
