@@ -33,7 +33,7 @@ export interface Flow {
  * The fabric's flows and their max-min fair rates (as SimGrid's network model shares a route's links among the
  * flows crossing them: `maxMinFair`), recomputed once per instant at which a flow starts, ends or changes its cap,
  * and when tenant traffic changes while flows run. Tenant traffic takes its share of every host NIC, both ways.
- * Flows whose rate changed are told; each link's load goes to the {@link LinkUsage}.
+ * Flows whose rate changed are told, in the order they were added; each link's load goes to the {@link LinkUsage}.
  */
 export class FlowNetwork {
   private readonly flows: Flow[] = [];
@@ -77,11 +77,8 @@ export class FlowNetwork {
   }
 
   remove(flow: Flow): void {
-    const last = this.flows.pop()!;
-    if (last !== flow) {
-      this.flows[flow.slot] = last;
-      last.slot = flow.slot;
-    }
+    this.flows.splice(flow.slot, 1);
+    for (let i = flow.slot; i < this.flows.length; i++) this.flows[i]!.slot = i;
     flow.slot = -1;
     this.touch();
   }
@@ -129,7 +126,7 @@ export class FlowNetwork {
       });
     }
     for (const l of used) this.compact[l] = -1;
-    // The flows are told in the active flows' order, a function of the order flows were added and removed.
+    // The flows are told in the order they were added.
     const changed = this.flows.filter((f, i) => f.rate !== rates[i]).map((f) => [f, rates[f.slot]!] as const);
     for (const [f, rate] of changed) f.rate = rate;
     this.wakeForTenant(now);
