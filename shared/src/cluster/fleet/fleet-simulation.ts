@@ -1,4 +1,4 @@
-import type { MigrationJob } from '../../migration/job/migration-job.js';
+import { RATE_HISTORY_MAX_POINTS, type MigrationJob } from '../../migration/job/migration-job.js';
 import type { MigrationResult } from '../../migration/job/migration-result.js';
 import type { CostProfile } from '../../kernel/mmu/cost-profile.js';
 import { resolveProfile, type ProfileSpec } from '../../kernel/mmu/resolve-profile.js';
@@ -210,6 +210,13 @@ export class FleetSimulation {
     this.migrationsRunning++;
     const record = { id, serial, purpose, wave, vm: vm.id, src, dst, attempt, srcRack: this.fabric.rackOf(src), dstRack: this.fabric.rackOf(dst), startS };
     const run = new FleetMigration(this.env, this.network, this.fabric.route(src, dst), job, this.profileOf(job.kernel.profile), startS, (over) => {
+      const points = (over.rateHistory?.length ?? 0) / 2;
+      if (points > RATE_HISTORY_MAX_POINTS) {
+        throw new FleetInvariantViolation(
+          `job ${id}: its flow's rate changed ${points} times, more than the ${RATE_HISTORY_MAX_POINTS} a job can carry to a worker; ` +
+            'lower policies.maintenance.max_outbound/max_inbound or the wave size so fewer flows share each link',
+        );
+      }
       const a: Awaited = { record: { ...record, endS: over.endS }, over, completed: false, result: null };
       this.awaited.set(id, a);
       void this.transport.submit({ id, job: { ...job, migration: { ...job.migration, rate_history: over.rateHistory } } });

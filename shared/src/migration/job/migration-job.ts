@@ -87,8 +87,11 @@ export const dirtyRingSizeSchema = z
  * One job for a worker: a live migration of one VM (or a dirty-rate probe: QEMU `calc-dirty-rate`), in base units.
  * Both services and the CLI validate with this schema; defaults are QEMU's.
  */
-/** Points a job's rate history may hold: a flow whose share changed more often is refused (payload bound). */
-export const RATE_HISTORY_MAX_POINTS = 10_000;
+/**
+ * Points a job's rate history may hold (payload bound: `MAX_PAYLOAD_BYTES` allows this many). A flow's rate changes
+ * when a flow sharing one of its links starts, ends or lifts its cap: tens of times in the bundled fleets.
+ */
+export const RATE_HISTORY_MAX_POINTS = 5_000;
 
 /** `[t0, r0, t1, r1, …]`: times ≥ 0 and increasing, rates finite and ≥ 0, the last one > 0 (so the job can end). */
 const rateHistorySchema = z
