@@ -34,9 +34,9 @@ describe('payload size, measured without serialising', () => {
     expect(jsonSizeUpTo({ junk: big }, MAX_PAYLOAD_BYTES)).toBeGreaterThan(8 * 2 ** 20);
     expect(jsonSizeUpTo(new Array(10_000_000).fill(0), MAX_PAYLOAD_BYTES)).toBeGreaterThan(MAX_PAYLOAD_BYTES);
     let deep: unknown = 1;
-    for (let i = 0; i < 100_000; i++) deep = [deep];
+    for (let i = 0; i < 200_000; i++) deep = [deep];
     expect(jsonSizeUpTo(deep, MAX_PAYLOAD_BYTES)).toBeGreaterThan(MAX_PAYLOAD_BYTES);
-    expect(jsonSizeUpTo(deep, Number.POSITIVE_INFINITY)).toBe(200_001);
+    expect(jsonSizeUpTo(deep, Number.POSITIVE_INFINITY)).toBe(400_001);
   });
 
   it('allocates next to nothing to measure a multi-MiB payload (no serialisation)', () => {
@@ -63,10 +63,12 @@ describe('parseJobPayload', () => {
       return undefined;
     })();
     expect(e).toBeInstanceOf(PayloadTooLarge);
-    expect((e as PayloadTooLarge).message).toMatch(/payload of at least \d+ bytes exceeds the 16384-byte limit/);
+    expect((e as PayloadTooLarge).message).toMatch(new RegExp(`payload of at least \\d+ bytes exceeds the ${MAX_PAYLOAD_BYTES}-byte limit`));
     expect((e as PayloadTooLarge).atLeastBytes).toBeGreaterThan(2 ** 20);
-    // UTF-8 bytes, not UTF-16 units: 6000 euro signs are 18000 bytes
-    expect(() => parseJobPayload({ x: '€'.repeat(6000) })).toThrow(PayloadTooLarge);
+    // UTF-8 bytes, not UTF-16 units: n euro signs are 3n bytes, over the limit while n is well under it
+    const euros = Math.ceil(MAX_PAYLOAD_BYTES / 3) + 100;
+    expect(euros).toBeLessThan(MAX_PAYLOAD_BYTES / 2);
+    expect(() => parseJobPayload({ x: '€'.repeat(euros) })).toThrow(PayloadTooLarge);
   });
 
   it('lists at most a few problems of a payload with many', () => {

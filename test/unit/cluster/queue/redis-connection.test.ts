@@ -1,3 +1,4 @@
+import { MAX_PAYLOAD_BYTES } from '../../../../shared/src/cluster/queue/queue-defaults.js';
 import { describe, expect, it } from 'vitest';
 import { parseRedisUrl, redactRedisUrl } from '../../../../shared/src/cluster/queue/redis-connection.js';
 import { parseJobPayload } from '../../../../shared/src/cluster/queue/job-payload.js';
@@ -60,7 +61,7 @@ describe('configuration and payloads', () => {
   it('rejects malformed, oversized and colon-bearing payloads with the reason', () => {
     expect(() => parseJobPayload({ run_id: 'r', id: 'a:b', job: {} })).toThrow(/no colon/);
     expect(() => parseJobPayload({ run_id: 'r', id: 'a', job: { vm: { ram_bytes: 3 } } })).toThrow(/job\.vm/);
-    expect(() => parseJobPayload({ x: 'y'.repeat(20_000) })).toThrow(/exceeds the 16384-byte limit/);
+    expect(() => parseJobPayload({ x: 'y'.repeat(MAX_PAYLOAD_BYTES + 4096) })).toThrow(`exceeds the ${MAX_PAYLOAD_BYTES}-byte limit`);
     const ok = parseJobPayload({ run_id: 'r', id: 'a', job: { vm: { ram_bytes: 2 ** 30, vcpus: 1, workload: { kind: 'idle' } } } });
     expect(ok.job.migration.max_bandwidth_bytes_per_s).toBe(128 * 2 ** 20);
   });
