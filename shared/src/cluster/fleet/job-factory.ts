@@ -68,7 +68,7 @@ export interface JobRequest {
  */
 export class JobFactory {
   private serial = 0;
-  private readonly policy: ResolvedPolicy;
+  private resolved: ResolvedPolicy | null = null;
 
   constructor(
     private readonly scenario: Scenario,
@@ -76,8 +76,11 @@ export class JobFactory {
     private readonly runId: string,
     /** When hosts fail (see `hostFailureTimes`). */
     private readonly failureAt: ReadonlyMap<number, number>,
-  ) {
-    this.policy = resolveMigrationPolicy(scenario);
+  ) {}
+
+  /** The scenario's migration policy: the preset's settings under the scenario's own (resolved once). */
+  private get policy(): ResolvedPolicy {
+    return (this.resolved ??= resolveMigrationPolicy(this.scenario));
   }
 
   /** Jobs built so far. */
