@@ -1,4 +1,5 @@
 import type { Scenario } from '../scenario/scenario-schema.js';
+import type { TenantTraffic } from './flow-network.js';
 
 /** The scenario's network settings (absent: no tenant traffic). */
 type Network = Scenario['cluster']['network'];
@@ -29,4 +30,9 @@ export function nextTenantChangeS(network: Network, tS: number): number {
     if (t.daily[hourOf(boundary)] !== t.daily[hourOf(boundary - HOUR_S)]) return boundary;
   }
   return Infinity;
+}
+
+/** The scenario's tenant traffic as the flow network takes it (`FlowNetwork`'s `tenant` argument). */
+export function tenantTrafficOf(network: Network): TenantTraffic {
+  return { shareAt: (tS) => tenantShareAt(network, tS), nextChangeS: (tS) => nextTenantChangeS(network, tS) };
 }
