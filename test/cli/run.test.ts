@@ -36,7 +36,7 @@ describe('migsim run (embedded) and validate', () => {
   });
 
   it('validate accepts every bundled scenario', () => {
-    for (const s of ['quick', 'seed-96vcpu', 'rolling-upgrade-1000', 'probe-rebalance']) {
+    for (const s of ['quick', 'seed-96vcpu', 'rolling-upgrade-1000', 'probe-rebalance', 'rack-drain']) {
       const r = migsim(['validate', `scenarios/${s}.yaml`]);
       expect(r.status, r.stderr).toBe(0);
     }
@@ -60,6 +60,12 @@ describe('migsim run (embedded) and validate', () => {
     ['a release migsim does not model', (t: string) => t.replace("release: '6.12'", "release: '4.19'"), 'cluster.host_classes[0].kernel.release'],
     ['the shadow MMU\'s disable on a TDP MMU host', (t: string) => t.replace('strategy: zap-batched', 'strategy: rmap-zap'), 'cluster.host_classes[0].kernel.strategy'],
     ['eager page splitting before 5.18', (t: string) => t.replace("release: '6.12'", "release: '5.15', eager_page_split: true"), 'cluster.host_classes[0].kernel.eager_page_split'],
+    // The network fabric and the operator presets.
+    ['racks that do not divide the hosts', (t: string) => t.replace("strategy: zap-batched }\n", "strategy: zap-batched }\n  network: { hosts_per_rack: 3 }\n"), 'cluster.network.hosts_per_rack'],
+    ['a top-of-rack uplink of zero', (t: string) => t.replace("strategy: zap-batched }\n", "strategy: zap-batched }\n  network: { hosts_per_rack: 4, tor_uplink: 0Gbit/s }\n"), 'cluster.network.tor_uplink'],
+    ['an oversubscription ratio below 1:1', (t: string) => t.replace("strategy: zap-batched }\n", "strategy: zap-batched }\n  network: { hosts_per_rack: 4, tor_uplink: '1:2' }\n"), 'cluster.network.tor_uplink'],
+    ['a preset with an impossible override (a post-copy timeout under KubeVirt)', (t: string) => t.replace('timeout: 20m', 'timeout: 20m\n  timeout_action: postcopy').replace('policies:\n', 'policies:\n  preset: kubevirt\n'), 'migration.timeout_action'],
+    ['a preset with no room for migrations', (t: string) => t.replace('policies:\n', 'policies:\n  preset: nova\n').replace('max_outbound: 1', 'max_outbound: 0'), 'policies.maintenance.max_outbound'],
     ['a memstress pass time of zero', (t: string) => t.replace('workload: { kind: idle }', 'workload: { kind: memstress, pass_time: 0s }'), 'vms.workloads[2].workload.pass_time'],
   ] as const) {
     it(`rejects ${name}, naming ${path} and its line (exit 2)`, () => {

@@ -1,3 +1,4 @@
+import type { ResolvedPolicy } from '../policy/resolve-migration-policy.js';
 import type { Fleet, Vm } from './build-fleet.js';
 import { CapacityIndex, INELIGIBLE } from './capacity-index.js';
 
@@ -6,6 +7,25 @@ import { CapacityIndex, INELIGIBLE } from './capacity-index.js';
  * `upgrading` (out for its upgrade after its wave) or `failed` (lost with its VMs for the rest of the run).
  */
 export type HostState = 'up' | 'draining' | 'upgrading' | 'failed';
+
+/** Limits beyond the uniform per-host ones of {@link HostTable}'s constructor (see {@link hostLimitsFrom}). */
+export interface HostLimits {
+  /** Concurrent outbound migrations of each host (Infinity: no limit), in place of `maxOutbound`. */
+  readonly outbound?: readonly number[];
+  /** Concurrent inbound migrations of each host (Infinity: no limit), in place of `maxInbound`. */
+  readonly inbound?: readonly number[];
+  /** Concurrent migrations in the whole cluster; null: no limit. */
+  readonly maxPerCluster?: number | null;
+}
+
+/** A resolved migration policy's limits for the fleet's hosts (each by its NIC: vSphere's depend on it). */
+export function hostLimitsFrom(policy: ResolvedPolicy, fleet: Fleet): HostLimits {
+  return {
+    outbound: fleet.hosts.map((h) => policy.outboundLimit(h.nicBytesPerS) ?? Infinity),
+    inbound: fleet.hosts.map((h) => policy.inboundLimit(h.nicBytesPerS) ?? Infinity),
+    maxPerCluster: policy.maxPerCluster,
+  };
+}
 
 /**
  * The hosts as the run goes: which host runs each VM, each host's free memory and vCPUs, its outbound and inbound
@@ -23,6 +43,8 @@ export class HostTable {
   private readonly inboundCount: number[];
   private readonly states: HostState[];
   private upgradingHosts = 0;
+  private running = 0;
+  private readonly clusterLimit: number;
   private readonly index: CapacityIndex;
 
   /** The fleet as it starts: every host up, VMs where `fleet.placement` put them (-1: nowhere). */
@@ -32,7 +54,10 @@ export class HostTable {
     readonly maxOutbound: number,
     /** Concurrent migrations a host may receive. */
     readonly maxInbound: number,
+    /** Per-host limits in place of the two above, and a cluster-wide one. */
+    private readonly limits: HostLimits = {},
   ) {
+    this.clusterLimit = limits.maxPerCluster ?? Infinity;
     this.vmHost = fleet.placement.slice();
     this.freeMem = fleet.hosts.map((h) => h.memoryBytes);
     this.freeCpu = fleet.hosts.map((h) => h.vcpuCapacity);
@@ -93,12 +118,18 @@ export class HostTable {
     return this.inboundCount[host]!;
   }
 
+  /** Whether the host may send one more migration: below its outbound limit, and the cluster below its own. */
   hasOutboundSlot(host: number): boolean {
-    return this.outboundCount[host]! < this.maxOutbound;
+    return this.outboundCount[host]! < (this.limits.outbound?.[host] ?? this.maxOutbound) && this.running < this.clusterLimit;
   }
 
   hasInboundSlot(host: number): boolean {
-    return this.inboundCount[host]! < this.maxInbound;
+    return this.inboundCount[host]! < (this.limits.inbound?.[host] ?? this.maxInbound);
+  }
+
+  /** Migrations running in the whole cluster. */
+  get migrationsRunning(): number {
+    return this.running;
   }
 
   /** Whether the host has the memory and vCPUs `vm` needs. */
@@ -121,6 +152,7 @@ export class HostTable {
 
   /** A migration of `vm` from `src` to `dst` starts: it takes a slot on both and the VM's room on `dst`. */
   reserve(vm: Vm, src: number, dst: number): void {
+    this.running++;
     this.outboundCount[src]!++;
     this.inboundCount[dst]!++;
     this.freeMem[dst]! -= vm.ramBytes;
@@ -133,6 +165,7 @@ export class HostTable {
    * its room on `src` is free, otherwise its reservation on `dst` is given back.
    */
   release(vm: Vm, src: number, dst: number, moved: boolean): void {
+    this.running--;
     this.outboundCount[src]!--;
     this.inboundCount[dst]!--;
     if (moved) {

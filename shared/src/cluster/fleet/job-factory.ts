@@ -3,6 +3,7 @@ import { earliestEndS, firstPassSeconds } from '../../migration/precopy/earliest
 import { precopyBandwidth } from '../../migration/precopy/send-bandwidth.js';
 import { zeroShare } from '../../migration/workload/zero-share.js';
 import { unitHash } from '../../engine/rng.js';
+import { resolveMigrationPolicy, type ResolvedPolicy } from '../policy/resolve-migration-policy.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 import type { Fleet, Vm } from './build-fleet.js';
 import type { JobPurpose } from './job-transport.js';
@@ -15,6 +16,25 @@ const SALT_CANCEL_AT = 0x41544341;
 const SALT_SEED = 0x53454544;
 /** A cancellation falls within the first pass, no sooner than this share of it. */
 const CANCEL_EARLIEST_SHARE = 0.05;
+
+/** The settings of a migration job that the scenario's policy decides (preset, scenario keys, defaults). */
+export type PolicySettings = Pick<MigrationJob['migration'], 'max_bandwidth_bytes_per_s' | 'downtime_limit_s' | 'downtime_steps' | 'timeout_s' | 'timeout_action' | 'auto_converge'>;
+
+/**
+ * A migration job's policy settings for a VM of `ramBytes` (its downtime steps and completion timeout scale with
+ * its size). `downtime_steps` is left out when the limit is constant, so jobs without steps are as they were.
+ */
+export function policySettingsFor(policy: ResolvedPolicy, ramBytes: number): PolicySettings {
+  const steps = policy.downtimeSchedule(ramBytes);
+  return {
+    max_bandwidth_bytes_per_s: policy.bandwidthPerMigration,
+    downtime_limit_s: policy.downtimeLimitS,
+    auto_converge: policy.autoConverge,
+    timeout_s: policy.timeoutS(ramBytes),
+    timeout_action: policy.timeoutAction,
+    ...(steps.length > 0 ? { downtime_steps: steps } : {}),
+  };
+}
 
 /** A job ready to be sent, with what the simulation needs to wait for it. */
 export interface BuiltJob {
@@ -48,6 +68,7 @@ export interface JobRequest {
  */
 export class JobFactory {
   private serial = 0;
+  private resolved: ResolvedPolicy | null = null;
 
   constructor(
     private readonly scenario: Scenario,
@@ -56,6 +77,11 @@ export class JobFactory {
     /** When hosts fail (see `hostFailureTimes`). */
     private readonly failureAt: ReadonlyMap<number, number>,
   ) {}
+
+  /** The scenario's migration policy: the preset's settings under the scenario's own (resolved once). */
+  private get policy(): ResolvedPolicy {
+    return (this.resolved ??= resolveMigrationPolicy(this.scenario));
+  }
 
   /** Jobs built so far. */
   get submitted(): number {
@@ -83,6 +109,7 @@ export class JobFactory {
     const s = this.scenario;
     const link = dst === null ? null : this.linkBandwidth(src, dst);
     const dstFailS = dst === null ? undefined : this.failureAt.get(dst);
+    const { downtime_steps, ...policy } = policySettingsFor(this.policy, vm.ramBytes);
     return {
       kind,
       model: 'migsim',
@@ -97,19 +124,20 @@ export class JobFactory {
         dirty_ring_size: s.vms.dirty_ring_size,
       },
       migration: {
-        max_bandwidth_bytes_per_s: s.migration.max_bandwidth,
+        max_bandwidth_bytes_per_s: policy.max_bandwidth_bytes_per_s,
         link_bandwidth_bytes_per_s: link,
         multifd_channels: s.migration.multifd_channels,
-        downtime_limit_s: s.migration.downtime_limit,
-        auto_converge: s.migration.auto_converge,
+        downtime_limit_s: policy.downtime_limit_s,
+        auto_converge: policy.auto_converge,
         dirty_limit_bytes_per_s: s.migration.dirty_limit,
         postcopy: s.migration.postcopy,
-        timeout_s: s.migration.timeout,
-        timeout_action: s.migration.timeout_action,
+        timeout_s: policy.timeout_s,
+        timeout_action: policy.timeout_action,
         cancel_at_s: kind === 'migration' ? this.cancelAt(serial, vm, link) : null,
         fail_at_s: dstFailS !== undefined && dstFailS >= nowS ? dstFailS - nowS : null,
         horizon_s: Math.max(1, s.horizon - nowS),
         rate_history: null,
+        ...(downtime_steps ? { downtime_steps } : {}),
       },
       probe: { calc_time_s: s.policies.probes?.calc_time ?? 1, mode: s.policies.probes?.mode ?? 'page-sampling' },
       kernel: this.fleet.hosts[src]!.kernel,
@@ -122,7 +150,7 @@ export class JobFactory {
     const s = this.scenario;
     const p = s.events.cancellation_probability;
     if (p <= 0 || unitHash(s.seed, SALT_CANCEL, serial) >= p) return null;
-    const bandwidth = precopyBandwidth({ max_bandwidth_bytes_per_s: s.migration.max_bandwidth, link_bandwidth_bytes_per_s: link, multifd_channels: s.migration.multifd_channels });
+    const bandwidth = precopyBandwidth({ max_bandwidth_bytes_per_s: this.policy.bandwidthPerMigration, link_bandwidth_bytes_per_s: link, multifd_channels: s.migration.multifd_channels });
     const firstPassS = firstPassSeconds(vm.ramBytes, zeroShare(s.vms.zero_fraction, vm.workload), bandwidth);
     return firstPassS * (CANCEL_EARLIEST_SHARE + (1 - CANCEL_EARLIEST_SHARE) * unitHash(s.seed, SALT_CANCEL_AT, serial));
   }

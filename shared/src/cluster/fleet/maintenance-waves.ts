@@ -1,4 +1,5 @@
 import type { Environment } from '../../engine/environment.js';
+import { drainWaves } from '../policy/drain-waves.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 import type { Fleet } from './build-fleet.js';
 import type { FleetActions } from './fleet-actions.js';
@@ -10,7 +11,8 @@ import type { MigrationAttempts } from './migration-attempts.js';
 export type MaintenancePolicy = NonNullable<Scenario['policies']['maintenance']>;
 
 /**
- * Rolling maintenance in waves of `wave_size` consecutive hosts (the first `hosts`, in id order). A wave drains its
+ * Rolling maintenance in waves of `wave_size` hosts (the first `hosts`, in the policy's `drain_order`: consecutive
+ * ids, rack by rack, or spread across racks; see `drainWaves`). A wave drains its
  * hosts (those not failed): each sends its VMs one after another, in VM order, within the per-host limits on
  * outbound and inbound migrations, to destinations chosen by the {@link HostTable}. A VM whose migration fails is
  * tried again until its attempts reach `max_attempts`. The wave ends when none of its migrations is in flight and
@@ -34,11 +36,12 @@ export class MaintenanceWaves {
     private readonly hosts: HostTable,
     private readonly attempts: MigrationAttempts,
     private readonly actions: Pick<FleetActions, 'isBusy' | 'migrationsInFlight' | 'migrate' | 'progress'>,
+    /** Hosts per rack (the fabric's), for `drain_order` rack and spread; by default one rack of every host. */
+    hostsPerRack: number = fleet.hosts.length,
   ) {
     const n = policy.hosts ?? fleet.hosts.length;
-    for (let i = 0; i < n; i += policy.wave_size) {
-      this.waveHosts.push(Array.from({ length: Math.min(policy.wave_size, n - i) }, (_, k) => i + k));
-    }
+    const ids = Array.from({ length: n }, (_, i) => i);
+    this.waveHosts.push(...drainWaves(ids, policy.wave_size, Math.max(1, hostsPerRack), policy.drain_order));
   }
 
   /** Schedules the first wave at the policy's `start`. */

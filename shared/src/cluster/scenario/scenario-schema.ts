@@ -1,8 +1,12 @@
 import { z } from 'zod';
-import { bailoutsSchema, dirtyRingSizeSchema, kernelSchema, migrationJobSchema, qemuSettingsIssues, TIMEOUT_ACTIONS } from '../../migration/job/migration-job.js';
+import { bailoutsSchema, dirtyRingSizeSchema, kernelSchema, MAX_DOWNTIME_STEPS, migrationJobSchema, qemuSettingsIssues, TIMEOUT_ACTIONS } from '../../migration/job/migration-job.js';
+import { QEMU_DEFAULTS } from '../../migration/precopy/qemu-defaults.js';
 import { PROBE_MODES } from '../../migration/probe/probe-mode.js';
 import { BACKING_SOURCES } from '../../kernel/mmu/backing-source.js';
 import { workloadActivity, workloadSpecSchema } from '../../migration/workload/workload-spec.js';
+import { DRAIN_ORDERS } from '../policy/drain-waves.js';
+import { OPERATOR_PRESET_NAMES, OPERATOR_PRESETS, type OperatorPresetName } from '../policy/operator-presets.js';
+import { divisorsOf, networkSchema } from './network-schema.js';
 import { durationSchema, fractionSchema, rateSchema, sizeSchema } from './units-schema.js';
 
 /** A value, or a weighted choice among values. */
@@ -96,7 +100,13 @@ export const scenarioSchema = z
     seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
     /** Simulated time after which the run stops. */
     horizon: durationSchema.default(7 * 86400),
-    cluster: z.object({ host_classes: z.array(hostClassSchema).min(1) }).strict(),
+    cluster: z
+      .object({
+        host_classes: z.array(hostClassSchema).min(1),
+        /** Racks, uplinks, spine and tenant traffic (see `network-schema.ts`); absent: one rack, NICs only. */
+        network: networkSchema.optional(),
+      })
+      .strict(),
     vms: z
       .object({
         per_host: z.number().int().nonnegative().optional(),
@@ -113,21 +123,35 @@ export const scenarioSchema = z
       })
       .strict()
       .refine((v) => (v.per_host === undefined) !== (v.total === undefined), { message: 'give exactly one of per_host and total', path: ['per_host'] }),
+    /**
+     * QEMU's migration settings. Those an operator preset sets (`policies.preset`) are optional here: unset, they
+     * come from the preset, or without one from today's defaults (`resolveMigrationPolicy`).
+     */
     migration: z
       .object({
-        max_bandwidth: rateSchema.pipe(jobChecks.maxBandwidth).default(128 * 2 ** 20),
-        downtime_limit: durationSchema.pipe(jobChecks.downtimeLimit).default(0.3),
-        auto_converge: z.boolean().default(false),
+        /** @defaultValue 128MiB/s (QEMU's max-bandwidth), or the preset's */
+        max_bandwidth: rateSchema.pipe(jobChecks.maxBandwidth).optional(),
+        /** @defaultValue 300ms, or the preset's */
+        downtime_limit: durationSchema.pipe(jobChecks.downtimeLimit).optional(),
+        /** Nova's downtime steps: the limit raised in `steps` steps, each `delay_per_gib` × GiB of RAM after the last. */
+        downtime_steps: z
+          .object({ steps: z.number().int().min(1).max(MAX_DOWNTIME_STEPS - 1), delay_per_gib: durationSchema })
+          .strict()
+          .optional(),
+        /** @defaultValue false, or the preset's */
+        auto_converge: z.boolean().optional(),
         /** dirty-limit with this per-vCPU quota; needs `vms.dirty_ring_size`, excludes auto_converge. */
         dirty_limit: rateSchema.pipe(jobChecks.dirtyLimit).nullable().default(null),
         /** multifd channels; null = off. */
         multifd_channels: jobChecks.multifdChannels.nullable().default(null),
         /** Switch to post-copy after this many precopy passes; null = never. */
         postcopy: jobChecks.postcopy.nullable().default(null),
-        /** Completion timeout, as Nova's live_migration_completion_timeout; null = none. */
-        timeout: durationSchema.pipe(jobChecks.timeout).nullable().default(null),
-        /** What the timeout does: abort (Nova's default), postcopy (force_complete with post-copy, KubeVirt's allowPostCopy), pause. */
-        timeout_action: z.enum(TIMEOUT_ACTIONS).default('abort'),
+        /** Completion timeout, as Nova's live_migration_completion_timeout; null = none. @defaultValue null, or the preset's */
+        timeout: durationSchema.pipe(jobChecks.timeout).nullable().optional(),
+        /** Completion timeout per GiB of RAM (Nova's and KubeVirt's form); not with `timeout`. */
+        timeout_per_gib: durationSchema.pipe(z.number().positive()).optional(),
+        /** What the timeout does: abort (Nova's default), postcopy (force_complete with post-copy, KubeVirt's allowPostCopy), pause. @defaultValue abort, or the preset's */
+        timeout_action: z.enum(TIMEOUT_ACTIONS).optional(),
         /** Attempts per VM before an evacuation gives up on it. */
         max_attempts: z.number().int().min(1).max(100).default(3),
       })
@@ -135,15 +159,21 @@ export const scenarioSchema = z
       .prefault({}),
     policies: z
       .object({
+        /** An orchestrator's defaults (`operator-presets.ts`); any key set in the scenario overrides the preset's. */
+        preset: z.enum(OPERATOR_PRESET_NAMES as [OperatorPresetName, ...OperatorPresetName[]]).optional(),
         maintenance: z
           .object({
             /** Hosts evacuated at the same time. */
             wave_size: z.number().int().positive(),
             /** Hosts to upgrade, in index order; all by default. */
             hosts: z.number().int().positive().optional(),
-            /** Concurrent migrations per host, out and in (Nova's max_concurrent_live_migrations defaults to 1). */
-            max_outbound: z.number().int().positive().default(1),
-            max_inbound: z.number().int().positive().default(1),
+            /** Concurrent migrations per host, out and in (Nova's max_concurrent_live_migrations defaults to 1). @defaultValue 1, or the preset's */
+            max_outbound: z.number().int().positive().optional(),
+            max_inbound: z.number().int().positive().optional(),
+            /** Concurrent migrations in the whole cluster; null: no limit. @defaultValue null, or the preset's */
+            max_per_cluster: z.number().int().positive().nullable().optional(),
+            /** The order hosts are drained in: by id, rack by rack, or spread across racks (`drainWaves`). */
+            drain_order: z.enum(DRAIN_ORDERS).default('host'),
             start: durationSchema.default(0),
             /** Time a host is out after it is emptied (upgrade, reboot). */
             upgrade_time: durationSchema.default(600),
@@ -189,12 +219,59 @@ export const scenarioSchema = z
       if (jobPath[0] === 'probe') return s.policies.probes ? ['policies', 'probes', 'mode'] : ['vms', 'dirty_ring_size'];
       return ['migration', 'dirty_limit'];
     };
+    const preset = s.policies.preset === undefined ? null : OPERATOR_PRESETS[s.policies.preset];
+    const presetAutoConverge = s.migration.auto_converge === undefined && preset !== null && preset.autoConverge;
     const issues = qemuSettingsIssues(
       s.vms.dirty_ring_size !== null,
-      { auto_converge: s.migration.auto_converge, dirty_limit_bytes_per_s: s.migration.dirty_limit },
+      { auto_converge: s.migration.auto_converge ?? preset?.autoConverge ?? false, dirty_limit_bytes_per_s: s.migration.dirty_limit },
       s.policies.probes?.mode ?? 'page-sampling',
     );
-    for (const issue of issues) ctx.addIssue({ code: 'custom', path: path(issue.path), message: issue.message });
+    for (const issue of issues) {
+      const fromPreset = presetAutoConverge && issue.message.includes('auto-converge') ? ` (preset ${s.policies.preset} turns auto-converge on; set migration.auto_converge: false)` : '';
+      ctx.addIssue({ code: 'custom', path: path(issue.path), message: issue.message + fromPreset });
+    }
+    for (const issue of policyIssues(s)) ctx.addIssue({ code: 'custom', ...issue });
+    const hosts = s.cluster.host_classes.reduce((a, c) => a + c.count, 0);
+    const perRack = s.cluster.network?.hosts_per_rack;
+    if (perRack !== undefined && hosts % perRack !== 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cluster', 'network', 'hosts_per_rack'],
+        message: `${perRack} hosts per rack does not divide the ${hosts} hosts; divisors of ${hosts}: ${divisorsOf(hosts).join(', ')}`,
+      });
+    }
   });
+
+/**
+ * Settings an operator preset cannot take, or that contradict each other once the preset is applied, with the
+ * scenario key to blame.
+ */
+function policyIssues(s: {
+  readonly migration: { readonly downtime_limit?: number | undefined; readonly downtime_steps?: { readonly steps: number } | undefined; readonly timeout?: number | null | undefined; readonly timeout_per_gib?: number | undefined; readonly timeout_action?: (typeof TIMEOUT_ACTIONS)[number] | undefined; readonly postcopy: number | null };
+  readonly policies: { readonly preset?: OperatorPresetName | undefined };
+}): { path: string[]; message: string }[] {
+  const out: { path: string[]; message: string }[] = [];
+  const m = s.migration;
+  const name = s.policies.preset;
+  const preset = name === undefined ? null : OPERATOR_PRESETS[name];
+  if (m.timeout !== undefined && m.timeout_per_gib !== undefined) {
+    out.push({ path: ['migration', 'timeout_per_gib'], message: 'give at most one of timeout and timeout_per_gib' });
+  }
+  if (preset !== null && !preset.postcopy && m.timeout_action === 'postcopy' && m.postcopy === null) {
+    out.push({
+      path: ['migration', 'timeout_action'],
+      message: `preset ${name} does not permit post-copy (${preset.source}), so the timeout cannot switch to it; set migration.postcopy to allow post-copy, or another timeout_action`,
+    });
+  }
+  const steps = m.downtime_steps?.steps ?? preset?.downtimeSteps?.steps;
+  const downtime = m.downtime_limit ?? preset?.downtimeLimitS ?? QEMU_DEFAULTS.downtimeLimitS;
+  if (steps !== undefined && (downtime * 1000) / steps < 1) {
+    out.push({
+      path: m.downtime_steps ? ['migration', 'downtime_steps', 'steps'] : ['migration', 'downtime_limit'],
+      message: `downtime steps are whole milliseconds: ${steps} steps of a ${downtime * 1000} ms downtime limit would start at 0 ms`,
+    });
+  }
+  return out;
+}
 
 export type Scenario = z.output<typeof scenarioSchema>;

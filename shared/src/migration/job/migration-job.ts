@@ -83,6 +83,19 @@ export const dirtyRingSizeSchema = z
   .refine((n) => (n & (n - 1)) === 0, 'dirty-ring-size must be a power of two')
   .nullable();
 
+/** At most this many downtime steps per job (Nova's default is 10 steps, 11 entries). */
+export const MAX_DOWNTIME_STEPS = 64;
+
+/** A job's downtime steps: nondecreasing `after_s`, positive limits, at most {@link MAX_DOWNTIME_STEPS}. */
+export const downtimeStepsSchema = z
+  .array(z.object({ after_s: seconds, limit_s: positive.max(2000) }).strict())
+  .max(MAX_DOWNTIME_STEPS)
+  .superRefine((steps, ctx) => {
+    for (let i = 1; i < steps.length; i++) {
+      if (steps[i]!.after_s < steps[i - 1]!.after_s) ctx.addIssue({ code: 'custom', path: [i, 'after_s'], message: 'after_s must not decrease from one step to the next' });
+    }
+  });
+
 /**
  * One job for a worker: a live migration of one VM (or a dirty-rate probe: QEMU `calc-dirty-rate`), in base units.
  * Both services and the CLI validate with this schema; defaults are QEMU's.
@@ -144,6 +157,12 @@ export const migrationJobSchema = z
         /** multifd capability with this many channels (`multifd-channels`, QEMU's default 2); null = off (one stream). */
         multifd_channels: z.number().int().min(1).max(255).nullable().default(null),
         downtime_limit_s: positive.max(2000).default(QEMU_DEFAULTS.downtimeLimitS),
+        /**
+         * The downtime limit raised over time, as Nova's downtime steps (`migrate-set-parameters downtime-limit` at
+         * each step): from `after_s` after the start the limit is `limit_s`; before the first step it is
+         * `downtime_limit_s`. Absent: constant.
+         */
+        downtime_steps: downtimeStepsSchema.optional(),
         auto_converge: z.boolean().default(false),
         /**
          * dirty-limit capability with this `vcpu-dirty-limit`: the same quota for every vCPU once triggered; null =

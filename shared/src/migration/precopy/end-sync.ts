@@ -1,3 +1,4 @@
+import { downtimeLimitAt } from './downtime-limit-at.js';
 import { startPostcopy } from './postcopy.js';
 import type { PrecopyContext } from './precopy-context.js';
 import type { PrecopyState } from './precopy-state.js';
@@ -37,7 +38,7 @@ export function endSync(ctx: PrecopyContext, s: PrecopyState, nowS: number): Ste
   const bandwidth = measuredBandwidth(ctx, s);
   s.expectedDowntimeS = (dirtyPages * TARGET_PAGE_SIZE) / bandwidth;
   ctx.onPass?.({ pass: s.rounds, endS: nowS, durationS: s.lastPassS, sentBytes, dirtyPages, throttlePct: s.throttlePct });
-  if (dirtyPages * TARGET_PAGE_SIZE <= bandwidth * m.downtime_limit_s) return startStopAndCopy(ctx, s, nowS);
+  if (dirtyPages * TARGET_PAGE_SIZE <= bandwidth * downtimeLimitAt(m, nowS)) return startStopAndCopy(ctx, s, nowS);
   if (m.postcopy !== null && s.rounds >= m.postcopy && s.pausedAtS === null) return startPostcopy(ctx, s, nowS);
   if (s.rounds >= MIGRATION_OVERHEADS.maxRounds || nowS >= m.horizon_s) {
     s.status = 'active';

@@ -76,7 +76,7 @@ describe('migrations share their links (SimGrid-style max-min fairness): what op
           });
           const r = await run(s);
           const moved = fromHost0(r).filter((j) => j.result.status === 'completed');
-          const perFlow = Math.min(s.migration.max_bandwidth, NIC, STREAM.bytesPerCoreS);
+          const perFlow = Math.min(s.migration.max_bandwidth!, NIC, STREAM.bytesPerCoreS);
           const bound = moved.reduce((a, j) => a + firstPassSeconds(j.result.ram.total_bytes, 0, perFlow), 0) / maxOutbound;
           if (moved.length > 0) expect(r.makespanS!).toBeGreaterThanOrEqual(bound * (1 - 1e-9));
         },

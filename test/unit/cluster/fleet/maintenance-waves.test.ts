@@ -20,7 +20,7 @@ interface Started {
 function harness(fleet: Fleet, maintenance: Record<string, unknown>, maxAttempts = 3) {
   const policy: MaintenancePolicy = scenarioWith({ policies: { maintenance } }).policies.maintenance!;
   const env = new Environment();
-  const hosts = new HostTable(fleet, policy.max_outbound, policy.max_inbound);
+  const hosts = new HostTable(fleet, policy.max_outbound ?? 1, policy.max_inbound ?? 1);
   const attempts = new MigrationAttempts();
   const busy = new Set<number>();
   const running: Started[] = [];
