@@ -4,6 +4,8 @@ export interface Series {
   readonly name: string;
   readonly color: string;
   readonly points: readonly (readonly [number, number])[];
+  /** Drawn dashed (e.g. a maximum beside its mean). */
+  readonly dashed?: boolean;
 }
 
 const W = 640;
@@ -73,7 +75,7 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
       const [x, y] = s.points[i]!;
       d += step ? `H${a.sx(x)}V${a.sy(y)}` : `L${a.sx(x)},${a.sy(y)}`;
     }
-    body += `<path class="series" d="${d}" fill="none" stroke="${s.color}" stroke-width="2"/>`;
+    body += `<path class="series" d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 3"' : ''}/>`;
   }
   return frame(title, xLabel, yLabel, body, series);
 }
