@@ -114,6 +114,7 @@ export class Coordinator {
         }
       },
     });
+    this.metrics.recordHostCpuLedger(result.ledger);
     await redis.set(key, JSON.stringify({ done: true, digest: result.summary.digest, at: new Date().toISOString() }));
     return { ...result, jobsFromCache: transport.jobsFromCache };
   }
