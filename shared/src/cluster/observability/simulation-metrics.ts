@@ -22,7 +22,7 @@ const SHORT_BUCKETS = exponentialBuckets(0.001, 2, 19);
  * The fleet simulation's metrics, recorded by the coordinator as it applies each job's result (so each job counts
  * once, whichever worker ran it, and the totals equal summary.json's). Every job adds its MMU cost under every
  * disable strategy — the paired counterfactual — so a dashboard can show what the fleet would pay under each.
- * Labels are bounded: outcome, purpose, strategy, fault_kind, reason, host_class, component (HOST_CPU_COMPONENTS,
+ * Labels are bounded: outcome, purpose, strategy (and `in_effect` for the contention), fault_kind, reason, host_class, tier, component (HOST_CPU_COMPONENTS,
  * GUEST_IMPACT_COMPONENTS). `migsim_host_cpu_seconds_total` is the whole host CPU by component (before, it counted
  * the MMU's work only: that is the sum over every component but `migration_thread`).
  */
