@@ -29,10 +29,10 @@ export function linkUtilisationChart(n: NetworkUsage): string {
 export function contentionChart(l: HostCpuLedger, strategyColors: Record<DisableStrategy, string>): string {
   const keyColor = (k: LedgerKey) => (k === 'in_effect' ? '#222222' : strategyColors[k]);
   const series: Series[] = [
-    { name: 'migration CPU (in effect)', color: '#7f7f7f', points: binned(l.series.migration_cpu_s.in_effect, l.bin_s, 1 / l.bin_s), dashed: true },
-    ...[...DISABLE_STRATEGIES, 'in_effect' as const].map((k) => ({ name: `contention ${k}`, color: keyColor(k), points: binned(l.series.contention_s[k], l.bin_s, 1 / l.bin_s) })),
+    { name: 'migration CPU', color: '#7f7f7f', points: binned(l.series.migration_cpu_s.in_effect, l.bin_s, 1 / l.bin_s), dashed: true },
+    ...[...DISABLE_STRATEGIES, 'in_effect' as const].map((k) => ({ name: k === 'in_effect' ? 'in effect' : k, color: keyColor(k), points: binned(l.series.contention_s[k], l.bin_s, 1 / l.bin_s) })),
   ];
-  return lineChart('Host CPU migrations took from guests over time, fleet-wide (cores)', 'simulated time (s)', 'cores', series);
+  return lineChart('Host CPU migrations took from guests over time, fleet-wide (cores; dashed: all migration CPU in effect)', 'simulated time (s)', 'cores taken from guests', series);
 }
 
 const RACK_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
@@ -56,15 +56,15 @@ export function wavesByRackChart(waves: readonly WaveRecord[], jobs: readonly Jo
     const s = span.get(key);
     span.set(key, s ? { start: Math.min(s.start, j.startS), end: Math.max(s.end, j.endS) } : { start: j.startS, end: j.endS });
   }
-  const rows: { label: string; start: number; end: number; color: string }[] = [];
+  const rows: { label: string; title: string; start: number; end: number; color: string }[] = [];
   for (const w of waves) {
     const byRack = new Map<number | null, number>();
     for (const h of w.hosts) byRack.set(rack(h), (byRack.get(rack(h)) ?? 0) + 1);
     const racks = [...byRack.keys()].sort((a, b) => (a ?? -1) - (b ?? -1));
     for (const r of racks) {
       const s = r === null ? undefined : span.get(`${w.wave}/${r}`);
-      const label = `wave ${w.wave} rack ${r ?? '?'} (${byRack.get(r)} hosts)`;
-      rows.push({ label, start: s?.start ?? w.startS, end: s?.end ?? w.endS ?? endS, color: r === null ? '#cccccc' : RACK_COLORS[r % RACK_COLORS.length]! });
+      const label = `w${w.wave} rack ${r ?? '?'}`;
+      rows.push({ label, title: `wave ${w.wave}, rack ${r ?? '?'} (${byRack.get(r)} hosts)`, start: s?.start ?? w.startS, end: s?.end ?? w.endS ?? endS, color: r === null ? '#cccccc' : RACK_COLORS[r % RACK_COLORS.length]! });
     }
   }
   return gantt('Evacuation timeline per wave, by rack of its hosts', 'simulated time (s)', rows);

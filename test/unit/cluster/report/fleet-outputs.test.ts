@@ -87,8 +87,8 @@ describe('the fabric and the host CPU ledger in summary.json, jobs.csv and repor
     expect(html).toContain('Link utilisation over time, per tier');
     expect(html).toContain('Host CPU migrations took from guests over time');
     expect(html).toContain('Evacuation timeline per wave, by rack of its hosts');
-    expect(html).toContain('wave 0 rack 0 (1 hosts)');
-    expect(html).toContain('wave 0 rack 1 (1 hosts)');
+    expect(html).toContain('>w0 rack 0<');
+    expect(html).toContain('wave 0, rack 1 (1 hosts)');
     for (const t of ['nic mean', 'nic max', 'uplink mean', 'spine max']) expect(html).toContain(t);
     expect(html).toContain('stroke-dasharray');
     const figures = (html.match(/<figure class="chart">/g) ?? []).length;
