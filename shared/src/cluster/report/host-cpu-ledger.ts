@@ -151,7 +151,7 @@ interface HostWork {
 
 /** The host CPU ledger of a run: see the module's comment for what is counted where. */
 export function hostCpuLedger(input: HostCpuLedgerInput): HostCpuLedger {
-  const horizon = Math.max(input.endS, 0, ...input.jobs.map((j) => j.endS));
+  const horizon = input.jobs.reduce((a, j) => Math.max(a, j.endS), Math.max(input.endS, 0));
   const binS = input.binS ?? ledgerBinS(horizon);
   if (!(binS > 0)) throw new RangeError('binS must be positive');
   const bins = Math.max(1, Math.ceil(horizon / binS));
