@@ -19,7 +19,7 @@ const CONCURRENCY = 2;
  * The oversized payloads of one wave (their `junk` string's length): enough of the largest for every worker to hold
  * CONCURRENCY of them at once. Waves go one after another (a wave fails before the next is sent).
  */
-const WAVE = [...Array.from({ length: WORKERS * CONCURRENCY }, () => 8 * MiB), 1 * MiB, 20 * 1024];
+const WAVE = [...Array.from({ length: WORKERS * CONCURRENCY }, () => 8 * MiB), 1 * MiB, MAX_PAYLOAD_BYTES + 4 * 1024];
 /** Waves of oversized payloads (12 × 33 MiB). */
 const WAVES = 12;
 const LARGEST = Math.max(...WAVE);

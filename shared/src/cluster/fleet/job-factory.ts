@@ -43,8 +43,8 @@ export interface JobRequest {
  * Builds the fleet's jobs. Everything random about a job is drawn with `unitHash` from the scenario's seed and the
  * job's serial, so a job depends only on the order jobs are submitted in, never on which worker runs it or when its
  * result arrives: its seed, whether an operator cancels it and when (within its first pass, the part of its run
- * known before it starts). A migration gets the link bandwidth its two hosts can give it (each host's NIC shared by
- * as many concurrent migrations as its limit allows) and the time its destination fails, if it does.
+ * known before it starts). A migration gets the bandwidth of its path alone (the smaller NIC; the fabric shares it)
+ * and the time its destination fails, if it does.
  */
 export class JobFactory {
   private serial = 0;
@@ -55,8 +55,6 @@ export class JobFactory {
     private readonly runId: string,
     /** When hosts fail (see `hostFailureTimes`). */
     private readonly failureAt: ReadonlyMap<number, number>,
-    private readonly maxOutbound: number,
-    private readonly maxInbound: number,
   ) {}
 
   /** Jobs built so far. */
@@ -73,9 +71,12 @@ export class JobFactory {
     return { id: `${this.runId}.${key}`, serial, job, lowerBoundS: nowS + earliestEndS(job) };
   }
 
-  /** Bandwidth of the link from `src` to `dst`: the smaller of the two NICs' shares per concurrent migration. */
+  /**
+   * Bandwidth of the path from `src` to `dst` with nothing else on it: the smaller NIC. The fabric shares it with
+   * the other flows as they come and go (`FlowNetwork`); this is the most the migration's flow can get.
+   */
   private linkBandwidth(src: number, dst: number): number {
-    return Math.min(this.fleet.hosts[src]!.nicBytesPerS / this.maxOutbound, this.fleet.hosts[dst]!.nicBytesPerS / this.maxInbound);
+    return Math.min(this.fleet.hosts[src]!.nicBytesPerS, this.fleet.hosts[dst]!.nicBytesPerS);
   }
 
   private jobFor(serial: number, vm: Vm, src: number, dst: number | null, kind: MigrationJob['kind'], nowS: number): MigrationJob {
@@ -108,6 +109,7 @@ export class JobFactory {
         cancel_at_s: kind === 'migration' ? this.cancelAt(serial, vm, link) : null,
         fail_at_s: dstFailS !== undefined && dstFailS >= nowS ? dstFailS - nowS : null,
         horizon_s: Math.max(1, s.horizon - nowS),
+        rate_history: null,
       },
       probe: { calc_time_s: s.policies.probes?.calc_time ?? 1, mode: s.policies.probes?.mode ?? 'page-sampling' },
       kernel: this.fleet.hosts[src]!.kernel,

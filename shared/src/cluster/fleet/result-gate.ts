@@ -9,7 +9,7 @@ import type { JobOutcome } from './job-transport.js';
  * Priority of the first completion event: after the engine's URGENT and NORMAL entries at the same instant, so a
  * result is applied after whatever else happens then; completions among themselves go by job serial.
  */
-const COMPLETION_PRIORITY = NORMAL + 1;
+export const COMPLETION_PRIORITY = NORMAL + 1;
 
 /** What the gate needs to know of a job sent to the workers. */
 export interface GatedJob {

@@ -3,8 +3,11 @@
  * few; each is a choice with a reason, not a tuning knob left at a library default.
  */
 
-/** Largest job payload a worker accepts, in bytes of JSON (UTF-8; a migration job is a few hundred bytes). */
-export const MAX_PAYLOAD_BYTES = 16 * 1024;
+/**
+ * Largest job payload a worker accepts, in bytes of JSON (UTF-8). A migration job is about 1 KB plus its flow's rate
+ * history, at most `RATE_HISTORY_MAX_POINTS` (5,000) points of two numbers each, ≤ 40 bytes a point: 200 KB.
+ */
+export const MAX_PAYLOAD_BYTES = 256 * 1024;
 
 /** At most this many problems are listed in a payload rejection (a rogue payload may have thousands). */
 export const MAX_LISTED_PAYLOAD_ISSUES = 8;

@@ -58,14 +58,28 @@ function axes(x0: number, x1: number, y0: number, y1: number, xFmt: (v: number) 
   return { sx, sy, svg };
 }
 
+/** The smallest of `xs` and `floor`, without spreading them into arguments (a long run has too many for the stack). */
+function minOf(xs: readonly number[], floor: number): number {
+  let m = floor;
+  for (const x of xs) if (x < m) m = x;
+  return m;
+}
+
+/** The largest of `xs` and `floor` (see {@link minOf}). */
+function maxOf(xs: readonly number[], floor: number): number {
+  let m = floor;
+  for (const x of xs) if (x > m) m = x;
+  return m;
+}
+
 /** Lines (step or straight) over a shared x axis. */
 export function lineChart(title: string, xLabel: string, yLabel: string, series: readonly Series[], step: boolean = true): string {
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = series.flatMap((s) => s.points.map((p) => p[1]));
-  const x0 = Math.min(0, ...xs);
-  const x1 = Math.max(1e-9, ...xs);
-  const y0 = Math.min(0, ...ys);
-  const y1 = Math.max(1e-9, ...ys) * 1.05;
+  const x0 = minOf(xs, 0);
+  const x1 = maxOf(xs, 1e-9);
+  const y0 = minOf(ys, 0);
+  const y1 = maxOf(ys, 1e-9) * 1.05;
   const a = axes(x0, x1, y0, y1);
   let body = a.svg;
   for (const s of series) {
@@ -103,8 +117,8 @@ export function groupedBarChart(title: string, yLabel: string, categories: reado
 export function logHistogram(title: string, xLabel: string, series: readonly { name: string; color: string; values: readonly number[] }[], bins: number = 24): string {
   const all = series.flatMap((s) => s.values).filter((v) => v > 0);
   if (all.length === 0) return frame(title, xLabel, 'jobs', '<text x="320" y="150" text-anchor="middle">no data</text>', series);
-  const lo = Math.log10(Math.min(...all));
-  const hi = Math.log10(Math.max(...all)) + 1e-9;
+  const lo = Math.log10(minOf(all, Infinity));
+  const hi = Math.log10(maxOf(all, -Infinity)) + 1e-9;
   const width = (hi - lo) / bins || 1;
   const counts = series.map((s) => {
     const c = new Array<number>(bins).fill(0);

@@ -87,6 +87,30 @@ export const dirtyRingSizeSchema = z
  * One job for a worker: a live migration of one VM (or a dirty-rate probe: QEMU `calc-dirty-rate`), in base units.
  * Both services and the CLI validate with this schema; defaults are QEMU's.
  */
+/**
+ * Points a job's rate history may hold (payload bound: `MAX_PAYLOAD_BYTES` allows this many). A flow's rate changes
+ * when a flow sharing one of its links starts, ends or lifts its cap: tens of times in the bundled fleets.
+ */
+export const RATE_HISTORY_MAX_POINTS = 5_000;
+
+/** `[t0, r0, t1, r1, …]`: times ≥ 0 and increasing, rates finite and ≥ 0, the last one > 0 (so the job can end). */
+const rateHistorySchema = z
+  .array(z.number().finite().nonnegative())
+  .max(2 * RATE_HISTORY_MAX_POINTS)
+  .superRefine((flat, ctx) => {
+    if (flat.length === 0 || flat.length % 2 !== 0) {
+      ctx.addIssue({ code: 'custom', message: 'must hold pairs [time_s, rate_bytes_per_s, …], at least one' });
+      return;
+    }
+    for (let i = 2; i < flat.length; i += 2) {
+      if (!(flat[i]! > flat[i - 2]!)) {
+        ctx.addIssue({ code: 'custom', path: [i], message: `times must increase (${flat[i]} after ${flat[i - 2]})` });
+        return;
+      }
+    }
+    if (!(flat[flat.length - 1]! > 0)) ctx.addIssue({ code: 'custom', path: [flat.length - 1], message: 'the last rate must be positive' });
+  });
+
 export const migrationJobSchema = z
   .object({
     kind: z.enum(['migration', 'dirty-rate-probe']).default('migration'),
@@ -137,6 +161,12 @@ export const migrationJobSchema = z
         fail_at_s: seconds.nullable().default(null),
         /** A migration still running after this long is reported as `active`. */
         horizon_s: positive.default(86_400),
+        /**
+         * The rates the fabric gave the migration's flow, `[t0, r0, t1, r1, …]`: from t_i seconds after the start
+         * the flow ran at r_i bytes/s (see `RateHistory`); written by the coordinator of a fleet run, where
+         * migrations share links. null = the migration has its link to itself.
+         */
+        rate_history: rateHistorySchema.nullable().default(null),
       })
       .strict()
       .prefault({}),

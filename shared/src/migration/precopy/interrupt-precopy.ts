@@ -3,6 +3,7 @@ import { startPostcopy } from './postcopy.js';
 import type { PrecopyContext } from './precopy-context.js';
 import type { PrecopyState } from './precopy-state.js';
 import { SWITCHOVER, WIRE } from './qemu-defaults.js';
+import type { InterruptOutcome } from './step-plan.js';
 
 /** What interrupts a migration: `migrate_cancel`, a failed destination, the completion timeout. */
 export type InterruptKind = 'cancel' | 'fail' | 'timeout';
@@ -18,13 +19,9 @@ function precopyRunning(s: PrecopyState): boolean {
   return (s.phase === 'pass' || s.phase === 'sync') && s.pausedAtS === null;
 }
 
-/** The step under way is left to finish: the time it still takes, s. */
-function carryOn(s: PrecopyState, nowS: number): number {
-  return Math.max(0, s.stepEndS - nowS);
-}
-
 /**
- * An interrupt at `nowS`. Returns the time until the next step (the migration goes on) or null (it is over).
+ * An interrupt at `nowS`, `pushedShare` of the step's bytes being through the wire. Returns `carry-on` (the step
+ * under way goes on), the step replacing it, or null (the migration is over).
  * - The completion timeout with action `postcopy` switches a running precopy to post-copy (a pass under way is
  *   accounted as far as it got); with action `pause` it pauses the VM and precopy goes on, the guest writing
  *   nothing more, until the rest converges (the downtime grows); with `abort` it cancels, as `migrate_cancel` does.
@@ -37,19 +34,19 @@ function carryOn(s: PrecopyState, nowS: number): number {
  *   (`ram_save_cleanup` → `memory_global_dirty_log_stop`, under the BQL) before the job reports its end: the stop
  *   begins now (after the restart), and the job lasts until the disable returns.
  */
-export function interruptPrecopy(ctx: PrecopyContext, s: PrecopyState, kind: InterruptKind, nowS: number): number | null {
+export function interruptPrecopy(ctx: PrecopyContext, s: PrecopyState, kind: InterruptKind, nowS: number, pushedShare: number): InterruptOutcome {
   if (kind === 'timeout' && ctx.job.migration.timeout_action !== 'abort') {
-    if (!precopyRunning(s)) return carryOn(s, nowS);
+    if (!precopyRunning(s)) return 'carry-on';
     if (ctx.job.migration.timeout_action === 'pause') {
       s.pausedAtS = nowS;
-      return carryOn(s, nowS);
+      return 'carry-on';
     }
     if (s.phase === 'pass') accountPass(ctx, s, nowS);
     return startPostcopy(ctx, s, nowS);
   }
   if (s.phase === 'postcopy') {
-    if (kind !== 'fail') return carryOn(s, nowS);
-    const pushed = Math.min(1, Math.max(0, (nowS - s.postcopyAtS! - s.downtimeS!) / (s.stepEndS - s.postcopyAtS! - s.downtimeS!)));
+    if (kind !== 'fail') return 'carry-on';
+    const pushed = Math.min(1, Math.max(0, pushedShare));
     s.transferredBytes += s.remainingPages * pushed * WIRE.normalPageBytes;
     s.normalPages += s.remainingPages * pushed;
     s.remainingPages *= 1 - pushed;

@@ -1,14 +1,15 @@
 import type { PrecopyContext } from './precopy-context.js';
 import type { PrecopyState } from './precopy-state.js';
+import { onWire, type StepPlan } from './step-plan.js';
 import { vcpusInGuest } from './vcpus-in-guest.js';
 
 /**
  * One step of the pass under way: its share of the 1 GiB chunks is cleared just before being sent
  * (`migration_clear_memory_region_dirty_bitmap`: KVM_CLEAR_DIRTY_LOG, which re-protects the pages and, with
  * initially-set and eager split, splits the huge pages holding them), then its pages go out at the bandwidth
- * (`ram_save_target_page`). Returns the step's duration, s.
+ * (`ram_save_target_page`) under precopy's rate limit. Returns the step.
  */
-export function passStep(ctx: PrecopyContext, s: PrecopyState): number {
+export function passStep(ctx: PrecopyContext, s: PrecopyState): StepPlan {
   const p = s.pass!;
   const f = 1 / p.steps;
   const clearS = ctx.costs.clearDirtyLog(
@@ -19,5 +20,5 @@ export function passStep(ctx: PrecopyContext, s: PrecopyState): number {
     f,
     p.first,
   );
-  return (p.bytes * f) / ctx.bandwidth + clearS;
+  return onWire(clearS, p.bytes * f, 'precopy');
 }

@@ -1,6 +1,7 @@
 import type { PrecopyContext } from './precopy-context.js';
 import type { PrecopyState } from './precopy-state.js';
 import { SWITCHOVER, WIRE } from './qemu-defaults.js';
+import { onWire, type StepPlan } from './step-plan.js';
 import { deviceStateS, vmStopS } from './switchover-stop.js';
 
 /**
@@ -18,10 +19,12 @@ function touchedBeforeArrival(x: number): number {
  * destination starts (the downtime). The remaining pages are then pushed at the unthrottled bandwidth (the rate is
  * `max-postcopy-bandwidth`, 0 = unlimited); meanwhile the destination's vCPUs touching a page not received yet
  * fault on it (userfaultfd → `postcopy_request_page` → `migrate_send_rp_req_pages`), one page request each. The
- * missing pages of a class arrive uniformly over the push and are touched as the class's unthrottled rates say.
- * Returns the time until the last page is sent, s.
+ * missing pages of a class arrive uniformly over the push and are touched as the class's unthrottled rates say;
+ * the push's length for that estimate is taken at the unthrottled bandwidth of a link of its own (an assumption:
+ * under contention the push takes longer and more pages are requested). Returns the step: the switchover off the
+ * wire, then the push.
  */
-export function startPostcopy(ctx: PrecopyContext, s: PrecopyState, nowS: number): number {
+export function startPostcopy(ctx: PrecopyContext, s: PrecopyState, nowS: number): StepPlan {
   s.phase = 'postcopy';
   s.postcopyAtS = nowS;
   s.vmStoppedAtS = nowS;
@@ -32,7 +35,7 @@ export function startPostcopy(ctx: PrecopyContext, s: PrecopyState, nowS: number
   let requests = 0;
   ctx.classes.forEach((c, i) => (requests += (s.dirty[i] ?? 0) * touchedBeforeArrival((c.writeRate + c.readRate) * pushS)));
   s.postcopyRequests = requests;
-  return s.downtimeS + pushS;
+  return onWire(s.downtimeS, s.remainingPages * WIRE.normalPageBytes, 'unthrottled');
 }
 
 /** Post-copy has sent the last page: the migration has completed; the source VM never runs again. */

@@ -24,6 +24,8 @@ export interface PrecopyPass {
   readonly steps: number;
   readonly startS: number;
   stepsDone: number;
+  /** Time the pass's steps spent on the wire so far, s (the pass's measured bandwidth is its bytes over this). */
+  transferS: number;
 }
 
 /** Everything a precopy migration changes as it runs; the steps of `runPrecopy` update it. */
@@ -43,8 +45,6 @@ export interface PrecopyState {
   vmStoppedAtS: number | null;
   /** When the completion timeout paused the VM (action pause); null unless it did. */
   pausedAtS: number | null;
-  /** When the step under way ends: an interrupt that does not end the migration lets it finish. */
-  stepEndS: number;
   expectedDowntimeS: number;
   /** auto-converge's CPU throttle, %. */
   throttlePct: number;
@@ -99,7 +99,6 @@ export function initialPrecopyState(ctx: PrecopyContext): PrecopyState {
     downtimeS: null,
     vmStoppedAtS: null,
     pausedAtS: null,
-    stepEndS: 0,
     expectedDowntimeS: 0,
     throttlePct: 0,
     highSyncs: 0,

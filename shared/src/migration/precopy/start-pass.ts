@@ -3,6 +3,7 @@ import { chunksDirty } from './chunks-dirty.js';
 import { passStep } from './pass-step.js';
 import type { PrecopyContext } from './precopy-context.js';
 import type { PrecopyState } from './precopy-state.js';
+import type { StepPlan } from './step-plan.js';
 import { WIRE } from './qemu-defaults.js';
 import { totalPages } from './total-pages.js';
 import { zeroShare } from '../workload/zero-share.js';
@@ -14,9 +15,9 @@ const STEPS_PER_PASS = 16;
 /**
  * Starts a pass over guest memory at `nowS` (one round of `ram_find_and_save_block` over all RAM): plans what it
  * sends (the first pass all of RAM, zero pages as markers; later ones the pages dirty at the last sync) and the
- * CLEARs it needs, then takes its first step. Returns that step's duration, s.
+ * CLEARs it needs, then takes its first step. Returns that step.
  */
-export function startPass(ctx: PrecopyContext, s: PrecopyState, nowS: number): number {
+export function startPass(ctx: PrecopyContext, s: PrecopyState, nowS: number): StepPlan {
   const { classes, pages } = ctx;
   const first = s.rounds === 0;
   const access = ctx.job.vm.workload.access;
@@ -35,6 +36,7 @@ export function startPass(ctx: PrecopyContext, s: PrecopyState, nowS: number): n
     steps: Math.max(1, Math.min(STEPS_PER_PASS, Math.ceil(chunks))),
     startS: nowS,
     stepsDone: 0,
+    transferS: 0,
   };
   return passStep(ctx, s);
 }

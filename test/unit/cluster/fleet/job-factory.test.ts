@@ -24,8 +24,8 @@ const fleet: Fleet = fleetOf(
   ],
 );
 
-function factory(s: Scenario, failureAt: ReadonlyMap<number, number> = new Map(), maxOut = 1, maxIn = 1): JobFactory {
-  return new JobFactory(s, fleet, 'run-x', failureAt, maxOut, maxIn);
+function factory(s: Scenario, failureAt: ReadonlyMap<number, number> = new Map()): JobFactory {
+  return new JobFactory(s, fleet, 'run-x', failureAt);
 }
 
 const migration = (dst: number, attempt = 1): JobRequest => ({ purpose: 'maintenance', vm: fleet.vms[0]!, src: 0, dst, kind: 'migration', attempt });
@@ -47,10 +47,10 @@ describe('JobFactory', () => {
     for (const built of [f.build(migration(1), 5), f.build(probe, 5)]) expect(migrationJobSchema.parse(built.job)).toEqual(built.job);
   });
 
-  it('gives a migration the smaller of the two NICs shared by their concurrent migrations, a probe no link', () => {
-    const f = factory(scenarioWith(), new Map(), 3, 2);
-    expect(f.build(migration(1), 0).job.migration.link_bandwidth_bytes_per_s).toBe(Math.min(3e9 / 3, 1e9 / 2));
-    expect(f.build(migration(2), 0).job.migration.link_bandwidth_bytes_per_s).toBe(Math.min(3e9 / 3, 2e9 / 2));
+  it('gives a migration the smaller of the two NICs (the fabric shares it), a probe no link', () => {
+    const f = factory(scenarioWith(), new Map());
+    expect(f.build(migration(1), 0).job.migration.link_bandwidth_bytes_per_s).toBe(1e9);
+    expect(f.build(migration(2), 0).job.migration.link_bandwidth_bytes_per_s).toBe(2e9);
     expect(f.build(probe, 0).job.migration.link_bandwidth_bytes_per_s).toBeNull();
   });
 

@@ -1,0 +1,89 @@
+import type { Environment } from '../../engine/environment.js';
+import type { CostProfile } from '../../kernel/mmu/cost-profile.js';
+import type { MigrationJob } from '../../migration/job/migration-job.js';
+import type { MigrationResult } from '../../migration/job/migration-result.js';
+import { PrecopyRun } from '../../migration/precopy/precopy-run.js';
+import { RateHistory } from '../../migration/precopy/rate-history.js';
+import { precopyBandwidth, unthrottledBandwidth } from '../../migration/precopy/send-bandwidth.js';
+import type { WireCap } from '../../migration/precopy/step-plan.js';
+import { historyWire } from '../../migration/precopy/wire.js';
+import type { Flow, FlowNetwork } from '../network/flow-network.js';
+
+/** A migration's run as the coordinator saw it: its result, when it ends (after any disable), the rates it got. */
+export interface MigrationOver {
+  readonly result: MigrationResult;
+  /** Fleet time the job ends: its start plus `total_time_s`. */
+  readonly endS: number;
+  /** `[t0, r0, …]` seconds since the start, or null if it never sent anything. */
+  readonly rateHistory: number[] | null;
+}
+
+/**
+ * One live migration on the fleet's clock, its flow sharing the fabric: the coordinator advances its
+ * {@link PrecopyRun} event by event, at fleet time start + the run's time, and records the rates the fabric gives
+ * its flow in a {@link RateHistory} that is also the run's wire. The flow starts when the migration first puts bytes
+ * on the wire and lasts until the run is over (it keeps its share through the CLEARs and syncs between steps); its
+ * cap is precopy's bandwidth, lifted for stop-and-copy and post-copy. When the run is over, `onOver` gets the result
+ * and the history a worker replays the job with.
+ */
+export class FleetMigration {
+  private readonly history = new RateHistory();
+  private readonly run: PrecopyRun;
+  private flow: Flow | null = null;
+  /** Bumped at each rescheduling: a callback of an older one does nothing. */
+  private generation = 0;
+
+  constructor(
+    private readonly env: Environment,
+    private readonly network: FlowNetwork,
+    private readonly route: readonly number[],
+    readonly job: MigrationJob,
+    profile: CostProfile,
+    readonly startS: number,
+    private readonly onOver: (over: MigrationOver) => void,
+  ) {
+    this.run = new PrecopyRun(job, profile, historyWire(this.history));
+  }
+
+  start(): void {
+    this.schedule();
+  }
+
+  private schedule(): void {
+    const generation = ++this.generation;
+    const t = this.run.nextS();
+    if (t === Infinity) return; // waits for its flow's rate
+    this.env.callAt(Math.max(this.env.now, this.startS + t), () => {
+      if (generation === this.generation) this.fire();
+    });
+  }
+
+  private fire(): void {
+    this.run.advance();
+    if (this.run.done) {
+      if (this.flow !== null) this.network.remove(this.flow);
+      this.flow = null;
+      this.generation++;
+      const result = this.run.result();
+      this.onOver({ result, endS: this.startS + result.total_time_s, rateHistory: this.history.points > 0 ? this.history.toFlat() : null });
+      return;
+    }
+    const cap = this.run.sending;
+    if (cap !== null) {
+      const demand = this.demand(cap);
+      if (this.flow === null) this.flow = this.network.add(this.route, demand, (rate, nowS) => this.rated(rate, nowS));
+      else this.network.setDemand(this.flow, demand);
+    }
+    this.schedule();
+  }
+
+  private demand(cap: WireCap): number {
+    const m = this.job.migration;
+    return cap === 'precopy' ? precopyBandwidth(m) : unthrottledBandwidth(m);
+  }
+
+  private rated(rate: number, nowS: number): void {
+    this.history.push(nowS - this.startS, rate);
+    this.schedule();
+  }
+}
