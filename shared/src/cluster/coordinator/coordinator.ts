@@ -106,6 +106,7 @@ export class Coordinator {
           this.metrics.wavesDone.set(p.wavesDone);
           this.metrics.wavesTotal.set(p.wavesTotal);
           this.metrics.simulatedSeconds.set(p.simulatedS);
+          if (p.flowsActive !== undefined) this.metrics.setNetwork(p.flowsActive, p.linkUtilisation ?? {});
         }
         const now = Date.now();
         if (now - lastWrite > writeEveryMs) {
