@@ -100,5 +100,41 @@ export function overviewDashboard(): dashboard.Dashboard {
         grid: { x: 12, y: 21, w: 12, h: 8 },
       }),
     )
+    .withPanel(
+      timeseriesPanel({
+        id: 10,
+        title: 'Migration flows on the fabric',
+        description: 'Flows the network model carries at the simulated time reached (one per running migration; KubeVirt: kubevirt_vmi_migrations_in_running_phase), beside the jobs in flight.',
+        unit: 'short',
+        queries: [
+          { expr: 'sum(migsim_flows_active)', legend: 'flows' },
+          { expr: 'sum(migsim_jobs_in_flight)', legend: 'jobs in flight' },
+        ],
+        grid: { x: 0, y: 29, w: 12, h: 8 },
+      }),
+    )
+    .withPanel(
+      timeseriesPanel({
+        id: 11,
+        title: 'Link utilisation by tier',
+        description: 'Mean utilisation of each tier\u2019s links (NIC, top-of-rack uplink, spine) by migrations at the simulated time reached.',
+        unit: 'percentunit',
+        queries: [{ expr: 'max by (tier) (migsim_link_utilisation)', legend: '{{tier}}' }],
+        grid: { x: 12, y: 29, w: 12, h: 8 },
+      }),
+    )
+    .withPanel(
+      timeseriesPanel({
+        id: 12,
+        title: 'Migration transfer rate and guest dirty rate (p50)',
+        description: 'Per migration: the mean rate on the wire (transferred bytes over its span; KubeVirt: kubevirt_vmi_migration_memory_transfer_rate_bytes) and the dirty rate query-migrate reports (KubeVirt: kubevirt_vmi_migration_dirty_memory_rate_bytes).',
+        unit: 'Bps',
+        queries: [
+          { expr: quantile(0.5, 'migsim_migration_memory_transfer_rate_bytes_bucket'), legend: 'transfer rate p50' },
+          { expr: quantile(0.5, 'migsim_migration_dirty_memory_rate_bytes_bucket'), legend: 'dirty rate p50' },
+        ],
+        grid: { x: 0, y: 37, w: 24, h: 8 },
+      }),
+    )
     .build();
 }

@@ -150,5 +150,15 @@ export function zapVsPromoteDashboard(): dashboard.Dashboard {
         grid: { x: 12, y: 37, w: 12, h: 5 },
       }),
     )
+    .withPanel(
+      statPanel({
+        id: 13,
+        title: 'Host CPU migrations took from guests, by strategy',
+        description: 'CPU seconds migrations needed on their hosts (sources and destinations) beyond the cores the guests left idle, under each strategy and the strategies in effect (in_effect); added when a run ends.',
+        unit: 's',
+        queries: [{ expr: 'sum by (strategy) (migsim_host_cpu_contention_seconds_total)', legend: '{{strategy}}' }],
+        grid: { x: 0, y: 42, w: 24, h: 5 },
+      }),
+    )
     .build();
 }

@@ -118,8 +118,11 @@ describe('metrics through a real Prometheus', () => {
           [`sum(migsim_remote_tlb_flushes_total{strategy="${s}"})`, t.tlb_flushes],
           [`sum(migsim_page_faults_total{strategy="${s}"})`, t.page_faults],
           [`sum(migsim_page_faults_total{strategy="${s}",fault_kind="refault"})`, t.refaults],
+          // Host CPU taken from guests, added when the run ends.
+          [`sum(migsim_host_cpu_contention_seconds_total{strategy="${s}"})`, summary.host_cpu_ledger!.contention_s[s]],
         );
       }
+      pairs.push(['sum(migsim_host_cpu_contention_seconds_total{strategy="in_effect"})', summary.host_cpu_ledger!.contention_s.in_effect]);
       let at = 0;
       let mismatches: string[] = [];
       const compare = async (): Promise<boolean> => {

@@ -67,6 +67,11 @@ describe('dashboards as code', () => {
       'migsim_evacuation_waves_done',
       'migsim_queue_jobs',
       'migsim_worker_busy_seconds_total',
+      'migsim_flows_active',
+      'migsim_link_utilisation',
+      'migsim_host_cpu_contention_seconds_total',
+      'migsim_migration_memory_transfer_rate_bytes_bucket',
+      'migsim_migration_dirty_memory_rate_bytes_bucket',
     ]) expect(exprs).toContain(m);
   });
 });

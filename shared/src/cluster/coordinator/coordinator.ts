@@ -106,6 +106,7 @@ export class Coordinator {
           this.metrics.wavesDone.set(p.wavesDone);
           this.metrics.wavesTotal.set(p.wavesTotal);
           this.metrics.simulatedSeconds.set(p.simulatedS);
+          if (p.flowsActive !== undefined) this.metrics.setNetwork(p.flowsActive, p.linkUtilisation ?? {});
         }
         const now = Date.now();
         if (now - lastWrite > writeEveryMs) {
@@ -114,6 +115,7 @@ export class Coordinator {
         }
       },
     });
+    this.metrics.recordHostCpuLedger(result.ledger);
     await redis.set(key, JSON.stringify({ done: true, digest: result.summary.digest, at: new Date().toISOString() }));
     return { ...result, jobsFromCache: transport.jobsFromCache };
   }

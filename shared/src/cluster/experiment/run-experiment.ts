@@ -8,6 +8,7 @@ import { FleetSimulation } from '../fleet/fleet-simulation.js';
 import type { Progress } from '../fleet/progress.js';
 import type { JobTransport } from '../fleet/job-transport.js';
 import { canonicalJson } from '../../common/canonical-json.js';
+import { hostCpuLedger, ledgerInputOf, type HostCpuLedger } from '../report/host-cpu-ledger.js';
 import { reportHtml } from '../report/report-html.js';
 import { jobsCsv, summarize, type RunSummary } from '../report/run-summary.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
@@ -30,6 +31,8 @@ export interface ExperimentOptions {
 export interface ExperimentResult {
   readonly summary: RunSummary;
   readonly run: FleetRunResult;
+  /** Host CPU as a shared resource over the run (its totals are `summary.host_cpu_ledger`). */
+  readonly ledger: HostCpuLedger;
 }
 
 /**
@@ -46,12 +49,13 @@ export async function runExperiment(opts: ExperimentOptions): Promise<Experiment
   const sim = new FleetSimulation(scenario, fleet, runId, opts.transport, opts.onProgress, opts.onJobDone);
   const run = await sim.run();
   const wallS = (performance.now() - t0) / 1e3;
-  const summary = summarize(scenario.name, scenario.seed, runId, run, wallS);
+  const ledger = hostCpuLedger(ledgerInputOf(scenario, fleet, run.jobs, run.endS));
+  const summary = summarize(scenario.name, scenario.seed, runId, run, wallS, ledger);
   if (opts.outDir) {
     writeFileSync(join(opts.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
     writeFileSync(join(opts.outDir, 'jobs.csv'), jobsCsv(run.jobs));
     const fleetRam = fleet.vms.reduce((a, v) => a + v.ramBytes, 0);
-    writeFileSync(join(opts.outDir, 'report.html'), reportHtml(summary, run.jobs, fleetRam));
+    writeFileSync(join(opts.outDir, 'report.html'), reportHtml(summary, run.jobs, fleetRam, { ledger, network: run.network, waves: run.waves }));
   }
-  return { summary, run };
+  return { summary, run, ledger };
 }

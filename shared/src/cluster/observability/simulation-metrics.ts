@@ -4,6 +4,14 @@ import { DISABLE_STRATEGIES } from '../../kernel/mmu/disable-strategy.js';
 import { FAULT_KINDS } from '../../kernel/mmu/fault-kind.js';
 import { PROMOTE_BAILOUTS } from '../../kernel/mmu/promote-bailout.js';
 import { GUEST_IMPACT_COMPONENTS, HOST_CPU_COMPONENTS, wholeCost } from '../../migration/job/whole-cost.js';
+import type { LinkTier } from '../network/fabric.js';
+import { LEDGER_KEYS, type HostCpuLedgerTotals } from '../report/host-cpu-ledger.js';
+
+/** The fabric's tiers, the only label of `migsim_link_utilisation`. */
+export const LINK_TIERS: readonly LinkTier[] = ['nic', 'uplink', 'spine'];
+
+/** Bytes per second: 1 MiB/s … ~128 GiB/s in 18 doubling buckets. */
+const RATE_BUCKETS = exponentialBuckets(2 ** 20, 2, 18);
 
 /** Seconds to hours: 0.1 s … ~27 h in 19 doubling buckets. */
 const LONG_BUCKETS = exponentialBuckets(0.1, 2, 20);
@@ -14,7 +22,7 @@ const SHORT_BUCKETS = exponentialBuckets(0.001, 2, 19);
  * The fleet simulation's metrics, recorded by the coordinator as it applies each job's result (so each job counts
  * once, whichever worker ran it, and the totals equal summary.json's). Every job adds its MMU cost under every
  * disable strategy — the paired counterfactual — so a dashboard can show what the fleet would pay under each.
- * Labels are bounded: outcome, purpose, strategy, fault_kind, reason, host_class, component (HOST_CPU_COMPONENTS,
+ * Labels are bounded: outcome, purpose, strategy (and `in_effect` for the contention), fault_kind, reason, host_class, tier, component (HOST_CPU_COMPONENTS,
  * GUEST_IMPACT_COMPONENTS). `migsim_host_cpu_seconds_total` is the whole host CPU by component (before, it counted
  * the MMU's work only: that is the sum over every component but `migration_thread`).
  */
@@ -40,6 +48,11 @@ export class SimulationMetrics {
   readonly wavesDone: Gauge;
   readonly wavesTotal: Gauge;
   readonly simulatedSeconds: Gauge;
+  readonly flowsActive: Gauge;
+  readonly linkUtilisation: Gauge<'tier'>;
+  readonly hostCpuContention: Counter<'strategy'>;
+  readonly transferRate: Histogram;
+  readonly dirtyRate: Histogram;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -74,6 +87,34 @@ export class SimulationMetrics {
     this.wavesDone = new Gauge({ name: 'migsim_evacuation_waves_done', help: 'Maintenance waves finished', registers });
     this.wavesTotal = new Gauge({ name: 'migsim_evacuation_waves', help: 'Maintenance waves in the scenario', registers });
     this.simulatedSeconds = new Gauge({ name: 'migsim_simulated_time_seconds', help: 'Simulated time reached by the coordinator', registers });
+    this.flowsActive = new Gauge({ name: 'migsim_flows_active', help: 'Migration flows on the fabric at the simulated time reached (one per running migration; probes have none)', registers });
+    this.linkUtilisation = new Gauge({
+      name: 'migsim_link_utilisation',
+      help: 'Mean utilisation of the tier\'s links (bytes carried over capacity, migrations only) at the simulated time reached, 0..1',
+      labelNames: ['tier'],
+      registers,
+    });
+    this.hostCpuContention = new Counter({
+      name: 'migsim_host_cpu_contention_seconds_total',
+      help: 'Host CPU seconds migrations needed beyond the cores their hosts\' guests left idle (taken from guests), per strategy and in_effect; added when a run ends',
+      labelNames: ['strategy'],
+      registers,
+    });
+    this.transferRate = new Histogram({
+      name: 'migsim_migration_memory_transfer_rate_bytes',
+      help: 'Mean rate on the wire of each migration: transferred bytes over its span (KubeVirt: kubevirt_vmi_migration_memory_transfer_rate_bytes)',
+      buckets: RATE_BUCKETS,
+      registers,
+    });
+    this.dirtyRate = new Histogram({
+      name: 'migsim_migration_dirty_memory_rate_bytes',
+      help: 'Dirty rate of each migration\'s guest as query-migrate reports it, dirty-pages-rate × 4 KiB (KubeVirt: kubevirt_vmi_migration_dirty_memory_rate_bytes)',
+      buckets: RATE_BUCKETS,
+      registers,
+    });
+    this.flowsActive.set(0);
+    for (const tier of LINK_TIERS) this.linkUtilisation.set({ tier }, 0);
+    for (const strategy of LEDGER_KEYS) this.hostCpuContention.inc({ strategy }, 0);
     // Series exist from the start, so rates and dashboards have data before the first job of a kind.
     for (const o of ['completed', 'cancelled', 'failed', 'active'] as const) this.migrationDuration.zero({ outcome: o });
     for (const s of DISABLE_STRATEGIES) {
@@ -100,6 +141,26 @@ export class SimulationMetrics {
     }
   }
 
+  /**
+   * The fabric now: flows in flight and each tier's mean link utilisation (0..1), as the network model advances;
+   * tiers left out keep their value.
+   */
+  setNetwork(flowsActive: number, utilisation: Partial<Record<LinkTier, number>>): void {
+    this.flowsActive.set(flowsActive);
+    for (const tier of LINK_TIERS) {
+      const u = utilisation[tier];
+      if (u !== undefined) this.linkUtilisation.set({ tier }, u);
+    }
+  }
+
+  /** Adds a finished run's host CPU contention (the ledger needs the whole run: it is added once, at the end). */
+  recordHostCpuLedger(ledger: HostCpuLedgerTotals): void {
+    for (const strategy of LEDGER_KEYS) {
+      const v = ledger.contention_s[strategy];
+      if (v > 0) this.hostCpuContention.inc({ strategy }, v);
+    }
+  }
+
   /** Adds one applied job's result. `hostClass` is the source host's class. */
   record(job: JobRecord, hostClass: string): void {
     const r = job.result;
@@ -110,6 +171,9 @@ export class SimulationMetrics {
       if (r.downtime_s !== null) this.downtime.observe(r.downtime_s);
       this.transferred.inc(r.ram.transferred_bytes);
       this.rounds.observe(r.rounds);
+      const span = job.endS - job.startS;
+      if (span > 0) this.transferRate.observe(r.ram.transferred_bytes / span);
+      this.dirtyRate.observe(r.ram.dirty_pages_rate * r.ram.page_size_bytes);
     }
     for (const s of DISABLE_STRATEGIES) {
       const w = wholeCost(r, s);

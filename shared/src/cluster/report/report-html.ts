@@ -1,4 +1,6 @@
-import type { JobRecord } from '../fleet/fleet-run-result.js';
+import type { JobRecord, NetworkUsage, WaveRecord } from '../fleet/fleet-run-result.js';
+import { contentionChart, ledgerTables, linkUtilisationChart, networkTable, wavesByRackChart } from './fleet-charts.js';
+import type { HostCpuLedger } from './host-cpu-ledger.js';
 import { DISABLE_STRATEGIES, type DisableStrategy } from '../../kernel/mmu/disable-strategy.js';
 import { GUEST_IMPACT_COMPONENTS, HOST_CPU_COMPONENTS, type GuestImpactComponent, type HostCpuComponent } from '../../migration/job/whole-cost.js';
 import type { RunSummary, WholeCostTotals } from './run-summary.js';
@@ -117,8 +119,18 @@ function hugeCoverage(jobs: readonly JobRecord[], fleetRamBytes: number, endS: n
   });
 }
 
+/** What the report draws beyond the summary and the jobs, when the caller has it. */
+export interface ReportExtras {
+  /** The host CPU ledger: totals, top hosts and the contention chart. */
+  readonly ledger?: HostCpuLedger | null;
+  /** The fabric's link utilisation (`FleetRunResult.network`): a table and a chart per tier. */
+  readonly network?: NetworkUsage | null;
+  /** The waves with their hosts (`FleetRunResult.waves`), for the timeline by rack. */
+  readonly waves?: readonly WaveRecord[];
+}
+
 /** A self-contained HTML report: tables and inline SVG charts, readable offline. */
-export function reportHtml(summary: RunSummary, jobs: readonly JobRecord[], fleetRamBytes: number): string {
+export function reportHtml(summary: RunSummary, jobs: readonly JobRecord[], fleetRamBytes: number, extras: ReportExtras = {}): string {
   const strategyRows = DISABLE_STRATEGIES.map((s) => {
     const t = summary.strategies[s];
     return `<tr><td><span class="dot" style="background:${STRATEGY_COLORS[s]}"></span>${s}</td><td>${fmt(t.disable_s)}</td><td>${fmt(t.vcpu_stall_s)}</td><td>${fmt(t.host_cpu_s)}</td><td>${fmt(t.tlb_flushes)}</td><td>${fmt(t.page_faults)}</td><td>${fmt(t.refaults)}</td></tr>`;
@@ -158,6 +170,21 @@ export function reportHtml(summary: RunSummary, jobs: readonly JobRecord[], flee
           summary.waves.map((w) => ({ label: `wave ${w.wave}`, start: w.start_s, end: w.end_s ?? summary.simulated_end_s, color: w.stuck_vms > 0 ? '#d62728' : '#1f77b4' })),
         )
       : '<p>No maintenance waves in this scenario.</p>';
+  const network = extras.network ?? null;
+  const rackChart = extras.waves && extras.waves.length > 0 ? wavesByRackChart(extras.waves, jobs, summary.simulated_end_s, network?.hostsPerRack ?? null) : '';
+  const ledger = extras.ledger ?? null;
+  const ledgerSection = ledger
+    ? `<h2>Host CPU: what migrations took from guests</h2>
+<p>Per host: the guests' demand (vCPUs × utilisation, the VMs following completed migrations) against its cores; migration CPU on the source (the whole host CPU) and on the destination (the receive side, assumed as costly as the send thread), spread over each job's span. Contention is the migration CPU beyond the cores the guests left idle: CPU-seconds taken from guests. Bins of ${fmt(ledger.bin_s)} s.</p>
+${ledgerTables(ledger)}
+<div class="charts">${contentionChart(ledger, STRATEGY_COLORS)}</div>`
+    : '';
+  const networkSection = network
+    ? `<h2>The fabric</h2>
+<p>${network.racks} racks of ${network.hostsPerRack} hosts; utilisation of each tier's links by migrations (tenant traffic not counted), in bins of ${fmt(network.binS)} s.</p>
+${networkTable(network)}
+<div class="charts">${linkUtilisationChart(network)}</div>`
+    : '';
   const coverageChart = lineChart('Huge-page coverage of VM memory over time', 'simulated time (s)', 'fraction mapped huge', hugeCoverage(jobs, fleetRamBytes, summary.simulated_end_s), false);
   const pct = (p: RunSummary['migration_time_s']) => `${p.count} jobs; p50 ${p.p50 === null ? '-' : fmt(p.p50)} s, p90 ${p.p90 === null ? '-' : fmt(p.p90)} s, p99 ${p.p99 === null ? '-' : fmt(p.p99)} s, max ${p.max === null ? '-' : fmt(p.max)} s`;
   return `<!doctype html>
@@ -179,11 +206,13 @@ code{background:#f4f4f4;padding:1px 4px}
 <p>Every job's disable is evaluated under every strategy from the same state. A completed migration never disables logging on the source (the source VM is destroyed); cancelled, aborted and failed migrations (before the job ends, holding its migration slot) and dirty-rate probes in dirty-bitmap or dirty-ring mode do; page-sampling probes never enable logging.</p>
 <table><tr><th>strategy</th><th>disable (s)</th><th>vCPU stall (s)</th><th>host CPU (s)</th><th>remote TLB flushes</th><th>page faults</th><th>refaults</th></tr>${strategyRows}</table>
 <p><b>promote saves ${fmt(saving.host_cpu_s)} s of host CPU over zap${saving.host_cpu_fraction === null ? '' : ` (${(saving.host_cpu_fraction * 100).toFixed(1)} %)`}</b>: ${fmt(saving.disable_s)} s of disable time and ${fmt(saving.vcpu_stall_s)} s of vCPU stall.</p>
-<div class="charts">${costChart}${stallChart}${disableChart}${coverageChart}${waveChart}</div>
+<div class="charts">${costChart}${stallChart}${disableChart}${coverageChart}${waveChart}${rackChart}</div>
 <h2>The whole cost, and the disable's share of it</h2>
 <p>Host CPU (migration thread and multifd per byte, dirty tracking, enable and splits, the disable) and guest time lost (downtime of all vCPUs, 4K-EPT slowdown while logging, throttling, tracking faults, flush and BQL stalls, post-copy faults; and the disable's flush stalls, refaults and BQL stalls), summed over all jobs. Only the disable's components depend on the strategy.</p>
 <table><tr><th>strategy</th><th>host CPU (s)</th><th>of which disable (s)</th><th>disable share</th><th>guest impact (vCPU-s)</th><th>of which disable (vCPU-s)</th><th>disable share</th></tr>${wholeRows}</table>
 <div class="charts">${wholeCostCharts(summary)}</div>
+${ledgerSection}
+${networkSection}
 </body></html>
 `;
 }

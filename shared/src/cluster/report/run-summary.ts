@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { FleetRunResult, JobRecord } from '../fleet/fleet-run-result.js';
+import type { FleetRunResult, JobRecord, NetworkUsage } from '../fleet/fleet-run-result.js';
+import type { LinkTier } from '../network/fabric.js';
+import { ledgerTotals, type HostCpuLedger, type HostCpuLedgerTotals } from './host-cpu-ledger.js';
 import type { MigrationResult } from '../../migration/job/migration-result.js';
 import { DISABLE_STRATEGIES, type DisableStrategy } from '../../kernel/mmu/disable-strategy.js';
 import { canonicalJson } from '../../common/canonical-json.js';
@@ -63,8 +65,49 @@ export interface RunSummary {
   readonly waves: readonly { wave: number; hosts: number; start_s: number; end_s: number | null; migrations: number; stuck_vms: number }[];
   readonly wall_s: number;
   readonly jobs: number;
+  /** Host CPU as a shared resource (`host-cpu-ledger.ts`): migration CPU and contention totals, the top hosts; null when not computed. */
+  readonly host_cpu_ledger: HostCpuLedgerTotals | null;
+  /** The fabric's link utilisation per tier over the run; null when the run has no network usage. */
+  readonly network: NetworkSummary | null;
   /** sha256 of the canonical per-job results: the run's fingerprint, the same whatever the transport. */
   readonly digest: string;
+}
+
+/** One tier of the fabric over the run: utilisation as a fraction of one link's capacity. */
+export interface TierSummary {
+  readonly tier: LinkTier;
+  readonly links: number;
+  readonly capacity_bytes_per_s: number;
+  /** The busiest link in the busiest bin. */
+  readonly peak_util: number;
+  /** The mean over the tier's links, averaged over the run's bins. */
+  readonly mean_util: number;
+  /** The mean over the tier's links in the busiest bin. */
+  readonly peak_mean_util: number;
+}
+
+export interface NetworkSummary {
+  readonly bin_s: number;
+  readonly racks: number;
+  readonly hosts_per_rack: number;
+  readonly tiers: readonly TierSummary[];
+}
+
+export function networkSummary(n: NetworkUsage): NetworkSummary {
+  const max = (xs: readonly number[]) => xs.reduce((a, b) => Math.max(a, b), 0);
+  return {
+    bin_s: n.binS,
+    racks: n.racks,
+    hosts_per_rack: n.hostsPerRack,
+    tiers: n.tiers.map((t) => ({
+      tier: t.tier,
+      links: t.links,
+      capacity_bytes_per_s: t.capacityBytesPerS,
+      peak_util: max(t.maxUtil),
+      mean_util: t.meanUtil.length > 0 ? t.meanUtil.reduce((a, b) => a + b, 0) / t.meanUtil.length : 0,
+      peak_mean_util: max(t.meanUtil),
+    })),
+  };
 }
 
 const zero = (): StrategyTotals => ({ disable_s: 0, vcpu_stall_s: 0, tlb_flushes: 0, page_faults: 0, refaults: 0, host_cpu_s: 0 });
@@ -132,7 +175,8 @@ export function runDigest(jobs: readonly JobRecord[]): string {
   return h.digest('hex');
 }
 
-export function summarize(scenario: string, seed: number, runId: string, run: FleetRunResult, wallS: number): RunSummary {
+/** The run's summary; `ledger` (from `hostCpuLedger`, which needs the fleet) adds its totals as `host_cpu_ledger`. */
+export function summarize(scenario: string, seed: number, runId: string, run: FleetRunResult, wallS: number, ledger: HostCpuLedger | null = null): RunSummary {
   const migrations: RunSummary['migrations'] = { completed: 0, cancelled: 0, failed: 0, active: 0, total: 0 };
   const strategies = Object.fromEntries(DISABLE_STRATEGIES.map((s) => [s, zero()])) as Record<DisableStrategy, StrategyTotals>;
   const byOutcome = Object.fromEntries((['completed', 'cancelled', 'failed', 'active'] as const).map((o) => [o, Object.fromEntries(DISABLE_STRATEGIES.map((s) => [s, zero()]))])) as RunSummary['by_outcome'];
@@ -187,6 +231,8 @@ export function summarize(scenario: string, seed: number, runId: string, run: Fl
     waves: run.waves.map((w) => ({ wave: w.wave, hosts: w.hosts.length, start_s: w.startS, end_s: w.endS, migrations: w.migrations, stuck_vms: w.stuckVms })),
     wall_s: wallS,
     jobs: run.jobs.length,
+    host_cpu_ledger: ledger === null ? null : ledgerTotals(ledger),
+    network: run.network === null ? null : networkSummary(run.network),
     digest: runDigest(run.jobs),
   };
 }
@@ -210,14 +256,17 @@ const CSV_BASE = [
   'strategy_in_effect',
   'migration_thread_cpu_s',
 ];
+/** Appended after the per-strategy columns (older readers keep their column positions). */
+const CSV_TAIL = ['src_rack', 'dst_rack', 'mean_rate_bytes_per_s'] as const;
 const CSV_PER = ['disable_s', 'vcpu_stall_s', 'tlb_flushes', 'page_faults', 'refaults', 'host_cpu_s', 'bql_stall_s', 'whole_host_cpu_s', 'whole_guest_impact_s'] as const;
 
 /**
  * One row per job, the per-strategy figures side by side: the MMU's (`host_cpu_s` is MMU work only), the BQL stall
- * of the disable, and the whole cost (host CPU s, guest vCPU-s) under each strategy.
+ * of the disable, and the whole cost (host CPU s, guest vCPU-s) under each strategy; then the racks of source and
+ * destination and the job's mean rate on the wire (transferred bytes over its span; empty for a job of no length).
  */
 export function jobsCsv(jobs: readonly JobRecord[]): string {
-  const header = [...CSV_BASE, ...DISABLE_STRATEGIES.flatMap((s) => CSV_PER.map((c) => `${s}_${c}`))];
+  const header = [...CSV_BASE, ...DISABLE_STRATEGIES.flatMap((s) => CSV_PER.map((c) => `${s}_${c}`)), ...CSV_TAIL];
   const rows = jobs.map((j) => {
     const r = j.result;
     const base = [
@@ -252,7 +301,9 @@ export function jobsCsv(jobs: readonly JobRecord[]): string {
       };
       return CSV_PER.map((c) => row[c]);
     });
-    return [...base, ...per].join(',');
+    const span = j.endS - j.startS;
+    const tail = [j.srcRack, j.dstRack ?? '', span > 0 ? r.ram.transferred_bytes / span : ''];
+    return [...base, ...per, ...tail].join(',');
   });
   return `${header.join(',')}\n${rows.join('\n')}\n`;
 }

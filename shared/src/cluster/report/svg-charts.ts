@@ -4,6 +4,8 @@ export interface Series {
   readonly name: string;
   readonly color: string;
   readonly points: readonly (readonly [number, number])[];
+  /** Drawn dashed (e.g. a maximum beside its mean). */
+  readonly dashed?: boolean;
 }
 
 const W = 640;
@@ -87,7 +89,7 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
       const [x, y] = s.points[i]!;
       d += step ? `H${a.sx(x)}V${a.sy(y)}` : `L${a.sx(x)},${a.sy(y)}`;
     }
-    body += `<path class="series" d="${d}" fill="none" stroke="${s.color}" stroke-width="2"/>`;
+    body += `<path class="series" d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 3"' : ''}/>`;
   }
   return frame(title, xLabel, yLabel, body, series);
 }
@@ -138,8 +140,8 @@ export function logHistogram(title: string, xLabel: string, series: readonly { n
   return frame(title, xLabel, 'jobs', body, series);
 }
 
-/** Horizontal bars on a time axis (one row per item). */
-export function gantt(title: string, xLabel: string, rows: readonly { label: string; start: number; end: number; color: string }[]): string {
+/** Horizontal bars on a time axis (one row per item; `title`, when given, is the bar's tooltip instead of its label). */
+export function gantt(title: string, xLabel: string, rows: readonly { label: string; start: number; end: number; color: string; title?: string }[]): string {
   const x1 = Math.max(1e-9, ...rows.map((r) => r.end));
   const ph = H - M.top - M.bottom;
   const a = axes(0, x1, 0, 1, fmt);
@@ -147,7 +149,7 @@ export function gantt(title: string, xLabel: string, rows: readonly { label: str
   let body = a.svg.replace(/<text x="[^"]*" y="[^"]*" text-anchor="end"[^<]*<\/text>/g, '');
   rows.forEach((r, i) => {
     const y = M.top + i * rh;
-    body += `<rect class="bar" x="${a.sx(r.start)}" y="${y + rh * 0.15}" width="${Math.max(1, a.sx(r.end) - a.sx(r.start))}" height="${Math.max(1, rh * 0.7)}" fill="${r.color}"><title>${escapeHtml(`${r.label}: ${fmt(r.start)}–${fmt(r.end)} s`)}</title></rect>`;
+    body += `<rect class="bar" x="${a.sx(r.start)}" y="${y + rh * 0.15}" width="${Math.max(1, a.sx(r.end) - a.sx(r.start))}" height="${Math.max(1, rh * 0.7)}" fill="${r.color}"><title>${escapeHtml(`${r.title ?? r.label}: ${fmt(r.start)}–${fmt(r.end)} s`)}</title></rect>`;
     if (rows.length <= 24) body += `<text x="${M.left - 6}" y="${y + rh / 2 + 4}" text-anchor="end" font-size="10">${escapeHtml(r.label)}</text>`;
   });
   return frame(title, xLabel, '', body, []);
