@@ -4,7 +4,7 @@ import { CostId } from '../mmu/cost-profile.js';
 import type { MmuBehaviours } from '../mmu/mmu-behaviours.js';
 import { MmuStats } from '../mmu/mmu-stats.js';
 import { chargeRemoteTlbFlushes } from '../mmu/remote-tlb-flush.js';
-import { KVM_MAX_HUGEPAGE_LEVEL, pagesPerHpage, PG_LEVEL_4K, SPTE_ENT_PER_PAGE } from '../mmu/pg-level.js';
+import { KVM_MAX_HUGEPAGE_LEVEL, pagesPerHpage, PG_LEVEL_1G, PG_LEVEL_4K, SPTE_ENT_PER_PAGE } from '../mmu/pg-level.js';
 import type { AggregateMmuState } from './aggregate-mmu-state.js';
 import { hugeUnits, type AggregateVmConfig } from './aggregate-vm.js';
 import { mappedShare } from './page-class.js';
@@ -278,10 +278,15 @@ export class CountedMmu {
       if (huge <= 0 || c.writeRate <= 0) continue;
       const newly = huge * (this.mapped[i]! - this.split[i]!) * -Math.expm1(-c.writeRate * this.uPages * seconds);
       if (newly > 0) {
-        this.vcpu.charge(C.fault_not_present_ns, newly);
-        this.stats.faults.split_on_fault += newly;
-        slow += newly;
-        logged += newly;
+        // In place, a 1 GiB leaf is split one level per fault: the first write leaves 512 write-protected 2M leaves
+        // (and splits its own), and the first write to each other 2M leaf splits it in another fault
+        // (`kvm_tdp_mmu_map` calls `tdp_mmu_split_huge_page` at each huge SPTE above the goal level).
+        const perUnit = inPlace && this.level === PG_LEVEL_1G ? Math.max(1, ENTRIES * -Math.expm1(-c.writeRate * ENTRIES * seconds)) : 1;
+        const faults = newly * perUnit;
+        this.vcpu.charge(C.fault_not_present_ns, faults);
+        this.stats.faults.split_on_fault += faults;
+        slow += faults;
+        logged += faults;
         const s0 = this.split[i]!;
         this.split[i] = s0 + (this.mapped[i]! - s0) * -Math.expm1(-c.writeRate * this.uPages * seconds);
         if (inPlace) {

@@ -69,3 +69,22 @@ describe('aggregate MMU without eager split', () => {
     expect(az!.zapped).toBeCloseTo(dz!.zapped, 3);
   });
 });
+
+describe('aggregate MMU over 1 GiB units', () => {
+  it('a 1 GiB leaf is split in place one level per fault: one split fault per 2M leaf written (kvm_tdp_mmu_map: tdp_mmu_split_huge_page above the goal level, 6.2+)', () => {
+    const c = { ...BASE_CASE, kernel: { release: '6.12', nxHugePages: false, eagerPageSplit: false }, backing: 'anonymous_hugetlb_1gb' as const };
+    const d = runDetailed(c);
+    const a = runAggregate(c);
+    expect(d.splitOnFault).toBe(2048);
+    expect(a.splitOnFault).toBeCloseTo(2048, 3);
+  });
+
+  it('zap: the first vCPU to touch a frozen 1G SPTE waits at most the flush (tdp_mmu_zap_spte_atomic: REMOVED_SPTE until kvm_flush_remote_tlbs_gfn)', () => {
+    const c = { ...BASE_CASE, backing: 'anonymous_hugetlb_1gb' as const };
+    const d = runDetailed(c).disables.find((x) => x.strategy === 'zap')!;
+    const a = runAggregate(c).disables.find((x) => x.strategy === 'zap')!;
+    // Four units, each touched during its flush: four flush waits and four refaults, not lambda F^2 / 2 each (which
+    // made the aggregate 5.8 times the detailed model). 25 % remain, not explained yet (docs/model.md).
+    expect(Math.abs(a.stallNs / d.stallNs - 1), `aggregate ${a.stallNs} ns, detailed ${d.stallNs} ns`).toBeLessThan(0.3);
+  });
+});
