@@ -4,7 +4,7 @@ import { CostId } from '../mmu/cost-profile.js';
 import type { MmuBehaviours } from '../mmu/mmu-behaviours.js';
 import { MmuStats } from '../mmu/mmu-stats.js';
 import { chargeRemoteTlbFlushes } from '../mmu/remote-tlb-flush.js';
-import { KVM_MAX_HUGEPAGE_LEVEL, pagesPerHpage, PG_LEVEL_4K, SPTE_ENT_PER_PAGE } from '../mmu/pg-level.js';
+import { KVM_MAX_HUGEPAGE_LEVEL, pagesPerHpage, PG_LEVEL_1G, PG_LEVEL_4K, SPTE_ENT_PER_PAGE } from '../mmu/pg-level.js';
 import type { AggregateMmuState } from './aggregate-mmu-state.js';
 import { hugeUnits, type AggregateVmConfig } from './aggregate-vm.js';
 import { mappedShare } from './page-class.js';
@@ -38,6 +38,8 @@ export class CountedMmu {
   /** Per class: fraction of its huge units mapped when logging starts (split or not). */
   private readonly mapped: number[];
   private readonly untouched: UntouchedMemory;
+  /** Per class: fraction of its mapped, unsplit huge units a CLEAR has write-protected (initially set). */
+  private readonly hugeProtected: number[];
 
   constructor(
     readonly cfg: AggregateVmConfig,
@@ -52,6 +54,7 @@ export class CountedMmu {
     this.huge = cfg.classes.map((c) => hugeUnits(cfg, c));
     this.mapped = cfg.classes.map(mappedShare);
     this.untouched = new UntouchedMemory(cfg, this.level, this.uPages);
+    this.hugeProtected = cfg.classes.map(() => 0);
   }
 
   /** What the disable evaluators read (never change): the paired counterfactuals start from it. */
@@ -155,6 +158,9 @@ export class CountedMmu {
       if (p <= 0) continue;
       this.ioctl.charge(C.dirty_log_word_ns, words[i] ?? 0);
       const huge = this.huge[i]!;
+      // Mapped huge units still unsplit, the share of them this call clears bits in, and the 2M regions it does.
+      const unsplitBefore = huge > 0 ? this.mapped[i]! - this.split[i]! : 0;
+      const hitUnits = huge > 0 ? -Math.expm1(-p / ((share * c.pages) / this.uPages)) * share : 0;
       if (initSet && this.mmu.eagerPageSplit && huge > 0) {
         // Every huge unit holding a cleared bit is split. The cleared pages lie in `share` of the class's address
         // range (the chunks being cleared), spread evenly over its units.
@@ -165,10 +171,16 @@ export class CountedMmu {
         const unsplit = this.mapped[i]! - this.split[i]!;
         if (unsplit > 0) this.splitUnits(i, fresh ? Math.min(1, (share * dirtyUnits * this.mapped[i]!) / unsplit) : share * dirtyUnits, this.ioctl);
       }
+      // Without eager split the units holding cleared bits stay huge: their leaf is protected, and their pages have
+      // no 4K leaf to protect. (With it, they were all split just now.)
+      const eager = initSet && this.mmu.eagerPageSplit;
+      if (initSet && !eager && unsplitBefore > 0) this.protectHuge(i, p, share, hitUnits);
+      const hugeMapped = eager ? 0 : huge * this.uPages * unsplitBefore;
       if (this.mmu.tdpMmu) {
         // Bits of unmapped pages are cleared without an SPTE to protect.
         const unmapped = this.untouched.unmappedPages(i);
-        this.ioctl.charge(C.spte_wrprot_ns, unmapped > 0 ? Math.min(p, (c.pages - unmapped) * share) : p);
+        const leafPages = c.pages - unmapped - hugeMapped;
+        this.ioctl.charge(C.spte_wrprot_ns, unmapped > 0 || hugeMapped > 0 ? Math.min(p, leafPages * share) : p);
       } else {
         const sptes = p * this.present4k(i);
         this.ioctl.charge(C.rmap_walk_ns, p);
@@ -177,6 +189,32 @@ export class CountedMmu {
       }
     }
     this.flush(this.ioctl, chunks, running);
+  }
+
+  /**
+   * The initially-set part of `kvm_arch_mmu_enable_log_dirty_pt_masked` for class i's units still mapped huge
+   * (eager split off, or the shadow MMU): `kvm_mmu_slot_gfn_write_protect(kvm, slot, start, PG_LEVEL_2M)` once per
+   * 2M region with cleared bits, write-protecting the huge leaf there the first time (it stays protected: a write
+   * splits it); on the shadow MMU through the region's 2M and 1G rmap heads, one SPTE found in one of them. The
+   * 4K leaves' re-protection (`kvm_tdp_mmu_clear_dirty_pt_masked`) finds no 4K table under them ("Huge pages are NOT
+   * write protected when we start dirty logging in initially-all-set mode; must write protect them here so that they
+   * are split to 4K on the first write", arch/x86/kvm/mmu/mmu.c, since initially-all-set in 5.8). As
+   * `splitAndProtectHuge` in `../mmu/dirty-log.ts`. `hitUnits`: the share of the class's units holding cleared bits.
+   */
+  private protectHuge(i: number, p: number, share: number, hitUnits: number): void {
+    const c = this.cfg.classes[i]!;
+    const huge = this.huge[i]!;
+    const unsplit = this.mapped[i]! - this.split[i]!;
+    if (unsplit <= 0) return;
+    const wp = this.hugeProtected[i]!;
+    this.ioctl.charge(C.spte_wrprot_ns, huge * unsplit * (1 - wp) * hitUnits);
+    this.hugeProtected[i] = wp + (1 - wp) * Math.min(1, hitUnits);
+    if (!this.mmu.tdpMmu) {
+      const regions = (share * c.pages) / SPTE_ENT_PER_PAGE;
+      const hitRegions = regions * -Math.expm1(-p / regions);
+      this.ioctl.charge(C.rmap_walk_ns, hitRegions * (KVM_MAX_HUGEPAGE_LEVEL - PG_LEVEL_4K));
+      this.ioctl.charge(C.rmap_spte_ns, hitRegions * ((huge * this.uPages * unsplit) / c.pages));
+    }
   }
 
   /**
@@ -194,6 +232,13 @@ export class CountedMmu {
       tracked += written[i]! - faultedIn[i]!;
       slowFaults += faultedIn[i]!;
     }
+    // Without eager split, the first write to a unit splits it on fault and, split by zap and map 4K, its other
+    // pages fault in as they are first touched: those writes are logged by their faults, not tracked again.
+    if (!this.mmu.eagerPageSplit) {
+      const lazy = this.lazySplit(written, seconds);
+      slowFaults += lazy.slow;
+      tracked -= lazy.logged;
+    }
     if (tracked <= 0) {
       if (!this.mmu.tdpMmu) this.waitForMmuLock(slowFaults, seconds);
       this.stats.vcpuStallNs += this.vcpu.ns - before;
@@ -210,7 +255,6 @@ export class CountedMmu {
       this.stats.faults.slow_wp += tracked;
       slowFaults += tracked;
     }
-    if (!this.mmu.eagerPageSplit) slowFaults += this.lazySplit(seconds);
     if (!this.mmu.tdpMmu) this.waitForMmuLock(slowFaults, seconds);
     this.stats.vcpuStallNs += this.vcpu.ns - before;
   }
@@ -218,10 +262,14 @@ export class CountedMmu {
   /**
    * Without eager split, the first write to each huge unit splits it on fault (`splitOnFault`): zap and map 4K, the
    * unit's other pages then faulting in one by one as they are touched; or (TDP MMU, 6.2+) split in place, every
-   * page present at once. Returns the slow-path faults taken.
+   * page present at once. `written[i]`: distinct pages of class i written (they decide the share of a unit's pages
+   * touched, as sequential and random passes differ; reads add at their rate). Returns the slow-path faults taken
+   * and the writes they logged (the write that splits a unit, and with zap and map 4K each write that maps a page:
+   * `make_spte` marks it dirty, so it takes no PML entry or write-protection fault).
    */
-  private lazySplit(seconds: number): number {
+  private lazySplit(written: readonly number[], seconds: number): { slow: number; logged: number } {
     let slow = 0;
+    let logged = 0;
     const inPlace = this.mmu.tdpMmu && this.mmu.splitOnFault === 'in-place';
     const classes = this.cfg.classes;
     for (let i = 0; i < classes.length; i++) {
@@ -230,9 +278,15 @@ export class CountedMmu {
       if (huge <= 0 || c.writeRate <= 0) continue;
       const newly = huge * (this.mapped[i]! - this.split[i]!) * -Math.expm1(-c.writeRate * this.uPages * seconds);
       if (newly > 0) {
-        this.vcpu.charge(C.fault_not_present_ns, newly);
-        this.stats.faults.split_on_fault += newly;
-        slow += newly;
+        // In place, a 1 GiB leaf is split one level per fault: the first write leaves 512 write-protected 2M leaves
+        // (and splits its own), and the first write to each other 2M leaf splits it in another fault
+        // (`kvm_tdp_mmu_map` calls `tdp_mmu_split_huge_page` at each huge SPTE above the goal level).
+        const perUnit = inPlace && this.level === PG_LEVEL_1G ? Math.max(1, ENTRIES * -Math.expm1(-c.writeRate * ENTRIES * seconds)) : 1;
+        const faults = newly * perUnit;
+        this.vcpu.charge(C.fault_not_present_ns, faults);
+        this.stats.faults.split_on_fault += faults;
+        slow += faults;
+        logged += faults;
         const s0 = this.split[i]!;
         this.split[i] = s0 + (this.mapped[i]! - s0) * -Math.expm1(-c.writeRate * this.uPages * seconds);
         if (inPlace) {
@@ -255,18 +309,22 @@ export class CountedMmu {
         }
       }
       if (inPlace) continue;
-      const access = c.writeRate + c.readRate;
+      // A page is touched if written (`written[i]` of the class's pages) or read (at readRate over `seconds`).
+      const w = Math.min(1, (written[i] ?? 0) / c.pages);
+      const touched = 1 - (1 - w) * Math.exp(-c.readRate * seconds);
       const p0 = this.present[i]!;
-      const p1 = p0 + (1 - p0) * -Math.expm1(-access * seconds);
+      const p1 = p0 + (1 - p0) * touched;
       const faults = huge * this.split[i]! * this.uPages * (p1 - p0);
       if (faults > 0) {
         this.vcpu.charge(C.fault_not_present_ns, faults);
         this.stats.faults.not_present += faults;
         this.present[i] = p1;
         slow += faults;
+        // Of the pages mapped now, those written (rather than only read) were logged by their fault.
+        logged += touched > 0 ? faults * (w / touched) : 0;
       }
     }
-    return slow;
+    return { slow, logged };
   }
 
   /**

@@ -47,9 +47,13 @@ export function zapCollapsibleDisable(
     zapped[i] = units;
     if (strategy === 'zap') {
       run.flush(units);
-      // A vCPU touching the frozen SPTE waits out the flush.
-      const access = (c.writeRate + c.readRate) * rateScale;
-      if (running > 0) run.vcpu.wait(units * (access * mmu.uPages / 1e9) * run.flushNs * run.flushNs / 2);
+      // The first vCPU to touch the unit while its SPTE is frozen waits out the flush: E[(F - T)+] for a first touch
+      // T ~ Exp(lambda), F - (1 - e^(-lambda F)) / lambda, which is lambda F^2 / 2 while touches during a flush are
+      // rare and F once every unit is touched during its flush (1 GiB units: lambda F is in the hundreds).
+      const lambda = ((c.writeRate + c.readRate) * rateScale * mmu.uPages) / 1e9;
+      const f = run.flushNs;
+      const x = lambda * f;
+      if (running > 0 && x > 0) run.vcpu.wait(units * (x < 1e-4 ? (lambda * f * f * (1 - x / 3)) / 2 : f + Math.expm1(-x) / lambda));
     }
     collapsed += units;
   });

@@ -74,12 +74,14 @@ export function zapLeafDisable(mmu: AggregateMmuState, running: number, rateScal
       zappedLeavesOf[i] = units * zappedLeaves;
       return;
     }
-    // Units refaulted mid-zap: the vCPU tears the rest down at once.
+    // Units refaulted mid-zap: the vCPU tears the rest down at once. Only raced units have leaves left, so the
+    // leaves left over all units, units x (leaves - E[zapped]), are all torn down by raced units (not raced x the
+    // mean leftover, which undercounts them by the share of units not raced).
     const raced = units * pRace;
     raceRefaults += raced;
-    const leftover = Math.max(0, leaves - zappedLeaves);
-    raceStallNs += raced * (costs.fault_not_present_ns + leftover * costs.child_spte_teardown_ns + (tables * SPTE_ENT_PER_PAGE - leftover) * costs.child_spte_teardown_nonpresent_ns + tables * costs.sp_free_ns + flushNs);
-    stats.childSptesTornDown += raced * leftover;
+    const leftover = units * Math.max(0, leaves - zappedLeaves);
+    raceStallNs += raced * (costs.fault_not_present_ns + tables * SPTE_ENT_PER_PAGE * costs.child_spte_teardown_nonpresent_ns + tables * costs.sp_free_ns + flushNs) + leftover * (costs.child_spte_teardown_ns - costs.child_spte_teardown_nonpresent_ns);
+    stats.childSptesTornDown += leftover;
     stats.spFreed += raced * tables;
     const later = units - raced;
     zapped[i] = later;
