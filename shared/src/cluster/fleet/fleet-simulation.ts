@@ -4,16 +4,19 @@ import type { CostProfile } from '../../kernel/mmu/cost-profile.js';
 import { resolveProfile, type ProfileSpec } from '../../kernel/mmu/resolve-profile.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 import { Environment } from '../../engine/environment.js';
-import { Fabric, type FabricSpec } from '../network/fabric.js';
+import { Fabric } from '../network/fabric.js';
+import { fabricSpecOf } from '../network/fabric-spec-of.js';
 import { FlowNetwork } from '../network/flow-network.js';
 import { LinkUsage } from '../network/link-usage.js';
+import { tenantTrafficOf } from '../network/tenant-traffic.js';
+import { resolveMigrationPolicy } from '../policy/resolve-migration-policy.js';
 import type { Fleet, Host, Vm } from './build-fleet.js';
 import { FleetInvariantViolation } from './errors/index.js';
 import type { FleetActions } from './fleet-actions.js';
 import { FleetMigration, type MigrationOver } from './fleet-migration.js';
 import type { FleetRunResult, JobRecord } from './fleet-run-result.js';
 import { hostFailureTimes } from './host-failure-times.js';
-import { HostTable } from './host-table.js';
+import { HostTable, hostLimitsFrom } from './host-table.js';
 import { JobFactory } from './job-factory.js';
 import type { JobOutcome, JobPurpose, JobTransport } from './job-transport.js';
 import { MaintenanceWaves } from './maintenance-waves.js';
@@ -107,12 +110,12 @@ export class FleetSimulation {
     const { maintenance, probes, rebalance } = scenario.policies;
     const maxOut = maintenance?.max_outbound ?? 1;
     const maxIn = maintenance?.max_inbound ?? 1;
-    this.hosts = new HostTable(fleet, maxOut, maxIn);
+    this.hosts = new HostTable(fleet, maxOut, maxIn, hostLimitsFrom(resolveMigrationPolicy(scenario), fleet));
     this.failureAt = hostFailureTimes(scenario);
     this.jobs = new JobFactory(scenario, fleet, runId, this.failureAt);
-    this.fabric = new Fabric(fabricSpec(fleet));
+    this.fabric = new Fabric(fabricSpecOf(scenario, fleet.hosts.map((h) => h.nicBytesPerS)));
     this.usage = new LinkUsage(this.fabric);
-    this.network = new FlowNetwork(this.fabric, this.env, undefined, this.usage);
+    this.network = new FlowNetwork(this.fabric, this.env, tenantTrafficOf(scenario.cluster.network), this.usage);
     this.gate = new ResultGate<InFlight>(this.env, (j, result) => this.complete(j, result));
     const actions: FleetActions = {
       isBusy: (vmId) => this.vmBusy.has(vmId),
@@ -122,7 +125,7 @@ export class FleetSimulation {
       progress: () => this.progress(),
     };
     const { env, hosts } = this;
-    this.maintenance = maintenance ? new MaintenanceWaves(maintenance, scenario.migration.max_attempts, env, fleet, hosts, this.attempts, actions) : null;
+    this.maintenance = maintenance ? new MaintenanceWaves(maintenance, scenario.migration.max_attempts, env, fleet, hosts, this.attempts, actions, this.fabric.spec.hostsPerRack) : null;
     this.probes = probes ? new ProbeRounds(probes, scenario.horizon, env, fleet, hosts, actions) : null;
     this.rebalancer = rebalance ? new Rebalancer(rebalance, scenario.horizon, env, fleet, hosts, actions) : null;
   }
@@ -187,6 +190,8 @@ export class FleetSimulation {
       jobsDone: this.jobsDone,
       jobsSubmitted: this.jobs.submitted,
       jobsInFlight: this.gate.size + this.migrationsRunning,
+      flowsActive: this.network.active,
+      linkUtilisation: this.usage.utilisationNow(),
       wavesDone: this.maintenance?.wavesDone ?? 0,
       wavesTotal: this.maintenance?.wavesTotal ?? 0,
     });
@@ -272,11 +277,6 @@ export class FleetSimulation {
     this.progress();
     this.maintenance?.schedule();
   }
-}
-
-/** The fabric of a fleet: every host NIC, one rack (no uplink), no spine. */
-function fabricSpec(fleet: Fleet): FabricSpec {
-  return { hostNics: fleet.hosts.map((h) => h.nicBytesPerS), hostsPerRack: fleet.hosts.length, torUplink: null, spine: null };
 }
 
 /**

@@ -19,10 +19,21 @@ export class LinkUsage {
   private readonly bins = new Map<number, Float64Array>();
   private readonly loaded = new Set<number>();
   private lastBin = -1;
+  /** Per tier: the load now and the capacity of all its links, bytes/s. */
+  private readonly tierLoad = new Map<LinkTier, number>();
+  private readonly tierCapacity = new Map<LinkTier, number>();
 
   constructor(private readonly fabric: Fabric) {
     this.load = new Float64Array(fabric.links.length);
     this.since = new Float64Array(fabric.links.length);
+    for (const l of fabric.links) this.tierCapacity.set(l.tier, (this.tierCapacity.get(l.tier) ?? 0) + l.capacity);
+  }
+
+  /** Each tier's mean utilisation now: its links' load over their capacity (for the live gauges). */
+  utilisationNow(): Partial<Record<LinkTier, number>> {
+    const out: Partial<Record<LinkTier, number>> = {};
+    for (const [tier, capacity] of this.tierCapacity) out[tier] = Math.max(0, this.tierLoad.get(tier) ?? 0) / capacity;
+    return out;
   }
 
   /** Links carrying something now. */
@@ -33,6 +44,8 @@ export class LinkUsage {
   /** From `nowS` on, `link` carries `bytesPerS`. */
   set(link: number, bytesPerS: number, nowS: number): void {
     this.carry(link, nowS);
+    const tier = this.fabric.links[link]!.tier;
+    this.tierLoad.set(tier, (this.tierLoad.get(tier) ?? 0) + bytesPerS - this.load[link]!);
     this.load[link] = bytesPerS;
     if (bytesPerS > 0) this.loaded.add(link);
     else this.loaded.delete(link);
