@@ -58,6 +58,30 @@ describe('migrations share their links (SimGrid-style max-min fairness): what op
     expect(two.makespanS!).toBeGreaterThanOrEqual(one.makespanS!);
   });
 
+  it('a 3:1 oversubscribed top-of-rack uplink stretches a rack drain (every flow leaves the rack through it)', async () => {
+    const rackDrain = (torUplink: string | null) =>
+      scenarioWith({
+        horizon: '2d',
+        cluster: { host_classes: [{ name: 'std', count: 16, cores: 32, memory: '256GiB', nic: '10Gbit/s' }], network: { hosts_per_rack: 8, tor_uplink: torUplink } },
+        vms: { per_host: 2, ram: '8GiB', vcpus: 4, workloads: [{ workload: { kind: 'idle' } }] },
+        migration: { max_bandwidth: '40Gbit/s' },
+        policies: { maintenance: { wave_size: 8, hosts: 8, max_outbound: 1, max_inbound: 2, drain_order: 'rack' } },
+      });
+    const open = await run(rackDrain(null));
+    const oversubscribed = await run(rackDrain('3:1'));
+    const crossRack = (r: FleetRunResult) => r.jobs.filter((j) => j.dst !== null && j.srcRack !== j.dstRack);
+    expect(crossRack(open)).toHaveLength(16);
+    expect(crossRack(oversubscribed)).toHaveLength(16);
+    // 8 flows out of the rack at once: 8 × 10 Gbit/s through a 26.7 Gbit/s uplink, each at 1/3 of its NIC.
+    expect(oversubscribed.makespanS! / open.makespanS!).toBeGreaterThan(2.5);
+    expect(oversubscribed.makespanS! / open.makespanS!).toBeLessThan(3.1);
+    // The uplink is full while the wave drains: its busiest bin carries its capacity for the wave's whole span.
+    const uplink = oversubscribed.network!.tiers.find((t) => t.tier === 'uplink')!;
+    const binS = oversubscribed.network!.binS;
+    expect(oversubscribed.makespanS!).toBeLessThan(binS);
+    expect(Math.max(...uplink.maxUtil)).toBeCloseTo(oversubscribed.makespanS! / binS, 1);
+  });
+
   it("property: a drain's makespan is never below Σ first-pass time / slots", async () => {
     await fc.assert(
       fc.asyncProperty(
