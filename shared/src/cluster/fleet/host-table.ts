@@ -46,6 +46,8 @@ export class HostTable {
   private running = 0;
   private readonly clusterLimit: number;
   private readonly index: CapacityIndex;
+  /** The VMs on each host now: waves and the rebalancer read a host's VMs without a scan of the fleet. */
+  private readonly vmsByHost: Set<number>[];
 
   /** The fleet as it starts: every host up, VMs where `fleet.placement` put them (-1: nowhere). */
   constructor(
@@ -61,9 +63,11 @@ export class HostTable {
     this.vmHost = fleet.placement.slice();
     this.freeMem = fleet.hosts.map((h) => h.memoryBytes);
     this.freeCpu = fleet.hosts.map((h) => h.vcpuCapacity);
+    this.vmsByHost = fleet.hosts.map(() => new Set<number>());
     for (const vm of fleet.vms) {
       const h = this.vmHost[vm.id]!;
       if (h < 0) continue;
+      this.vmsByHost[h]!.add(vm.id);
       this.freeMem[h]! -= vm.ramBytes;
       this.freeCpu[h]! -= vm.vcpus;
     }
@@ -170,6 +174,8 @@ export class HostTable {
     this.inboundCount[dst]!--;
     if (moved) {
       this.vmHost[vm.id] = dst;
+      this.vmsByHost[src]!.delete(vm.id);
+      this.vmsByHost[dst]!.add(vm.id);
       this.freeMem[src]! += vm.ramBytes;
       this.freeCpu[src]! += vm.vcpus;
       this.refresh(src);
@@ -180,12 +186,9 @@ export class HostTable {
     this.refresh(dst);
   }
 
-  /** The VMs on each of `hosts` now, in VM order: one pass over the fleet for any number of hosts. */
+  /** The VMs on each of `hosts` now, in VM order, from the per-host sets (no scan of the fleet). */
   vmsOn(hosts: readonly number[]): Map<number, number[]> {
-    const out = new Map<number, number[]>(hosts.map((h) => [h, []]));
-    if (hosts.length === 0) return out;
-    for (const vm of this.fleet.vms) out.get(this.vmHost[vm.id]!)?.push(vm.id);
-    return out;
+    return new Map(hosts.map((h) => [h, [...this.vmsByHost[h]!].sort((a, b) => a - b)]));
   }
 
   /** Puts the host's current eligibility and free memory into the index. */

@@ -36,7 +36,7 @@ export class Rebalancer {
     const t = this.hosts;
     if (t.load(hi) - t.load(lo) <= this.policy.threshold) return;
     if (!t.hasOutboundSlot(hi) || !t.hasInboundSlot(lo)) return;
-    const candidates = this.fleet.vms.filter((v) => t.hostOf(v.id) === hi && !this.actions.isBusy(v.id)).slice(0, this.policy.probes_per_round);
+    const candidates = t.vmsOn([hi]).get(hi)!.map((id) => this.fleet.vms[id]!).filter((v) => !this.actions.isBusy(v.id)).slice(0, this.policy.probes_per_round);
     const measured = new Map<number, number>();
     for (const vm of candidates) {
       this.actions.probe(vm, hi, (res) => {
