@@ -1,0 +1,1 @@
+export { SelftestOutputInvalid } from './selftest-output-invalid.js';
