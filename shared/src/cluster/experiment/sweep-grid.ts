@@ -144,13 +144,20 @@ export function sweepGrid(base: unknown, sets: readonly SweepSet[], seeds: numbe
     combos.splice(0, combos.length, ...next);
   }
   const problems: string[] = [];
+  // The validator's issues, each once with the values of the sets to blame that give it (`--set a=0,1: …`).
+  const issues = new Map<string, { sets: number[]; values: Set<number>[]; message: string }>();
+  const addIssue = (blamed: number[], message: string, combo: readonly number[]): void => {
+    const key = `${blamed.join(',')}|${message}`;
+    const entry = issues.get(key) ?? { sets: blamed, values: blamed.map(() => new Set<number>()), message };
+    blamed.forEach((k, i) => entry.values[i]!.add(combo[k]!));
+    issues.set(key, entry);
+  };
   const points: SweepPoint[] = [];
   combos.forEach((combo, comboIndex) => {
     const settings = sets.map((s, k) => ({ name: s.name, value: s.values[combo[k]!], text: s.valueTexts[combo[k]!]! }));
-    const flagsOf = (issuePath: string): string => {
-      const blamed = sets.map((s, k) => ({ s, k })).filter(({ s }) => samePrefix(issuePath, s.name));
-      const chosen = blamed.length > 0 ? blamed : sets.map((s, k) => ({ s, k }));
-      return chosen.map(({ s, k }) => `--set ${s.name}=${settings[k]!.text}`).join(' ');
+    const blame = (issuePath: string): number[] => {
+      const blamed = sets.map((_, k) => k).filter((k) => samePrefix(issuePath, sets[k]!.name));
+      return blamed.length > 0 ? blamed : sets.map((_, k) => k);
     };
     let input = base;
     try {
@@ -164,7 +171,7 @@ export function sweepGrid(base: unknown, sets: readonly SweepSet[], seeds: numbe
       scenario = validateScenario(input, file, [capacityIssues]);
     } catch (e) {
       if (!(e instanceof ScenarioInvalid)) throw e;
-      for (const i of e.issues) problems.push(`${flagsOf(i.path)}: ${file}: ${i.path || '(top level)'}: ${i.message}`);
+      for (const i of e.issues) addIssue(blame(i.path), `${file}: ${i.path || '(top level)'}: ${i.message}`, combo);
       return;
     }
     for (let k = 0; k < seeds; k++) {
@@ -177,6 +184,10 @@ export function sweepGrid(base: unknown, sets: readonly SweepSet[], seeds: numbe
       points.push({ index: points.length, combo: comboIndex, settings, seed, scenario: s, runId: sweepRunId(s) });
     }
   });
+  for (const { sets: blamed, values, message } of issues.values()) {
+    const flags = blamed.map((k, i) => `--set ${sets[k]!.name}=${[...values[i]!].sort((a, b) => a - b).map((v) => sets[k]!.valueTexts[v]).join(',')}`);
+    problems.push(`${flags.join(' ')}: ${message}`);
+  }
   if (problems.length > 0) throw new SweepInvalid([...new Set(problems)].join('\n'));
   return { sets, seeds, points };
 }
