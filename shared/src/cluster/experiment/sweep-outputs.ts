@@ -185,7 +185,7 @@ function chartAgainst(rows: readonly SweepRow[], sets: readonly SweepSet[], k: n
     groups.set(label, g);
   }
   const entries = [...groups.entries()];
-  const colorOf = (label: string, i: number): string => STRATEGY_COLORS[label as keyof typeof STRATEGY_COLORS] ?? PALETTE[i % PALETTE.length]!;
+  const colorOf = (label: string, i: number): string => (entries.length <= DISABLE_STRATEGIES.length ? STRATEGY_COLORS[label as keyof typeof STRATEGY_COLORS] : undefined) ?? PALETTE[i % PALETTE.length]!;
   if (numeric) {
     const series: Series[] = entries.map(([label, g], i) => ({
       name: label,
@@ -195,7 +195,7 @@ function chartAgainst(rows: readonly SweepRow[], sets: readonly SweepSet[], k: n
     return lineChart(title, set.name, yLabel, series, false);
   }
   return groupedBarChart(
-    `${title} (${set.name})`,
+    title,
     yLabel,
     set.valueTexts,
     entries.map(([label, g], i) => ({ name: label, color: colorOf(label, i), values: set.valueTexts.map((_, at) => (g.has(at) ? mean(g.get(at)!) : 0)) })),
