@@ -5,6 +5,7 @@ import { migrateCommand } from './migrate-command.js';
 import { profileCommand } from './profile-command.js';
 import { runCommand } from './run-command.js';
 import { statusCommand } from './status-command.js';
+import { sweepCommand } from './sweep-command.js';
 import { validateCommand } from './validate-command.js';
 import { workerCommand } from './worker-command.js';
 
@@ -23,7 +24,7 @@ export function buildProgram(out: (text: string) => void): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (t) => process.stderr.write(t), writeOut: (t) => process.stdout.write(t) });
-  for (const cmd of [runCommand(out), workerCommand(), statusCommand(out), validateCommand(out), compareCommand(out), migrateCommand(out), dirtyLogPerfCommand(out), profileCommand(out)]) {
+  for (const cmd of [runCommand(out), sweepCommand(out), workerCommand(), statusCommand(out), validateCommand(out), compareCommand(out), migrateCommand(out), dirtyLogPerfCommand(out), profileCommand(out)]) {
     cmd.exitOverride().showHelpAfterError('(run with --help for usage)').configureOutput({ writeErr: (t) => process.stderr.write(t) });
     program.addCommand(cmd);
   }

@@ -1,4 +1,5 @@
 import type { Progress } from '../cluster/fleet/progress.js';
+import type { SweepProgress } from '../cluster/experiment/run-sweep.js';
 
 /** What a long command reports progress to. */
 export interface ProgressReporter {
@@ -27,6 +28,33 @@ export function progressReporter(horizonS: number, stream: NodeJS.WriteStream = 
         stream.write(`progress: ${text}\n`);
       }
       lastPct = pct;
+    },
+    done() {
+      if (tty) stream.write('\n');
+    },
+  };
+}
+
+/** A sweep's progress: runs done, migrations, ETA; a bar on a terminal, a line per run otherwise. */
+export function sweepProgressReporter(stream: NodeJS.WriteStream = process.stderr): { readonly update: (p: SweepProgress) => void; readonly done: () => void } {
+  const tty = stream.isTTY === true;
+  let lastRuns = -1;
+  let lastDraw = 0;
+  const eta = (s: number | null): string => (s === null ? '?' : s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`);
+  return {
+    update(p) {
+      const text = `runs ${p.runsDone}/${p.runsTotal}, ${p.migrationsDone} migrations${p.jobsInRun > 0 ? ` (+${p.jobsInRun} jobs in this run)` : ''}, ${(p.fraction * 100).toFixed(0)}%, ETA ${eta(p.etaS)}`;
+      if (tty) {
+        const now = Date.now();
+        if (now - lastDraw < 100 && p.runsDone === lastRuns) return;
+        lastDraw = now;
+        const width = 30;
+        const fill = Math.round(p.fraction * width);
+        stream.write(`\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${text}   `);
+      } else if (p.runsDone !== lastRuns) {
+        stream.write(`sweep: ${text}\n`);
+      }
+      lastRuns = p.runsDone;
     },
     done() {
       if (tty) stream.write('\n');

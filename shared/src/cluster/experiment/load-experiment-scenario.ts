@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { capacityIssues } from '../fleet/capacity-issues.js';
 import { findScenario } from '../scenario/find-scenario.js';
 import { loadScenario } from '../scenario/load-scenario.js';
@@ -19,4 +21,12 @@ export function loadExperimentScenario(arg: string | undefined, seed?: number): 
   const file = findScenario(arg);
   const scenario = loadScenario(file, [capacityIssues]);
   return { file, scenario: seed === undefined ? scenario : { ...scenario, seed } };
+}
+
+/**
+ * A scenario file as its YAML reads, before units and defaults: the object a sweep sets values in (`sweepGrid`).
+ * Read after `loadExperimentScenario` accepted the file.
+ */
+export function scenarioInput(file: string): unknown {
+  return parseYaml(readFileSync(file, 'utf8')) as unknown;
 }

@@ -3,7 +3,8 @@ import { ScenarioInvalid, type ScenarioIssue } from './errors/scenario-invalid.j
 import type { ScenarioCheck } from './scenario-check.js';
 import { scenarioSchema, type Scenario } from './scenario-schema.js';
 
-function pathText(path: readonly PropertyKey[]): string {
+/** A path as the messages write it: `cluster.host_classes[0].nic`. */
+export function pathText(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${String(p)}` : String(p);
   return out;
@@ -26,7 +27,7 @@ export function parseScenario(text: string, file: string = '<scenario>', checks:
       }),
     );
   }
-  const locate = (path: readonly PropertyKey[]): { line: number | undefined; column: number | undefined } => {
+  const locate: ScenarioLocator = (path) => {
     for (let n = path.length; n >= 0; n--) {
       const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined;
       if (node && typeof node === 'object' && node.range) {
@@ -36,7 +37,20 @@ export function parseScenario(text: string, file: string = '<scenario>', checks:
     }
     return { line: undefined, column: undefined };
   };
-  const parsed = scenarioSchema.safeParse(doc.toJS());
+  return validateScenario(doc.toJS(), file, checks, locate);
+}
+
+/** Where a path is in the scenario's text, when there is a text. */
+export type ScenarioLocator = (path: readonly PropertyKey[]) => { line: number | undefined; column: number | undefined };
+
+const nowhere: ScenarioLocator = () => ({ line: undefined, column: undefined });
+
+/**
+ * Validates a scenario given as a plain object (what the YAML parses to, before units): the schema, then `checks`.
+ * Throws ScenarioInvalid with every problem at its dotted path (and its line, when `locate` knows it).
+ */
+export function validateScenario(input: unknown, file: string = '<scenario>', checks: readonly ScenarioCheck[] = [], locate: ScenarioLocator = nowhere): Scenario {
+  const parsed = scenarioSchema.safeParse(input);
   if (!parsed.success) {
     const issues: ScenarioIssue[] = parsed.error.issues.map((i) => {
       // Unknown keys: point at the key itself.

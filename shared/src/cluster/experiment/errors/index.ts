@@ -1,0 +1,1 @@
+export { SweepInvalid } from './sweep-invalid.js';
