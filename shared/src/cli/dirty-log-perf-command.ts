@@ -9,7 +9,7 @@ import { DEFAULT_RELEASE, resolveKvmHost } from '../kernel/host/resolve-kvm-host
 import { DISABLE_STRATEGIES, isTdpMmuStrategy, SHADOW_MMU_STRATEGIES, strategiesOfMmu, TDP_MMU_STRATEGIES, type DisableStrategy } from '../kernel/mmu/disable-strategy.js';
 import { PROMOTE_BAILOUTS, type BailoutLikelihoods } from '../kernel/mmu/promote-bailout.js';
 import { runDirtyLogPerf, type DirtyLogPerfParams } from '../kernel/selftest/dirty-log-perf.js';
-import { dirtyLogPerfJson, formatDirtyLogPerfText } from '../kernel/selftest/dirty-log-perf-report.js';
+import { dirtyLogPerfJson, formatDirtyLogPerfSelftest, formatDirtyLogPerfText } from '../kernel/selftest/dirty-log-perf-report.js';
 import { MemstressLayoutError } from '../kernel/selftest/memstress.js';
 import { CliError } from './cli-error.js';
 import { withKernelFlags } from './kernel-flags.js';
@@ -43,6 +43,10 @@ const fraction = z.string().transform((text, ctx) => {
   }
   return n;
 });
+
+/** `--format`: migsim's text (the selftest's lines per strategy, then the model's counters), the selftest's own output, JSON. */
+const OUTPUT_FORMATS = ['text', 'selftest', 'json'] as const;
+type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** The raw flags as commander gives them, validated and turned into the run's parameters. */
 const flagsSchema = z.object({
@@ -108,6 +112,7 @@ const flagsSchema = z.object({
   }),
   profile: z.string(),
   json: z.boolean(),
+  format: z.enum(OUTPUT_FORMATS, { message: `must be one of ${OUTPUT_FORMATS.join(', ')}` }).optional(),
 });
 
 const FLAG_NAMES: Record<string, string> = {
@@ -123,6 +128,7 @@ const FLAG_NAMES: Record<string, string> = {
   bailout: '--bailout',
   profile: '--profile',
   json: '--json',
+  format: '--format',
 };
 
 function flagOf(path: readonly PropertyKey[]): string {
@@ -166,11 +172,19 @@ function defineDirtyLogPerf(): Command {
     .addOption(new Option('--thp-coverage <fraction>', 'anonymous_thp: fraction of 2MiB regions the host backs with a THP').default('1'))
     .addOption(new Option('--bailout <list>', `promotion bail-out likelihood per region, REASON=P,... (${PROMOTE_BAILOUTS.join(', ')})`).default(''))
     .addOption(new Option('--profile <name|file>', "cost profile: 'default' or a JSON file of overrides").default('default'))
-    .addOption(new Option('--json', 'print a JSON array, one object per strategy').default(false));
+    .addOption(
+      new Option(
+        '--format <format>',
+        "output: 'text' (the selftest's lines for each strategy, then the model's counters), 'selftest' (exactly what " +
+          'dirty_log_perf_test prints, for one strategy: the one in effect or the one --strategy names; diff it against a real run) ' +
+          "or 'json' (default: text)",
+      ),
+    )
+    .addOption(new Option('--json', 'print a JSON array, one object per strategy (same as --format json)').default(false));
 }
 
 /** Validates the raw flags and builds the run's parameters; throws CliError naming the bad flag. */
-function toParams(raw: Record<string, unknown>): { params: DirtyLogPerfParams; json: boolean } {
+function toParams(raw: Record<string, unknown>): { params: DirtyLogPerfParams; format: OutputFormat } {
   const parsed = flagsSchema.safeParse(raw);
   if (!parsed.success) throw cliErrorFromZod(parsed.error, flagOf);
   const f = parsed.data;
@@ -184,7 +198,15 @@ function toParams(raw: Record<string, unknown>): { params: DirtyLogPerfParams; j
     ...(f.fastPageFault !== undefined && { fastPageFault: f.fastPageFault }),
   };
   const kernel = withKernelFlags(() => resolveKvmHost(spec));
-  const strategies = f.strategy ?? strategiesOfMmu(kernel.tdpMmu);
+  if (f.json && f.format !== undefined && f.format !== 'json') {
+    throw new CliError(`--json and --format ${f.format} ask for different outputs; give one of them`);
+  }
+  const format: OutputFormat = f.json ? 'json' : (f.format ?? 'text');
+  if (format === 'selftest' && f.strategy !== undefined && f.strategy.length > 1) {
+    throw new CliError(`--format selftest prints one run of the selftest, for one disable strategy; --strategy names ${f.strategy.length} (${f.strategy.join(', ')})`);
+  }
+  // The selftest format runs the one disable the host performs: the one in effect, unless --strategy names another.
+  const strategies = f.strategy ?? (format === 'selftest' ? [kernel.strategy] : strategiesOfMmu(kernel.tdpMmu));
   const foreign = strategies.filter((st) => isTdpMmuStrategy(st) !== kernel.tdpMmu);
   if (foreign.length > 0) {
     throw new CliError(
@@ -212,7 +234,7 @@ function toParams(raw: Record<string, unknown>): { params: DirtyLogPerfParams; j
   if (params.vcpus * params.vcpuMemoryBytes > 4 * 2 ** 40) {
     throw new CliError(`-v/-b: ${params.vcpus} vCPUs × ${params.vcpuMemoryBytes} bytes exceeds the 4TiB of guest memory migsim models`);
   }
-  return { params, json: f.json };
+  return { params, format };
 }
 
 /** Parses `migsim dirty-log-perf` arguments (without the subcommand name) into run parameters, as the command does. */
@@ -224,7 +246,7 @@ export function parseDirtyLogPerfArgs(argv: readonly string[]): DirtyLogPerfPara
 
 export function dirtyLogPerfCommand(out: (text: string) => void): Command {
   return defineDirtyLogPerf().action((raw: Record<string, unknown>) => {
-    const { params, json } = toParams(raw);
+    const { params, format } = toParams(raw);
     let run;
     try {
       run = runDirtyLogPerf(params);
@@ -232,6 +254,8 @@ export function dirtyLogPerfCommand(out: (text: string) => void): Command {
       if (e instanceof MemstressLayoutError) throw new CliError(`${e.flag}: ${e.message}`);
       throw e;
     }
-    out(json ? JSON.stringify(dirtyLogPerfJson(run), null, 2) : formatDirtyLogPerfText(run));
+    if (format === 'json') out(JSON.stringify(dirtyLogPerfJson(run), null, 2));
+    else if (format === 'selftest') out(formatDirtyLogPerfSelftest(run, params.strategies[0]!));
+    else out(formatDirtyLogPerfText(run));
   });
 }

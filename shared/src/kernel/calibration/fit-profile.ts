@@ -130,9 +130,16 @@ type Config = SelftestRun['config'];
 /** The run's parameters for the model: its configuration on its kernel, disabling the way that kernel does. */
 export function paramsOfConfig(config: Config, kernel: KvmHost, profile: CostProfile, iterations: number = config.iterations): DirtyLogPerfParams {
   return {
-    ...config,
+    vcpus: config.vcpus,
+    vcpuMemoryBytes: config.vcpuMemoryBytes,
     iterations,
-    seed: 1,
+    backing: config.backing,
+    runVcpusDuringDisable: config.runVcpusDuringDisable,
+    manualProtect: config.manualProtect,
+    writePercent: config.writePercent,
+    randomAccess: config.randomAccess,
+    slots: config.slots,
+    seed: config.seed ?? 1,
     strategies: [kernel.strategy],
     kernel,
     thpCoverage: 1,

@@ -28,6 +28,10 @@ export interface SelftestRun {
     readonly randomAccess: boolean;
     /** `-x`: memslots (default 1). */
     readonly slots: number;
+    /** `-r`: the guest's random seed (the selftest's default 1); `parseSelftestRun` always sets it. */
+    readonly seed?: number;
+    /** `-c`: the pCPUs the vCPUs were pinned to, as given (null: not pinned); `parseSelftestRun` always sets it. */
+    readonly pinnedCpus?: string | null;
   };
   /** What the file says of the host (null when not given). */
   readonly host: {
@@ -37,6 +41,16 @@ export interface SelftestRun {
     readonly cpu: string | null;
     /** `kvm.*` / `kvm_intel.*` module parameters given, e.g. `{ 'kvm.tdp_mmu': 'Y' }`. */
     readonly kvmParams: Readonly<Record<string, string>>;
+  };
+  /** What else the run printed and where, as `parseSelftestRun` read it. */
+  readonly printed?: {
+    /** The command line as written, and its 1-based line in the file. */
+    readonly commandLine: string;
+    readonly commandLineNumber: number;
+    /** "Testing guest mode: …" (`vm_guest_mode_string`), e.g. `PA-bits:ANY, VA-bits:48,  4K pages`. */
+    readonly guestMode: string;
+    /** "guest physical test memory: [start, end)", bytes. */
+    readonly guestPhysRange: readonly [number, number];
   };
   /** The timings printed, seconds. */
   readonly timings: {
