@@ -261,7 +261,6 @@ const PROBES: readonly { readonly config: Partial<Config>; readonly kvm: KvmHost
   { config: { backing: 'anonymous_hugetlb_1gb', vcpuMemoryBytes: 2 ** 30, manualProtect: false }, kvm: { eagerPageSplit: false } },
   { config: {}, kvm: { pml: false } },
   { config: { manualProtect: false }, kvm: { pml: false } },
-  { config: { backing: 'anonymous_hugetlb_2mb', runVcpusDuringDisable: true }, kvm: { pml: false } },
 ];
 
 const PROBE_BASE: Config = {
@@ -341,42 +340,89 @@ export function fitProfile(runs: readonly SelftestRun[], opts: FitOptions): FitR
     const j = unknown.indexOf(k);
     return perpNorm(cols, j, unknown.map((_u, i) => i).filter((i) => i !== j));
   };
-  const suggest = (k: CostKey, unknown: readonly CostKey[]): string | undefined => {
-    probes ??= probeRows(profile);
-    const u = unknown.includes(k) ? unknown : [...unknown, k];
-    for (const p of probes) {
-      if (!p.rows.some((r) => (r.counts[CostId[k]]! * profile.costs[k]) / r.measuredNs >= SHARE_MIN)) continue;
-      if (pinnedBy([...rows, ...p.rows], u, k) < PIN_MIN) continue;
-      const c = { ...PROBE_BASE, ...p.probe.config };
-      const best = p.rows.reduce((a, r) => ((r.counts[CostId[k]]! * profile.costs[k]) / r.measuredNs > (a.counts[CostId[k]]! * profile.costs[k]) / a.measuredNs ? r : a));
-      const share = (best.counts[CostId[k]]! * profile.costs[k]) / best.measuredNs;
-      const kvm = kvmParamsText(p.probe.kvm);
-      return `${missing(p.probe, runs, specs)}: add \`${commandOfConfig(c)}\`${kvm ? ` with ${kvm}` : ''} (its ${best.phase} is ${Math.round(share * 100)} % ${k} on ${p.spec.release ?? 'the default release'})`;
+  const shareIn = (r: Row, k: CostKey): number => (r.counts[CostId[k]]! * profile.costs[k]) / Math.max(r.measuredNs, FLOOR_NS);
+  const exercises = (rs: readonly Row[], k: CostKey): boolean => rs.some((r) => shareIn(r, k) >= SHARE_MIN);
+  type ProbeRun = ReturnType<typeof probeRows>[number];
+  /**
+   * The constants of `target` the runs leave free, and probes added greedily (the one that pins the most at each
+   * step, simplest first on ties) until no probe pins more: for each constant, the step that pinned it.
+   */
+  const plan = (target: readonly CostKey[]) => {
+    const free0 = target.filter((k) => pinnedBy(rows, target, k) < PIN_MIN);
+    const chosen: ProbeRun[] = [];
+    const pinnedAt = new Map<CostKey, number>();
+    let aug: Row[] = rows;
+    let free = free0;
+    while (free.length > 0) {
+      // Progress: how close each free constant comes to pinned (a probe may only half separate it: two are needed).
+      const score = (rs: readonly Row[]) => free.reduce((a, k) => a + Math.min(pinnedBy(rs, target, k) / PIN_MIN, 1), 0);
+      const now = score(aug);
+      let best: { p: ProbeRun; free: CostKey[]; score: number } | undefined;
+      for (const p of probes ?? []) {
+        if (chosen.includes(p)) continue;
+        const rs = [...aug, ...p.rows];
+        const sc = score(rs);
+        if (sc > (best?.score ?? now + 1e-6)) best = { p, free: free.filter((k) => pinnedBy(rs, target, k) < PIN_MIN), score: sc };
+      }
+      if (!best) break;
+      chosen.push(best.p);
+      aug = [...aug, ...best.p.rows];
+      for (const k of free) if (!best.free.includes(k)) pinnedAt.set(k, chosen.length);
+      free = best.free;
     }
-    return undefined;
+    return { free0, chosen, pinnedAt, leftover: free };
   };
-  for (const k of candidates.filter((c) => !exercised.includes(c))) {
-    const s = suggest(k, exercised);
-    if (s) unpinned.push({ key: k, reason: `no phase of the runs spends ${SHARE_MIN * 100} % of its time on it`, suggestion: s });
-    else kept.push({ key: k, note: `no dirty_log_perf_test run on ${[...new Set(cases.map((c) => c.kernel.release))].join(', ')} spends time on it (${COST_DESCRIPTIONS[k].what}); the base's value stays` });
+  const probeText = (p: ProbeRun, k: CostKey): string => {
+    const best = p.rows.reduce((a, r) => (shareIn(r, k) > shareIn(a, k) ? r : a));
+    const kvm = kvmParamsText(p.probe.kvm);
+    const why = shareIn(best, k) >= SHARE_MIN ? `its ${best.phase} is ${Math.round(shareIn(best, k) * 100)} % ${k}` : `it times what ${k} moves with, without ${k}`;
+    return `\`${commandOfConfig({ ...PROBE_BASE, ...p.probe.config })}\`${kvm ? ` with ${kvm}` : ''} (${why} on ${p.spec.release ?? 'the default release'})`;
+  };
+  /** The constants that, fixed, would leave `k` pinned by the runs as they are. */
+  const movesWith = (k: CostKey, target: readonly CostKey[]): string => {
+    const p = target.filter((o) => o !== k && exercises(rows, o) && pinnedBy(rows, target.filter((x) => x !== o), k) >= PIN_MIN);
+    return p.length > 0 ? p.join(' or ') : 'the other fitted constants';
+  };
+  const releases = [...new Set(cases.map((c) => c.kernel.release))].join(', ');
+  let target = candidates.filter((k) => exercised.includes(k));
+  if (candidates.some((k) => !exercised.includes(k) || pinnedBy(rows, target, k) < PIN_MIN)) {
+    probes = probeRows(profile);
+    target = candidates.filter((k) => exercised.includes(k) || probes!.some((p) => exercises(p.rows, k)));
+    for (const k of candidates.filter((c) => !target.includes(c))) {
+      kept.push({ key: k, note: `no dirty_log_perf_test run on ${releases} spends time on it (${COST_DESCRIPTIONS[k].what}); the base's value stays` });
+    }
+    let pl = plan(target);
+    // Constants no selftest configuration separates on these kernels: the base's value stays, the rest is refitted.
+    const everything = [...rows, ...probes.flatMap((p) => p.rows)];
+    for (let guard = 0; pl.leftover.length > 0 && guard < candidates.length; guard++) {
+      // Keep the least separable one and try again: the others may be pinned once it is fixed.
+      const k = pl.leftover.reduce((a, c) => (pinnedBy(everything, target, c) < pinnedBy(everything, target, a) ? c : a));
+      const partners = target.filter((o) => o !== k && pinnedBy(everything, target.filter((x) => x !== o), k) >= PIN_MIN);
+      kept.push({
+        key: k,
+        note: `no dirty_log_perf_test configuration on ${releases} separates it from ${partners.join(', ') || 'the other fitted constants'} (both scale with the same count); the base's value stays (set it in a --base file)`,
+      });
+      target = target.filter((x) => x !== k);
+      pl = plan(target);
+    }
+    for (const k of pl.free0) {
+      const step = pl.pinnedAt.get(k)!;
+      const used = pl.chosen.slice(0, step).filter((p) => exercises(p.rows, k));
+      const adds = used.length > 0 ? used : [pl.chosen[step - 1]!];
+      const cols = columns(rows, target, profile);
+      const j = target.indexOf(k);
+      const alone = Math.sqrt(dot(cols[j]!, cols[j]!));
+      const reason = !exercises(rows, k)
+        ? `no phase of the runs spends ${SHARE_MIN * 100} % of its time on it (${missing(adds[0]!.probe, runs, specs)})`
+        : `it moves with ${movesWith(k, target)} in every run (${((pinnedBy(rows, target, k) / alone) * 100).toFixed(1)} % of its time is independent of theirs)`;
+      unpinned.push({ key: k, reason, suggestion: `add ${adds.map((p) => probeText(p, k)).join(' and ')}` });
+    }
   }
-  for (const k of exercised) {
-    const norm = pinnedBy(rows, exercised, k);
-    if (norm >= PIN_MIN) continue;
-    const cols = columns(rows, exercised, profile);
-    const j = exercised.indexOf(k);
-    const alone = Math.sqrt(dot(cols[j]!, cols[j]!));
-    const partners = exercised.filter((_o, i) => i !== j && perpNorm(cols, j, exercised.map((_u, x) => x).filter((x) => x !== j && x !== i)) > Math.max(norm * 1.5, PIN_MIN));
-    unpinned.push({
-      key: k,
-      reason: `it moves with ${partners.length > 0 ? partners.join(', ') : 'the other fitted constants'} (${((norm / alone) * 100).toFixed(1)} % of its column is independent of theirs)`,
-      suggestion: suggest(k, exercised) ?? `no dirty_log_perf_test configuration migsim knows separates it on these kernels: give its value in --base and leave it out of the fit`,
-    });
-  }
+  const exercisedPinned = target;
   if (unpinned.length > 0) throw new CalibrationUnderdetermined(unpinned);
 
   // Fit to a fixed point.
-  const unknown = exercised;
+  const unknown = exercisedPinned;
   const maxRounds = opts.maxRounds ?? 12;
   let rounds = 0;
   for (; rounds < maxRounds; rounds++) {
