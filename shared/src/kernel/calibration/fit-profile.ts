@@ -558,3 +558,22 @@ export function selftestRunOf(source: string, config: Config, sim: DirtyLogPerfR
     },
   };
 }
+
+/**
+ * What `profile` predicts for each measured phase of `runs` (held-back runs of a cross-validation): the same rows as
+ * a fit's, nothing fitted. The kernels are found as `fitProfile` finds them.
+ */
+export function predictRuns(runs: readonly SelftestRun[], profile: CostProfile, opts: Pick<FitOptions, 'kernel' | 'kernelOf'> = {}): FitRow[] {
+  const override: KvmHostSpec = typeof opts.kernel === 'string' ? { release: opts.kernel } : (opts.kernel ?? {});
+  const sim = simulator(profile);
+  return runs.flatMap((r) => {
+    const spec = opts.kernelOf ? opts.kernelOf(r) : kernelSpecOfRun(r, override);
+    const iterations = Math.max(r.config.iterations, r.timings.iterations.length);
+    const s = sim({ key: `${JSON.stringify(r.config)}|${iterations}|${kvmHostSpecKey(spec)}`, config: r.config, kernel: resolveKvmHost(spec), iterations });
+    return phasesOf(r).map((p) => {
+      const ns = p.read(s).ns;
+      const m = p.measuredS * 1e9;
+      return { source: r.source, phase: p.label, measuredS: p.measuredS, fittedS: ns / 1e9, residual: (ns - m) / Math.max(m, FLOOR_NS) };
+    });
+  });
+}
