@@ -7,6 +7,9 @@ import { createLogger } from '../../shared/src/common/logger.js';
 import { runExperiment } from '../../shared/src/cluster/experiment/run-experiment.js';
 import { EmbeddedTransport } from '../../shared/src/cluster/fleet/embedded-transport.js';
 import { loadScenario } from '../../shared/src/cluster/scenario/load-scenario.js';
+import type { Scenario } from '../../shared/src/cluster/scenario/scenario-schema.js';
+import { simgridFleetArgs } from './simgrid-fleet-args.js';
+import { locateSimgrid, runSimgrid } from './simgrid-peer.js';
 
 const REDIS = process.env.MIGSIM_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -14,12 +17,50 @@ export interface FleetBenchResult {
   readonly scenario: string;
   readonly jobs: number;
   readonly embedded_wall_s: number;
+  /** Peak RSS of the bench process right after the embedded run (before the distributed runs), bytes. */
+  readonly peak_rss_bytes: number;
+  /** The SimGrid 3.32 harness on the same fleet shape, in the same invocation; null with `simgrid_reason` when not run. */
+  readonly simgrid: SimgridFleetResult | null;
+  readonly simgrid_reason: string | null;
+  /** Its `wall_s` (Engine::run(), setup excluded; wall_setup_s is in `simgrid`). */
+  readonly simgrid_wall_s: number | null;
+  readonly simgrid_peak_rss_bytes: number | null;
+  /** simgrid_wall_s / embedded_wall_s: above 1, migsim embedded is faster. */
+  readonly speedup_vs_simgrid: number | null;
   readonly workers1_jobs_per_s: number | null;
   readonly workers2_jobs_per_s: number | null;
   readonly workers2_over_workers1: number | null;
   readonly noop_bullmq_jobs_per_s: number | null;
   readonly digest_embedded: string;
   readonly digests_match: boolean | null;
+}
+
+export interface SimgridFleetResult {
+  readonly command: string;
+  /** What of the scenario the harness cannot express, and what stands in for it. */
+  readonly unmapped: readonly string[];
+  readonly migrations: number;
+  readonly makespan_s: number;
+  readonly mig_mean_s: number;
+  readonly wall_setup_s: number;
+}
+
+/** The SimGrid harness on the scenario's fleet shape, or why not. */
+function simgridOf(scenario: Scenario): { result: SimgridFleetResult | null; reason: string | null; wall: number | null; rss: number | null } {
+  const loc = locateSimgrid();
+  if (loc.path === null) return { result: null, reason: loc.reason, wall: null, rss: null };
+  const { args, unmapped } = simgridFleetArgs(scenario);
+  try {
+    const r = runSimgrid(loc.path, args);
+    return {
+      result: { command: `${loc.path} ${args.join(' ')}`, unmapped, migrations: r.migrations, makespan_s: r.makespan_s, mig_mean_s: r.mig_mean_s, wall_setup_s: r.wall_setup_s },
+      reason: null,
+      wall: r.wall_s,
+      rss: Math.round(r.peak_rss_mib * 2 ** 20),
+    };
+  } catch (e) {
+    return { result: null, reason: e instanceof Error ? e.message : String(e), wall: null, rss: null };
+  }
 }
 
 async function cleanup(prefix: string): Promise<void> {
@@ -92,22 +133,36 @@ async function redisUp(): Promise<boolean> {
   }
 }
 
-/** fleet_1000x24: the rolling-upgrade scenario embedded, then with 1 and 2 worker processes over BullMQ. */
+/**
+ * fleet_1000x24: the rolling-upgrade scenario embedded, then the SimGrid peer harness on the same fleet shape (its own
+ * process, one at a time), then with 1 and 2 worker processes over BullMQ.
+ */
 export async function fleetEntry(file: string): Promise<FleetBenchResult> {
   const scenario = loadScenario(file);
   const t0 = performance.now();
   const { summary } = await runExperiment({ scenario, transport: new EmbeddedTransport() });
   const embedded = (performance.now() - t0) / 1e3;
+  const peakRss = process.resourceUsage().maxRSS * 1024;
+  const sg = simgridOf(scenario);
+  const head = {
+    scenario: scenario.name,
+    jobs: summary.jobs,
+    embedded_wall_s: embedded,
+    peak_rss_bytes: peakRss,
+    simgrid: sg.result,
+    simgrid_reason: sg.reason,
+    simgrid_wall_s: sg.wall,
+    simgrid_peak_rss_bytes: sg.rss,
+    speedup_vs_simgrid: sg.wall === null ? null : sg.wall / embedded,
+  };
   if (!(await redisUp())) {
-    return { scenario: scenario.name, jobs: summary.jobs, embedded_wall_s: embedded, workers1_jobs_per_s: null, workers2_jobs_per_s: null, workers2_over_workers1: null, noop_bullmq_jobs_per_s: null, digest_embedded: summary.digest, digests_match: null };
+    return { ...head, workers1_jobs_per_s: null, workers2_jobs_per_s: null, workers2_over_workers1: null, noop_bullmq_jobs_per_s: null, digest_embedded: summary.digest, digests_match: null };
   }
   const w1 = await distributed(file, 1);
   const w2 = await distributed(file, 2);
   const noop = await noopJobsPerS(20_000);
   return {
-    scenario: scenario.name,
-    jobs: summary.jobs,
-    embedded_wall_s: embedded,
+    ...head,
     workers1_jobs_per_s: w1.jobsPerS,
     workers2_jobs_per_s: w2.jobsPerS,
     workers2_over_workers1: w2.jobsPerS / w1.jobsPerS,

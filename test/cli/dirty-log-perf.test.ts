@@ -397,6 +397,73 @@ describe('migsim dirty-log-perf text output', () => {
   });
 });
 
+describe('migsim dirty-log-perf --format selftest', () => {
+  const ts = String.raw`\d+\.\d{9}s`;
+  /** The lines dirty_log_perf_test prints on x86 (dirty_log_perf_test.c run_test/main, lib/memstress.c, lib/kvm_util.c). */
+  const expected = (iterations: number, manual: boolean, seed: string | null): string[] => [
+    '^Random seed: 0x6b8b4567$',
+    `^Test iterations: ${iterations}$`,
+    '^Testing guest mode: PA-bits:ANY, VA-bits:48,  4K pages$',
+    ...(seed === null ? [] : [`^Random seed: ${seed}$`]),
+    String.raw`^guest physical test memory: \[0x[0-9a-f]+, 0x[0-9a-f]+\)$`,
+    `^Populate memory time: ${ts}$`,
+    `^Enabling dirty logging time: ${ts}$`,
+    '^$',
+    ...Array.from({ length: iterations }, (_, k) => [
+      `^Iteration ${k + 1} dirty memory time: ${ts}$`,
+      `^Iteration ${k + 1} get dirty log time: ${ts}$`,
+      ...(manual ? [`^Iteration ${k + 1} clear dirty log time: ${ts}$`] : []),
+    ]).flat(),
+    `^Disabling dirty logging time: ${ts}$`,
+    `^Get dirty log over ${iterations} iterations took ${ts}\\. \\(Avg ${ts}/iteration\\)$`,
+    ...(manual ? [`^Clear dirty log over ${iterations} iterations took ${ts}\\. \\(Avg ${ts}/iteration\\)$`] : []),
+  ];
+  const linesOf = (out: string): string[] => out.replace(/\n$/, '').split('\n');
+
+  it('prints exactly the selftest\'s lines, in order, for the strategy in effect, without model counters', () => {
+    const out = ok(migsim('dirty-log-perf', '-v', '2', '-b', '64M', '-i', '3', '--format', 'selftest'));
+    const lines = linesOf(out);
+    const res = expected(3, true, '0x1');
+    expect(lines).toHaveLength(res.length);
+    lines.forEach((l, k) => expect(l, `line ${k + 1}`).toMatch(new RegExp(res[k]!)));
+    expect(out).not.toMatch(/strategy|Kernel:|TLB|faults|SPTE/);
+  });
+
+  it('with -g and -r: no clear lines, the seed in hex', () => {
+    const lines = linesOf(ok(migsim('dirty-log-perf', '-b', '16M', '-g', '-r', '26', '--format', 'selftest', '--strategy', 'promote')));
+    const res = expected(2, false, '0x1a');
+    expect(lines).toHaveLength(res.length);
+    lines.forEach((l, k) => expect(l, `line ${k + 1}`).toMatch(new RegExp(res[k]!)));
+  });
+
+  it('prints the times of --json for that strategy, and totals that are the sums of the printed times', () => {
+    const out = ok(migsim('dirty-log-perf', '-b', '32M', '--format', 'selftest', '--strategy', 'zap'));
+    const [r] = runJson('-b', '32M', '--strategy', 'zap');
+    expect(Math.abs(secondsOn(out, 'Disabling dirty logging time:') - r!.disable_s)).toBeLessThanOrEqual(1e-9);
+    expect(Math.abs(secondsOn(out, 'Iteration 2 clear dirty log time:') - r!.iterations[1]!.clear_s)).toBeLessThanOrEqual(1e-9);
+    const sum = secondsOn(out, 'Iteration 1 get dirty log time:') + secondsOn(out, 'Iteration 2 get dirty log time:');
+    expect(Math.abs(secondsOn(out, 'Get dirty log over 2 iterations took') - sum)).toBeLessThanOrEqual(1e-12);
+  });
+
+  it('--format text is the default; --format json is --json; conflicting or unknown formats are usage errors', () => {
+    expect(ok(migsimCached('dirty-log-perf', '-b', '16M', '--format', 'text'))).toBe(ok(migsimCached('dirty-log-perf', '-b', '16M')));
+    const a = JSON.parse(ok(migsim('dirty-log-perf', '-b', '16M', '--format', 'json'))) as { wall_s?: number }[];
+    const b = JSON.parse(ok(migsim('dirty-log-perf', '-b', '16M', '--json'))) as { wall_s?: number }[];
+    for (const o of [...a, ...b]) delete o.wall_s;
+    expect(a).toEqual(b);
+    for (const [args, re] of [
+      [['--format', 'yaml'], /--format: must be one of text, selftest, json/],
+      [['--format', 'selftest', '--json'], /--json and --format selftest/],
+      [['--format', 'selftest', '--strategy', 'zap,promote'], /--format selftest prints one run .* --strategy names 2/],
+    ] as const) {
+      const r = migsim('dirty-log-perf', '-b', '16M', ...args);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(re);
+      expect(r.stderr).not.toMatch(STACK_LINE);
+    }
+  });
+});
+
 describe('migsim profile', () => {
   let dir = '';
   beforeAll(() => {

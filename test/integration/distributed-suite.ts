@@ -1,3 +1,4 @@
+import { MAX_PAYLOAD_BYTES } from '../../shared/src/cluster/queue/queue-defaults.js';
 import type { ChildProcess } from 'node:child_process';
 import { Queue } from 'bullmq';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -103,7 +104,7 @@ export function distributedSuite(label: string, url: () => string): void {
       const queue = new Queue(JOBS_QUEUE, { connection: conn, prefix: p });
       try {
         await queue.add('job', { run_id: 'x', id: 'bad-1', job: { vm: { ram_bytes: -1 } } }, { jobId: 'bad-1', attempts: 3 });
-        await queue.add('job', { run_id: 'x', id: 'bad-2', job: { vm: { ram_bytes: 2 ** 30, vcpus: 1, workload: { kind: 'idle' } } }, junk: 'x'.repeat(40_000) }, { jobId: 'bad-2' });
+        await queue.add('job', { run_id: 'x', id: 'bad-2', job: { vm: { ram_bytes: 2 ** 30, vcpus: 1, workload: { kind: 'idle' } } }, junk: 'x'.repeat(MAX_PAYLOAD_BYTES + 4096) }, { jobId: 'bad-2' });
         let failed: string[] = [];
         for (let i = 0; i < 100; i++) {
           failed = (await queue.getFailed()).map((j) => `${j.id}: ${j.failedReason}`);
@@ -111,7 +112,7 @@ export function distributedSuite(label: string, url: () => string): void {
           await sleep(100);
         }
         expect(failed.find((f) => f.startsWith('bad-1'))).toMatch(/invalid job payload: job\.vm/);
-        expect(failed.find((f) => f.startsWith('bad-2'))).toMatch(/exceeds the 16384-byte limit/);
+        expect(failed.find((f) => f.startsWith('bad-2'))).toContain(`exceeds the ${MAX_PAYLOAD_BYTES}-byte limit`);
         expect((await queue.getJob('bad-1'))?.attemptsMade).toBe(1);
         const r = migsim(['run', 'quick', '--quiet', '--redis', url(), '--out', '/tmp/migsim-test-malformed'], { QUEUE_PREFIX: p });
         expect(r.status).toBe(0);

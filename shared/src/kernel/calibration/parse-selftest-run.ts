@@ -119,7 +119,7 @@ export function parseSelftestRun(text: string, source: string): SelftestRun {
     }
   }
   if (!command) {
-    return fail(lines.length, "expected the command line that produced the output (a line naming dirty_log_perf_test, e.g. '$ ./dirty_log_perf_test -v 4 -b 1G'), found the end of the file");
+    return fail(lines.reduce((last, l) => (l.text.trim() === '' ? last : l.n), 0) + 1, "expected the command line that produced the output (a line naming dirty_log_perf_test, e.g. '$ ./dirty_log_perf_test -v 4 -b 1G'), found the end of the file");
   }
   const config = parseCommandLine(command.tokens.slice(command.program + 1), (detail) => fail(command.line.n, detail));
 
@@ -262,7 +262,8 @@ class Cursor {
     if (got) return got;
     const line = this.peek();
     const found = line ? `found '${line.text.trim()}'` : 'found the end of the file';
-    const n = line ? line.n : Math.max(1, this.lines.length);
+    // At the end of the file: the line after the last one written, where the expected line would have been.
+    const n = line ? line.n : this.lines.reduce((last, l) => (l.text.trim() === '' ? last : l.n), 0) + 1;
     return this.fail(n, `expected '${shown}'${why ? ` (${why})` : ''}, ${found}`);
   }
 
