@@ -141,3 +141,17 @@ describe('migsim calibrate', () => {
     else expect(r.status).toBe(2);
   });
 });
+
+describe('docs/calibrate.md', () => {
+  it('every migsim command in it runs (exit 0, or 2 where it says so)', () => {
+    const doc = readFileSync(join(REPO_ROOT, 'docs/calibrate.md'), 'utf8');
+    const lines = [...doc.matchAll(/^```(?:sh|bash)?\n([\s\S]*?)^```/gm)].flatMap((m) => m[1]!.split('\n')).filter((l) => l.startsWith('npx migsim '));
+    expect(lines.length).toBeGreaterThan(5);
+    for (const line of lines) {
+      const expected = /# exit 2$/.test(line) ? 2 : 0;
+      const cmd = line.replace(/\s+#.*$/, '').replace(/^npx migsim /, '').replaceAll('my-host.json', file('my-host.json'));
+      const r = spawnSync(`${JSON.stringify(process.execPath)} shared/bin/migsim.mjs ${cmd}`, { cwd: REPO_ROOT, encoding: 'utf8', shell: true, timeout: 120_000 });
+      expect(r.status, `${line}\n${r.stderr}`).toBe(expected);
+    }
+  });
+});

@@ -400,7 +400,7 @@ export function fitProfile(runs: readonly SelftestRun[], opts: FitOptions): FitR
       const partners = target.filter((o) => o !== k && pinnedBy(everything, target.filter((x) => x !== o), k) >= PIN_MIN);
       kept.push({
         key: k,
-        note: `no dirty_log_perf_test configuration on ${releases} separates it from ${partners.join(', ') || 'the other fitted constants'} (both scale with the same count); the base's value stays (set it in a --base file)`,
+        note: `no dirty_log_perf_test configuration on ${releases} separates it from ${partners.join(', ') || 'the other fitted constants'} (they scale with the same counts); the base's value stays (set it in a --base file)`,
       });
       target = target.filter((x) => x !== k);
       pl = plan(target);

@@ -1,4 +1,4 @@
-import { paramsOfConfig, selftestRunOf } from '../../../../shared/src/kernel/calibration/fit-profile.js';
+import { commandOfConfig, paramsOfConfig, selftestRunOf } from '../../../../shared/src/kernel/calibration/fit-profile.js';
 import { kernelSpecOfRun } from '../../../../shared/src/kernel/calibration/run-kernel.js';
 import type { SelftestRun } from '../../../../shared/src/kernel/calibration/selftest-run.js';
 import { resolveKvmHost } from '../../../../shared/src/kernel/host/resolve-kvm-host.js';
@@ -101,3 +101,25 @@ export const ASSUMED_OFF: Partial<Record<CostKey, number>> = {
   flush_vcpu_stall_ns: 1.3,
   vcpu_sync_ns: 0.7,
 };
+
+/** Phases the fitted constants carry (enable, later iterations' dirty memory, disable); the rest are mostly assumptions. */
+export const CARRIED_BY_FITTED = /^(Enabling|Disabling)|^Iteration [2-9] dirty/;
+
+/**
+ * The cross-validation of docs/calibrate.md: a fit on HOST_612_RECIPE's runs (3 % noise, fitted constants 0.7–1.4×,
+ * assumed ones ASSUMED_OFF) predicting HOST_612_HELD_BACK; one Markdown row per held-back configuration.
+ */
+export function crossValidationTable(fitted: readonly import('../../../../shared/src/kernel/calibration/fit-profile.js').FitRow[], held: readonly SelftestRun[]): string {
+  const rows = ['| held-back run | configuration | phases | max \\|residual\\|, phases the fitted constants carry | max \\|residual\\|, all phases (phase) | rms |', '|---|---|---|---|---|---|'];
+  for (const run of held) {
+    const mine = fitted.filter((r) => r.source === run.source);
+    const carried = mine.filter((r) => CARRIED_BY_FITTED.test(r.phase));
+    const worst = mine.reduce((a, r) => (Math.abs(r.residual) > Math.abs(a.residual) ? r : a));
+    const rms = Math.sqrt(mine.reduce((a, r) => a + r.residual ** 2, 0) / mine.length);
+    const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+    rows.push(
+      `| ${run.source} | \`${commandOfConfig(run.config).replace('dirty_log_perf_test ', '')}\` | ${mine.length} | ${pct(Math.max(...carried.map((r) => Math.abs(r.residual))))} | ${pct(Math.abs(worst.residual))} (${worst.phase.replace(/ time$/, '')}) | ${pct(rms)} |`,
+    );
+  }
+  return rows.join('\n');
+}

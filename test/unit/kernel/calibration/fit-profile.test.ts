@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CalibrationUnderdetermined } from '../../../../shared/src/kernel/calibration/errors/calibration-underdetermined.js';
 import { commandOfConfig, fitProfile, FITTED_KEYS, paramsOfConfig, predictRuns } from '../../../../shared/src/kernel/calibration/fit-profile.js';
@@ -10,7 +11,7 @@ import type { CostKey } from '../../../../shared/src/kernel/mmu/cost-profile.js'
 import { DEFAULT_PROFILE } from '../../../../shared/src/kernel/mmu/default-profile.js';
 import { runDirtyLogPerf } from '../../../../shared/src/kernel/selftest/dirty-log-perf.js';
 import { formatDirtyLogPerfSelftest } from '../../../../shared/src/kernel/selftest/dirty-log-perf-report.js';
-import { ALL_KERNELS_RECIPE, ASSUMED_OFF, HOST_612_HELD_BACK, HOST_612_RECIPE, noise, scaled, simulateRecipe, SMALL, type RecipeEntry } from './calibration-recipes.js';
+import { ALL_KERNELS_RECIPE, ASSUMED_OFF, crossValidationTable, HOST_612_HELD_BACK, HOST_612_RECIPE, noise, scaled, simulateRecipe, SMALL, type RecipeEntry } from './calibration-recipes.js';
 
 /** Every fitted constant scaled by a known factor, 0.7 to 1.4. */
 const FACTORS = Object.fromEntries(FITTED_KEYS.map((k, i) => [k, 0.7 + (0.7 * i) / (FITTED_KEYS.length - 1)])) as Record<CostKey, number>;
@@ -69,6 +70,8 @@ describe('fitProfile', () => {
     const carried = predicted.filter((r) => /^(Enabling|Disabling)|^Iteration [2-9] dirty/.test(r.phase));
     expect(carried.length).toBeGreaterThan(25);
     for (const r of carried) expect(Math.abs(r.residual), `${r.source} ${r.phase}`).toBeLessThan(0.05);
+    // docs/calibrate.md holds this table.
+    expect(readFileSync('docs/calibrate.md', 'utf8')).toContain(crossValidationTable(predicted, held));
   });
 
   it('refuses an underdetermined fit, naming each constant and the run that would pin it', () => {
