@@ -1,8 +1,19 @@
 import type { KvmHostSpec } from '../../kernel/host/kvm-host.js';
-import type { KernelSettings } from './migration-job.js';
+
+/** The keys of a job's or host class's `kernel` object, by module parameter name (see `kernelSchema`). */
+export interface KernelKeys {
+  readonly release?: KvmHostSpec['release'] | undefined;
+  readonly cpu?: KvmHostSpec['cpu'] | undefined;
+  readonly tdp_mmu?: KvmHostSpec['tdpMmu'] | undefined;
+  readonly nx_huge_pages?: KvmHostSpec['nxHugePages'] | undefined;
+  readonly eager_page_split?: KvmHostSpec['eagerPageSplit'] | undefined;
+  readonly fast_page_fault?: KvmHostSpec['fastPageFault'] | undefined;
+  readonly pml?: KvmHostSpec['pml'] | undefined;
+  readonly strategy?: KvmHostSpec['strategy'] | undefined;
+}
 
 /** A job's or host class's `kernel` object (module parameter names) as the spec `resolveKvmHost` takes. */
-export function kvmHostSpecOf(k: Omit<KernelSettings, 'manual_protect' | 'profile'>): KvmHostSpec {
+export function kvmHostSpecOf(k: KernelKeys): KvmHostSpec {
   return {
     ...(k.release !== undefined && { release: k.release }),
     ...(k.cpu !== undefined && { cpu: k.cpu }),
