@@ -187,6 +187,12 @@ interface Row {
   readonly counts: Float64Array;
 }
 
+/** Runs of one configuration on one kernel share a case (where the vCPUs were pinned, `-c`, is not modelled). */
+function caseKey(config: Config, iterations: number, spec: KvmHostSpec): string {
+  const { pinnedCpus: _pinned, ...modelled } = config;
+  return `${JSON.stringify(modelled)}|${iterations}|${kvmHostSpecKey(spec)}`;
+}
+
 /** Simulates each case once per profile. */
 function simulator(profile: CostProfile): (c: Case) => DirtyLogPerfRun {
   const sims = new Map<string, DirtyLogPerfRun>();
@@ -309,7 +315,7 @@ export function fitProfile(runs: readonly SelftestRun[], opts: FitOptions): FitR
       throw e;
     }
     const iterations = Math.max(r.config.iterations, r.timings.iterations.length);
-    return { key: `${JSON.stringify(r.config)}|${iterations}|${kvmHostSpecKey(specs[i]!)}`, config: r.config, kernel, iterations };
+    return { key: caseKey(r.config, iterations, specs[i]!), config: r.config, kernel, iterations };
   });
   const phases = runs.map(phasesOf);
   const candidates = opts.fit ?? FITTED_KEYS;
@@ -414,7 +420,9 @@ export function fitProfile(runs: readonly SelftestRun[], opts: FitOptions): FitR
       const alone = Math.sqrt(dot(cols[j]!, cols[j]!));
       const reason = !exercises(rows, k)
         ? `no phase of the runs spends ${SHARE_MIN * 100} % of its time on it (${missing(adds[0]!.probe, runs, specs)})`
-        : `it moves with ${movesWith(k, target)} in every run (${((pinnedBy(rows, target, k) / alone) * 100).toFixed(1)} % of its time is independent of theirs)`;
+        : pinnedBy(rows, target, k) / alone > 0.5
+          ? `it takes at most ${(Math.max(...rows.map((r) => shareIn(r, k))) * 100).toFixed(1)} % of a phase: 1 % of noise would move it by more than ${Math.round(1 / PIN_MIN)} %`
+          : `it moves with ${movesWith(k, target)} in every run (${((pinnedBy(rows, target, k) / alone) * 100).toFixed(1)} % of its time is independent of theirs)`;
       unpinned.push({ key: k, reason, suggestion: `add ${adds.map((p) => probeText(p, k)).join(' and ')}` });
     }
   }
@@ -569,7 +577,7 @@ export function predictRuns(runs: readonly SelftestRun[], profile: CostProfile, 
   return runs.flatMap((r) => {
     const spec = opts.kernelOf ? opts.kernelOf(r) : kernelSpecOfRun(r, override);
     const iterations = Math.max(r.config.iterations, r.timings.iterations.length);
-    const s = sim({ key: `${JSON.stringify(r.config)}|${iterations}|${kvmHostSpecKey(spec)}`, config: r.config, kernel: resolveKvmHost(spec), iterations });
+    const s = sim({ key: caseKey(r.config, iterations, spec), config: r.config, kernel: resolveKvmHost(spec), iterations });
     return phasesOf(r).map((p) => {
       const ns = p.read(s).ns;
       const m = p.measuredS * 1e9;
