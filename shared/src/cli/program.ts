@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { calibrateCommand } from './calibrate-command.js';
 import { compareCommand } from './compare-command.js';
 import { dirtyLogPerfCommand } from './dirty-log-perf-command.js';
 import { migrateCommand } from './migrate-command.js';
@@ -24,7 +25,7 @@ export function buildProgram(out: (text: string) => void): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeErr: (t) => process.stderr.write(t), writeOut: (t) => process.stdout.write(t) });
-  for (const cmd of [runCommand(out), sweepCommand(out), workerCommand(), statusCommand(out), validateCommand(out), compareCommand(out), migrateCommand(out), dirtyLogPerfCommand(out), profileCommand(out)]) {
+  for (const cmd of [runCommand(out), sweepCommand(out), workerCommand(), statusCommand(out), validateCommand(out), compareCommand(out), migrateCommand(out), dirtyLogPerfCommand(out), profileCommand(out), calibrateCommand(out)]) {
     cmd.exitOverride().showHelpAfterError('(run with --help for usage)').configureOutput({ writeErr: (t) => process.stderr.write(t) });
     program.addCommand(cmd);
   }

@@ -1,4 +1,8 @@
+import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
+import { BUILTIN_PROFILES } from '../../kernel/mmu/builtin-profiles.js';
+import { ProfileInvalid } from '../../kernel/mmu/errors/profile-invalid.js';
+import { readProfileFile } from '../../kernel/mmu/read-profile-file.js';
 import { ScenarioInvalid, type ScenarioIssue } from './errors/scenario-invalid.js';
 import type { ScenarioCheck } from './scenario-check.js';
 import { scenarioSchema, type Scenario } from './scenario-schema.js';
@@ -60,6 +64,13 @@ export function validateScenario(input: unknown, file: string = '<scenario>', ch
     });
     throw new ScenarioInvalid(file, issues);
   }
+  const profileIssues = inlineProfileFiles(parsed.data, file);
+  if (profileIssues.length > 0) {
+    throw new ScenarioInvalid(
+      file,
+      profileIssues.map((i) => ({ path: pathText(i.path), ...locate(i.path), message: i.message })),
+    );
+  }
   const found = checks.flatMap((check) => check(parsed.data));
   if (found.length > 0) {
     throw new ScenarioInvalid(
@@ -68,4 +79,31 @@ export function validateScenario(input: unknown, file: string = '<scenario>', ch
     );
   }
   return parsed.data;
+}
+
+/**
+ * A host class's `kernel.profile` naming a `.json` file (a `migsim calibrate --out` profile, or any file of
+ * overrides) is read now, relative to the scenario file (to the working directory for a scenario given as text), and
+ * carried inline from here on: jobs and workers never read files. Any other name must be a built-in profile.
+ */
+function inlineProfileFiles(scenario: Scenario, file: string): { path: PropertyKey[]; message: string }[] {
+  const issues: { path: PropertyKey[]; message: string }[] = [];
+  const dir = file === '<scenario>' ? process.cwd() : dirname(resolve(file));
+  scenario.cluster.host_classes.forEach((hc, i) => {
+    const spec = hc.kernel.profile;
+    if (typeof spec !== 'string' || BUILTIN_PROFILES[spec]) return;
+    const path = ['cluster', 'host_classes', i, 'kernel', 'profile'];
+    if (!spec.endsWith('.json')) {
+      issues.push({ path, message: `unknown profile '${spec}'; use one of ${Object.keys(BUILTIN_PROFILES).join(', ')} or a path to a .json file (relative to the scenario)` });
+      return;
+    }
+    try {
+      const overrides = readProfileFile(resolve(dir, spec));
+      (hc.kernel as { profile: typeof overrides | string }).profile = { ...overrides, name: overrides.name === resolve(dir, spec) ? spec : overrides.name };
+    } catch (e) {
+      if (!(e instanceof ProfileInvalid)) throw e;
+      issues.push({ path, message: e.problems.join('; ') + ` (${resolve(dir, spec)})` });
+    }
+  });
+  return issues;
 }
