@@ -1,6 +1,6 @@
 import type { Progress } from '../fleet/progress.js';
 import type { SimulationMetrics } from '../observability/simulation-metrics.js';
-import type { JobQueueOptions, ResultPollOptions } from '../queue/queue-defaults.js';
+import { MAX_BATCH_JOBS, type JobQueueOptions, type ResultPollOptions } from '../queue/queue-defaults.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 
 /** Options of the coordinator (`Coordinator`); base units, the unit in the name; defaults in COORDINATOR_DEFAULTS. */
@@ -29,6 +29,11 @@ export interface CoordinatorOptions {
   readonly jobs?: Partial<JobQueueOptions>;
   /** How it polls for results. @defaultValue RESULT_POLL_DEFAULTS */
   readonly poll?: Partial<ResultPollOptions>;
+  /**
+   * Migration jobs sent in one BullMQ job (a batch), from those ready in the same turn of the event loop; 1 sends
+   * each as its own BullMQ job. @defaultValue 64 (MAX_BATCH_JOBS)
+   */
+  readonly jobsPerBatch?: number;
   readonly onProgress?: ((p: Progress) => void) | undefined;
   /** Each job's wall latency from queueing to result, in seconds. */
   readonly onJobLatency?: ((seconds: number) => void) | undefined;
@@ -36,4 +41,5 @@ export interface CoordinatorOptions {
 
 export const COORDINATOR_DEFAULTS = {
   progressWriteIntervalMs: 500,
+  jobsPerBatch: MAX_BATCH_JOBS,
 } as const;

@@ -72,6 +72,7 @@ export class Coordinator {
         prefix: this.prefix,
         runId: this.runId,
         connectTimeoutMs: timeout,
+        jobsPerBatch: o.jobsPerBatch ?? COORDINATOR_DEFAULTS.jobsPerBatch,
         ...(o.jobs ? { jobs: o.jobs } : {}),
         ...(o.poll ? { poll: o.poll } : {}),
         ...(o.onJobLatency ? { onJobLatency: o.onJobLatency } : {}),

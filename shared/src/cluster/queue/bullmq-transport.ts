@@ -3,10 +3,13 @@ import type { RedisClient as Redis } from './redis-connection.js';
 import type { JobEnvelope, JobOutcome, JobTransport } from '../fleet/job-transport.js';
 import { migrationResultSchema } from '../../migration/job/migration-result.js';
 import type { JobPayload } from './job-payload.js';
-import { failuresKey, JOBS_QUEUE, resultsKey } from './queue-names.js';
+import { createHash } from 'node:crypto';
+import { jsonSizeUpTo } from '../../common/json-size.js';
+import type { BatchPayload } from './batch-payload.js';
+import { BATCH_JOB_NAME, failuresKey, JOBS_QUEUE, resultsKey, SINGLE_JOB_NAME } from './queue-names.js';
 import { decodeResult } from './result-codec.js';
 import { JobFailed } from './errors/job-failed.js';
-import { EVENTS_MAX_LEN, JOB_QUEUE_DEFAULTS, REDIS_CONNECT_TIMEOUT_MS, RESULT_POLL_DEFAULTS, type JobQueueOptions, type ResultPollOptions } from './queue-defaults.js';
+import { EVENTS_MAX_LEN, JOB_QUEUE_DEFAULTS, MAX_BATCH_BYTES, MAX_BATCH_JOBS, MAX_PAYLOAD_BYTES, REDIS_CONNECT_TIMEOUT_MS, RESULT_POLL_DEFAULTS, type JobQueueOptions, type ResultPollOptions } from './queue-defaults.js';
 import { connectOrThrow, createRedis } from './redis-connection.js';
 
 export interface BullmqTransportOptions {
@@ -19,6 +22,12 @@ export interface BullmqTransportOptions {
   readonly poll?: Partial<ResultPollOptions>;
   /** Give up connecting to Redis after this long, ms. @defaultValue REDIS_CONNECT_TIMEOUT_MS (5000) */
   readonly connectTimeoutMs?: number;
+  /**
+   * Migration jobs packed into one BullMQ job (a batch: `batch-payload.ts`), up to MAX_BATCH_JOBS; 1 sends each job as
+   * a BullMQ job of its own. Jobs are packed from those submitted in the same turn of the event loop, so a batch
+   * never waits for more jobs to come. @defaultValue 1 (the coordinator passes COORDINATOR_DEFAULTS.jobsPerBatch)
+   */
+  readonly jobsPerBatch?: number;
   /** Called with each job's latency: wall seconds from queueing it to reading its result. */
   readonly onJobLatency?: (seconds: number) => void;
 }
@@ -76,7 +85,16 @@ export class BullmqTransport implements JobTransport {
   ) {
     this.jobOptions = { ...JOB_QUEUE_DEFAULTS, ...opts.jobs };
     this.pollOptions = { ...RESULT_POLL_DEFAULTS, ...opts.poll };
+    const perBatch = opts.jobsPerBatch ?? 1;
+    if (!Number.isInteger(perBatch) || perBatch < 1 || perBatch > MAX_BATCH_JOBS) {
+      throw new RangeError(`jobsPerBatch must be an integer from 1 to ${MAX_BATCH_JOBS} (got ${perBatch})`);
+    }
+    this.jobsPerBatch = perBatch;
   }
+
+  private readonly jobsPerBatch: number;
+  /** BullMQ jobs added (batches and single jobs), for the throughput model's counts. */
+  queueJobsAdded = 0;
 
   static async open(opts: BullmqTransportOptions): Promise<BullmqTransport> {
     // Fail fast if Redis is not there at the start; once connected, ride out restarts (commands wait and retry).
@@ -136,22 +154,55 @@ export class BullmqTransport implements JobTransport {
       const now = performance.now();
       for (const b of toQueue) this.queuedAt.set(b.id, now);
     }
-    await this.jobs.queue.addBulk(
-      toQueue.map((b) => {
-        const payload: JobPayload = { run_id: this.opts.runId, id: b.id, job: b.job };
-        return {
-          name: 'job',
-          data: payload,
-          opts: {
-            jobId: b.id,
-            removeOnComplete: true,
-            removeOnFail: { count: this.jobOptions.failedJobsKept },
-            attempts: this.jobOptions.attempts,
-            backoff: { type: 'exponential' as const, delay: this.jobOptions.backoffDelayMs },
-          },
-        };
-      }),
-    );
+    const opts = {
+      removeOnComplete: true,
+      removeOnFail: { count: this.jobOptions.failedJobsKept },
+      attempts: this.jobOptions.attempts,
+      backoff: { type: 'exponential' as const, delay: this.jobOptions.backoffDelayMs },
+    };
+    const single = (b: JobEnvelope) => {
+      const payload: JobPayload = { run_id: this.opts.runId, id: b.id, job: b.job };
+      return { name: SINGLE_JOB_NAME, data: payload, opts: { ...opts, jobId: b.id } };
+    };
+    const bulk = this.jobsPerBatch === 1 ? toQueue.map(single) : this.pack(toQueue, single, opts);
+    this.queueJobsAdded += bulk.length;
+    await this.jobs.queue.addBulk(bulk);
+  }
+
+  /**
+   * Packs jobs into batches of at most `jobsPerBatch` jobs and MAX_BATCH_BYTES. A job over MAX_PAYLOAD_BYTES goes
+   * alone as a single job, so the worker rejects it as it always has (it fails alone, with its reason). A batch's
+   * BullMQ id is a hash of its jobs' ids: the same batch sent again while it is waiting or running is a no-op.
+   */
+  private pack<O extends object>(
+    toQueue: readonly JobEnvelope[],
+    single: (b: JobEnvelope) => { name: string; data: unknown; opts: O & { jobId: string } },
+    opts: O,
+  ): { name: string; data: unknown; opts: O & { jobId: string } }[] {
+    const out: { name: string; data: unknown; opts: O & { jobId: string } }[] = [];
+    let jobs: { id: string; job: JobEnvelope['job'] }[] = [];
+    let bytes = 0;
+    const close = () => {
+      if (jobs.length === 0) return;
+      const hash = createHash('sha256');
+      for (const j of jobs) hash.update(j.id).update('\n');
+      const data: BatchPayload = { run_id: this.opts.runId, jobs };
+      out.push({ name: BATCH_JOB_NAME, data, opts: { ...opts, jobId: `${this.opts.runId}.batch-${hash.digest('hex').slice(0, 24)}` } });
+      jobs = [];
+      bytes = 0;
+    };
+    for (const b of toQueue) {
+      const size = jsonSizeUpTo(b.job, MAX_PAYLOAD_BYTES) + b.id.length + 16;
+      if (size > MAX_PAYLOAD_BYTES) {
+        out.push(single(b));
+        continue;
+      }
+      if (jobs.length >= this.jobsPerBatch || bytes + size > MAX_BATCH_BYTES - 1024) close();
+      jobs.push({ id: b.id, job: b.job });
+      bytes += size;
+    }
+    close();
+    return out;
   }
 
   async nextResults(): Promise<JobOutcome[]> {

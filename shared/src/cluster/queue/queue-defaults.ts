@@ -9,6 +9,20 @@
  */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 
+/**
+ * Most migration jobs one BullMQ job (a batch, see `batch-payload.ts`) carries. A migration job is ~0.2 ms of
+ * simulation while a queue round trip (add, fetch, finish: three Lua scripts, plus the result write) costs Redis and
+ * both processes more than that, so jobs travel in batches. 64 makes the queue's share per migration small (a
+ * sixty-fourth of a round trip) while a batch stays a few milliseconds of work, well inside a lock's duration.
+ */
+export const MAX_BATCH_JOBS = 64;
+
+/**
+ * Largest batch payload a worker accepts, bytes of JSON. The coordinator closes a batch before it grows past this;
+ * each job inside is still held to MAX_PAYLOAD_BYTES on its own. 4 MiB: 64 jobs of ~60 KB (a long rate history).
+ */
+export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
 /** At most this many problems are listed in a payload rejection (a rogue payload may have thousands). */
 export const MAX_LISTED_PAYLOAD_ISSUES = 8;
 

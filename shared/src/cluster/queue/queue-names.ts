@@ -3,6 +3,10 @@
  * a queue's keys and a run's keys hash to one slot and multi-key scripts work on Redis Cluster.
  */
 export const JOBS_QUEUE = 'jobs';
+/** BullMQ job name of a batch of migration jobs on the jobs queue (a single job's name is `job`). */
+export const BATCH_JOB_NAME = 'batch';
+/** BullMQ job name of a single migration job on the jobs queue. */
+export const SINGLE_JOB_NAME = 'job';
 export const DEFAULT_PREFIX = '{migsim}';
 
 /** Hash of job id → result JSON for one run: the run's durable state (a re-sent job is answered from here). */

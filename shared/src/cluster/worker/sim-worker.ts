@@ -5,7 +5,8 @@ import { MetricsServer } from '../observability/metrics-server.js';
 import { WorkerMetrics } from '../observability/worker-metrics.js';
 import { PayloadTooLarge } from '../queue/errors/payload-too-large.js';
 import { parseJobPayload } from '../queue/job-payload.js';
-import { failuresKey, JOBS_QUEUE, resultsKey } from '../queue/queue-names.js';
+import { parseBatchPayload, type BatchEntry } from '../queue/batch-payload.js';
+import { BATCH_JOB_NAME, failuresKey, JOBS_QUEUE, resultsKey } from '../queue/queue-names.js';
 import { connectOrThrow, createRedis, redactRedisUrl, type RedisClient } from '../queue/redis-connection.js';
 import { encodeResult } from '../queue/result-codec.js';
 import { JobThreadPool } from './job-thread-pool.js';
@@ -69,7 +70,90 @@ export class SimWorker {
     this.logger.info('worker started', { redis: redactRedisUrl(o.redisUrl), prefix: o.prefix, concurrency: o.concurrency, threads: o.threads });
   }
 
-  private async process(job: Job): Promise<{ ok: true }> {
+  private async process(job: Job): Promise<unknown> {
+    return job.name === BATCH_JOB_NAME ? this.processBatch(job) : this.processOne(job);
+  }
+
+  /** Drops an oversized payload's data, here and in Redis, before the job fails (see processOne). */
+  private async dropData(job: Job, reason: string): Promise<void> {
+    await job.updateData({ rejected: reason }).catch((err: unknown) => this.logger.debug('could not replace an oversized payload', { job: job.id, error: (err as Error).message }));
+  }
+
+  /**
+   * A batch: each entry is validated on its own and a malformed one fails alone (its reason stored in the run's
+   * failures hash under its id, no retry), while the others are simulated and their results written with one HSET.
+   * Entries whose result is already stored (a batch sent again, or retried) are not simulated again. When a
+   * simulation fails (a thread died), the batch is retried after writing the results it has; on its last attempt the
+   * failures are stored instead. Returns the batch's counts.
+   */
+  private async processBatch(job: Job): Promise<{ done: number; cached: number; failed: { index: number; id: string | null; reason: string }[] }> {
+    let parsed;
+    try {
+      parsed = parseBatchPayload(job.data);
+    } catch (e) {
+      const reason = (e as Error).message;
+      if (e instanceof PayloadTooLarge) await this.dropData(job, reason);
+      throw new UnrecoverableError(reason);
+    }
+    const { runId, entries } = parsed;
+    const redis = this.redis!;
+    const failed: { index: number; id: string | null; reason: string }[] = [];
+    const failures: string[] = [];
+    const valid: Extract<BatchEntry, { ok: true }>[] = [];
+    for (const e of entries) {
+      if (e.ok) {
+        valid.push(e);
+        continue;
+      }
+      // Fails alone, without retries: its reason goes where the coordinator looks (when it has an id to go under).
+      failed.push({ index: e.index, id: e.id ?? null, reason: e.reason });
+      failures.push(e.id ?? `${job.id}[${e.index}]`, e.reason);
+      this.jobsFailed++;
+      this.metrics.jobs.inc({ result: 'failed' });
+      this.logger.warn('job in batch failed', { batch: job.id, index: e.index, job: e.id, error: e.reason });
+    }
+    if (failures.length > 0) await redis.hset(failuresKey(this.options.prefix, runId), ...failures);
+    const key = resultsKey(this.options.prefix, runId);
+    const stored = valid.length > 0 ? await redis.hmgetBuffer(key, ...valid.map((v) => v.payload.id)) : [];
+    const todo = valid.filter((_, i) => stored[i] === null || stored[i] === undefined);
+    const cached = valid.length - todo.length;
+    const t0 = performance.now();
+    this.metrics.active.inc(todo.length);
+    const outcomes = await Promise.allSettled(
+      todo.map(async (v) => {
+        const t = performance.now();
+        try {
+          return await this.pool!.run(v.payload.job);
+        } finally {
+          this.metrics.active.dec();
+          this.metrics.jobWall.observe((performance.now() - t) / 1e3);
+        }
+      }),
+    );
+    this.metrics.busy.inc((performance.now() - t0) / 1e3);
+    const fields: (string | Buffer)[] = [];
+    const errors: { index: number; id: string; reason: string }[] = [];
+    outcomes.forEach((o, i) => {
+      const id = todo[i]!.payload.id;
+      if (o.status === 'fulfilled') fields.push(id, encodeResult(o.value));
+      else errors.push({ index: todo[i]!.index, id, reason: (o.reason as Error).message });
+    });
+    if (fields.length > 0) await redis.hset(key, ...fields);
+    this.jobsDone += fields.length / 2;
+    this.metrics.jobs.inc({ result: 'completed' }, fields.length / 2);
+    if (errors.length > 0) {
+      if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) {
+        throw new Error(`${errors.length} of the batch's jobs failed (retrying them): ${errors[0]!.id}: ${errors[0]!.reason}`);
+      }
+      await redis.hset(failuresKey(this.options.prefix, runId), ...errors.flatMap((e) => [e.id, e.reason]));
+      for (const e of errors) failed.push(e);
+      this.jobsFailed += errors.length;
+      this.metrics.jobs.inc({ result: 'failed' }, errors.length);
+    }
+    return { done: fields.length / 2, cached, failed };
+  }
+
+  private async processOne(job: Job): Promise<{ ok: true }> {
     let payload;
     try {
       payload = parseJobPayload(job.data);
@@ -79,7 +163,7 @@ export class SimWorker {
         // Drop the oversized data, here and in Redis, before failing the job: the producer's options may keep failed
         // jobs (and removeOnFail of a job overrides the worker's), so a flood of multi-MiB payloads would otherwise
         // stay in Redis. The failed job keeps a small stub and the reason (updateData also drops the local copy).
-        await job.updateData({ rejected: reason }).catch((err: unknown) => this.logger.debug('could not replace an oversized payload', { job: job.id, error: (err as Error).message }));
+        await this.dropData(job, reason);
       }
       // Retrying a malformed payload cannot help: fail this job alone.
       throw new UnrecoverableError(reason);
