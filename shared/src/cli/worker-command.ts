@@ -13,6 +13,7 @@ import { CliError } from './cli-error.js';
 const FLAG_OF: Record<string, string> = {
   REDIS_URL: '--redis',
   WORKER_CONCURRENCY: '--concurrency',
+  WORKER_COORDINATORS: '--coordinators',
   QUEUE_PREFIX: '--prefix',
   METRICS_PORT: '--metrics-port',
   METRICS_HOST: '--metrics-host',
@@ -21,6 +22,7 @@ const FLAG_OF: Record<string, string> = {
 interface WorkerFlags {
   redis?: string;
   concurrency?: string;
+  coordinators?: string;
   prefix?: string;
   metricsPort?: string;
   metricsHost?: string;
@@ -29,10 +31,11 @@ interface WorkerFlags {
 /** `migsim worker --redis URL [--concurrency N]`: a worker service in this process (flags over environment). */
 export function workerCommand(): Command {
   return new Command('worker')
-    .description('Serve simulation jobs from Redis (BullMQ) until SIGTERM/SIGINT. Flags override REDIS_URL, WORKER_CONCURRENCY, QUEUE_PREFIX, METRICS_PORT, METRICS_HOST; the other settings come from the environment (docs/operations.md).')
+    .description('Serve simulation jobs from Redis (BullMQ) until SIGTERM/SIGINT. Flags override REDIS_URL, WORKER_CONCURRENCY, WORKER_COORDINATORS, QUEUE_PREFIX, METRICS_PORT, METRICS_HOST; the other settings come from the environment (docs/operations.md).')
     .helpOption('-h, --help', 'show this help')
     .addOption(new Option('--redis <url>', 'Redis URL (redis:// or rediss://, may include user:password)'))
     .addOption(new Option('--concurrency <n>', `jobs simulated at once (default ${WORKER_DEFAULTS.concurrency})`))
+    .addOption(new Option('--coordinators <n>', 'also run up to N cluster coordinators at once: jobs of a region run\'s flow (WORKER_COORDINATORS, default 0)'))
     .addOption(new Option('--prefix <prefix>', `queue key prefix (default ${DEFAULT_PREFIX})`))
     .addOption(new Option('--metrics-port <port>', 'serve /metrics, /healthz, /readyz on this port (METRICS_PORT)'))
     .addOption(new Option('--metrics-host <host>', `address for the metrics server (METRICS_HOST, default ${DEFAULT_METRICS_HOST})`))
@@ -40,6 +43,7 @@ export function workerCommand(): Command {
       const env = { ...process.env };
       if (flags.redis !== undefined) env.REDIS_URL = flags.redis;
       if (flags.concurrency !== undefined) env.WORKER_CONCURRENCY = flags.concurrency;
+      if (flags.coordinators !== undefined) env.WORKER_COORDINATORS = flags.coordinators;
       if (flags.prefix !== undefined) env.QUEUE_PREFIX = flags.prefix;
       if (flags.metricsPort !== undefined) env.METRICS_PORT = flags.metricsPort;
       if (flags.metricsHost !== undefined) env.METRICS_HOST = flags.metricsHost;

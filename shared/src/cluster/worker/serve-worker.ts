@@ -1,22 +1,49 @@
 import { createLogger } from '../../common/logger.js';
 import { installShutdown } from '../../common/shutdown.js';
+import { CoordinatorJobServer } from '../region/coordinator-jobs.js';
 import { SimWorker } from './sim-worker.js';
 import type { WorkerOptions } from './worker-options.js';
 
 /**
- * Runs a worker service in this process until SIGTERM/SIGINT: starts it (resolves once it is serving) and installs
- * the process's one shutdown handler, which closes it within its shutdown timeout and exits. Used by the worker
- * service's entry point and by `migsim worker`.
+ * Runs a worker service in this process until SIGTERM/SIGINT: starts it (resolves once it is serving), and with
+ * `coordinators` > 0 also serves cluster coordinator jobs (a region run's flow), and installs the process's one
+ * shutdown handler, which closes both within the shutdown timeout and exits. Used by the worker service's entry point
+ * and by `migsim worker`.
  */
 export async function serveWorker(options: WorkerOptions): Promise<SimWorker> {
   const logger = createLogger('worker', options.logLevel);
   const worker = new SimWorker(options, logger);
+  const o = worker.options;
+  const coordinators =
+    o.coordinators > 0
+      ? new CoordinatorJobServer(
+          {
+            redisUrl: o.redisUrl,
+            prefix: o.prefix,
+            concurrency: o.coordinators,
+            lockDurationMs: o.coordinatorLockDurationMs,
+            stalledIntervalMs: o.stalledIntervalMs,
+            maxStalledCount: o.maxStalledCount,
+            connectTimeoutMs: o.connectTimeoutMs,
+          },
+          createLogger('coordinator', options.logLevel),
+        )
+      : undefined;
   try {
     await worker.start();
+    await coordinators?.start();
   } catch (e) {
+    await coordinators?.close();
     await worker.close();
     throw e;
   }
-  installShutdown({ stop: () => worker.close(), logger, timeoutMs: worker.options.shutdownTimeoutMs });
+  installShutdown({
+    stop: async () => {
+      await coordinators?.close();
+      await worker.close();
+    },
+    logger,
+    timeoutMs: o.shutdownTimeoutMs,
+  });
   return worker;
 }

@@ -24,6 +24,17 @@ export interface WorkerOptions extends ServiceSettings {
   readonly maxStalledCount?: number;
   /** V8 heap limit of each simulation thread, MiB: a runaway job fails alone. @defaultValue 1024 */
   readonly threadMaxHeapMb?: number;
+  /**
+   * Cluster coordinators (jobs of a region's flow, `region/coordinator-jobs.ts`) this process runs at once, beside
+   * the migration jobs; 0 serves no coordinator jobs. @defaultValue 0
+   */
+  readonly coordinators?: number;
+  /**
+   * Lock duration of a cluster coordinator job, ms. A coordinator simulates on this process's event loop in stretches
+   * of up to a second or two, so its lock (renewed at half this) needs more room than a migration job's.
+   * @defaultValue 30000
+   */
+  readonly coordinatorLockDurationMs?: number;
   /** On SIGTERM/SIGINT, time to let running jobs finish before exiting anyway, ms. @defaultValue 30000 */
   readonly shutdownTimeoutMs?: number;
 }
@@ -45,7 +56,12 @@ export const WORKER_DEFAULTS = {
    */
   threadMaxHeapMb: 1024,
   shutdownTimeoutMs: 30_000,
+  coordinators: 0,
+  coordinatorLockDurationMs: 30_000,
 } as const;
+
+/** Cluster coordinators one process runs at once at most. */
+export const MAX_COORDINATORS = 64;
 
 export type ResolvedWorkerOptions = Required<Omit<WorkerOptions, 'metrics'>> & Pick<WorkerOptions, 'metrics'>;
 
@@ -59,9 +75,15 @@ export function resolveWorkerOptions(o: WorkerOptions): ResolvedWorkerOptions {
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_SIMULATION_THREADS) {
     throw new RangeError(`threads must be an integer from 1 to ${MAX_SIMULATION_THREADS} (got ${threads})`);
   }
+  const coordinators = o.coordinators ?? WORKER_DEFAULTS.coordinators;
+  if (!Number.isInteger(coordinators) || coordinators < 0 || coordinators > MAX_COORDINATORS) {
+    throw new RangeError(`coordinators must be an integer from 0 to ${MAX_COORDINATORS} (got ${coordinators})`);
+  }
   return {
     ...o,
     concurrency,
+    coordinators,
+    coordinatorLockDurationMs: o.coordinatorLockDurationMs ?? WORKER_DEFAULTS.coordinatorLockDurationMs,
     threads,
     lockDurationMs: o.lockDurationMs ?? WORKER_DEFAULTS.lockDurationMs,
     stalledIntervalMs: o.stalledIntervalMs ?? WORKER_DEFAULTS.stalledIntervalMs,

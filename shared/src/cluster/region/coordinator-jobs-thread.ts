@@ -1,0 +1,46 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { COORDINATOR_DEFAULTS } from '../coordinator/coordinator-options.js';
+import { BullmqTransport } from '../queue/bullmq-transport.js';
+import { progressKey } from '../queue/queue-names.js';
+import { connectOrThrow, createRedis } from '../queue/redis-connection.js';
+import type { Scenario } from '../scenario/scenario-schema.js';
+import type { CoordinatorThreadReply, CoordinatorThreadTask } from './coordinator-jobs.js';
+import { runCluster } from './region-flow-run-cluster.js';
+
+/**
+ * A cluster coordinator thread: runs one cluster of a region with its migrations sent through BullMQ, writes the
+ * cluster's outputs and its progress (as `migsim run --redis` does), and posts its ClusterRunResult back.
+ */
+async function main(task: CoordinatorThreadTask): Promise<CoordinatorThreadReply> {
+  const c = task.job;
+  const redis = createRedis(task.redisUrl, { blocking: false, connectTimeoutMs: task.connectTimeoutMs });
+  await connectOrThrow(redis, task.redisUrl, task.connectTimeoutMs);
+  const transport = await BullmqTransport.open({ redisUrl: task.redisUrl, prefix: task.prefix, runId: c.run_id, jobsPerBatch: task.jobsPerBatch, connectTimeoutMs: task.connectTimeoutMs });
+  const key = progressKey(task.prefix, c.run_id);
+  let lastWrite = 0;
+  try {
+    const result = await runCluster({
+      scenario: c.scenario as unknown as Scenario,
+      name: c.name,
+      runId: c.run_id,
+      transport,
+      outDir: c.out_dir,
+      onProgress: (p) => {
+        const now = Date.now();
+        if (now - lastWrite < COORDINATOR_DEFAULTS.progressWriteIntervalMs) return;
+        lastWrite = now;
+        void redis.set(key, JSON.stringify({ ...p, at: new Date().toISOString() })).catch(() => {});
+      },
+    });
+    await redis.set(key, JSON.stringify({ done: true, digest: result.digest, at: new Date().toISOString() }));
+    return { ok: true, result, jobsFromCache: transport.jobsFromCache };
+  } finally {
+    await transport.close();
+    redis.disconnect();
+  }
+}
+
+main(workerData as CoordinatorThreadTask).then(
+  (reply) => parentPort!.postMessage(reply),
+  (e: unknown) => parentPort!.postMessage({ ok: false, error: e instanceof Error ? e.message : String(e) } satisfies CoordinatorThreadReply),
+);

@@ -1,0 +1,168 @@
+import { join } from 'node:path';
+import { Worker as Thread } from 'node:worker_threads';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { z } from 'zod';
+import type { Logger } from '../../common/logger.js';
+import { COORDINATOR_DEFAULTS } from '../coordinator/coordinator-options.js';
+import { REDIS_CONNECT_TIMEOUT_MS } from '../queue/queue-defaults.js';
+import { RUN_ID_PATTERN } from '../queue/queue-names.js';
+import { connectOrThrow, createRedis, type RedisClient } from '../queue/redis-connection.js';
+import type { ClusterRunResult } from './cluster-run.js';
+
+/**
+ * Coordinators as jobs. A distributed region run is a BullMQ flow: a parent job on the `regions` queue (the region
+ * run) and one child job per cluster on the `coordinators` queue. Any process serving coordinator jobs
+ * (`migsim worker --coordinators N`) takes a cluster job, runs that cluster's coordinator (its migrations go as jobs
+ * to the shared migration workers through the jobs queue, as in any distributed run), writes the cluster's outputs
+ * into `<out_dir>/<cluster>` and returns the cluster's ClusterRunResult as the job's return value.
+ *
+ * **Outputs go through a shared filesystem**: the region process and every coordinator-serving process see the
+ * run's output directory at the same path (one machine, or a shared volume). Redis only carries the small per-cluster
+ * summaries (the children's return values), so its memory stays bounded by what is in flight.
+ *
+ * A coordinator process that dies mid-run leaves its cluster job's lock to expire; BullMQ's stalled-job check moves
+ * the job back to waiting and another process takes it: the cluster's coordinator replays from the start with the
+ * same run id and takes finished migrations from the run's results hash, so the cluster's digest is unchanged.
+ */
+export const COORDINATORS_QUEUE = 'coordinators';
+export const REGIONS_QUEUE = 'regions';
+export const CLUSTER_JOB_NAME = 'cluster';
+export const REGION_JOB_NAME = 'region';
+
+/** What a cluster job carries. The scenario is the region process's resolved cluster scenario (trusted: same version). */
+export const clusterJobSchema = z
+  .object({
+    region_run_id: z.string().regex(RUN_ID_PATTERN),
+    name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'cluster names are letters, digits, dot, dash, underscore'),
+    run_id: z.string().regex(RUN_ID_PATTERN),
+    out_dir: z.string().min(1),
+    scenario: z.record(z.string(), z.unknown()),
+  })
+  .strict();
+
+export type ClusterJob = z.output<typeof clusterJobSchema>;
+
+/** What a coordinator thread is given (`coordinator-jobs-thread.ts`). */
+export interface CoordinatorThreadTask {
+  readonly redisUrl: string;
+  readonly prefix: string;
+  readonly jobsPerBatch: number;
+  readonly connectTimeoutMs: number;
+  readonly job: ClusterJob;
+}
+
+/** What a coordinator thread answers. */
+export type CoordinatorThreadReply = { readonly ok: true; readonly result: ClusterRunResult; readonly jobsFromCache: number } | { readonly ok: false; readonly error: string };
+
+/** The run id of one cluster of a region run (also its cluster job's id). */
+export function clusterRunId(regionRunId: string, cluster: string): string {
+  return `${regionRunId}.${cluster}`;
+}
+
+/** Where a cluster's outputs go within the region's output directory. */
+export function clusterOutDir(regionOutDir: string, cluster: string): string {
+  return join(regionOutDir, cluster);
+}
+
+export interface CoordinatorJobServerOptions {
+  readonly redisUrl: string;
+  readonly prefix: string;
+  /** Cluster coordinators run at once in this process. @defaultValue 1 */
+  readonly concurrency?: number;
+  /** A cluster job whose lock is not renewed this long is taken back by the next stall check, ms. @defaultValue 30000 */
+  readonly lockDurationMs?: number;
+  /** How often stalled cluster jobs are looked for, ms. @defaultValue 30000 */
+  readonly stalledIntervalMs?: number;
+  /** Stalls a cluster job may have before it fails (a restarted coordinator resumes, so 2 is safe). @defaultValue 2 */
+  readonly maxStalledCount?: number;
+  /** Migration jobs per BullMQ job. @defaultValue COORDINATOR_DEFAULTS.jobsPerBatch */
+  readonly jobsPerBatch?: number;
+  readonly connectTimeoutMs?: number;
+}
+
+export const COORDINATOR_JOB_DEFAULTS = {
+  concurrency: 1,
+  lockDurationMs: 30_000,
+  stalledIntervalMs: 30_000,
+  maxStalledCount: 2,
+} as const;
+
+/** Serves cluster jobs from the `coordinators` queue: each is one cluster's coordinator run. */
+export class CoordinatorJobServer {
+  private worker: Worker | undefined;
+  private redis: RedisClient | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly threads = new Set<Thread>();
+  clustersDone = 0;
+
+  constructor(
+    private readonly opts: CoordinatorJobServerOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const o = this.opts;
+    const timeout = o.connectTimeoutMs ?? REDIS_CONNECT_TIMEOUT_MS;
+    this.redis = createRedis(o.redisUrl, { blocking: false, connectTimeoutMs: timeout });
+    await connectOrThrow(this.redis, o.redisUrl, timeout);
+    const conn = createRedis(o.redisUrl, { blocking: true, connectTimeoutMs: timeout });
+    await connectOrThrow(conn, o.redisUrl, timeout);
+    this.worker = new Worker(COORDINATORS_QUEUE, (job) => this.process(job), {
+      connection: conn,
+      prefix: o.prefix,
+      concurrency: o.concurrency ?? COORDINATOR_JOB_DEFAULTS.concurrency,
+      lockDuration: o.lockDurationMs ?? COORDINATOR_JOB_DEFAULTS.lockDurationMs,
+      stalledInterval: o.stalledIntervalMs ?? COORDINATOR_JOB_DEFAULTS.stalledIntervalMs,
+      maxStalledCount: o.maxStalledCount ?? COORDINATOR_JOB_DEFAULTS.maxStalledCount,
+    });
+    this.worker.on('error', (e) => this.logger.warn('coordinator jobs: worker error', { error: e.message }));
+    this.worker.on('failed', (job, err) => this.logger.warn('cluster job failed', { job: job?.id, error: err.message }));
+    this.logger.info('serving coordinator jobs', { prefix: o.prefix, concurrency: o.concurrency ?? COORDINATOR_JOB_DEFAULTS.concurrency });
+  }
+
+  private async process(job: Job): Promise<ClusterRunResult> {
+    const parsed = clusterJobSchema.safeParse(job.data);
+    if (!parsed.success) {
+      throw new UnrecoverableError(`invalid cluster job: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`).join('; ')}`);
+    }
+    const c = parsed.data;
+    const o = this.opts;
+    this.logger.info('cluster coordinator started', { region: c.region_run_id, cluster: c.name, run_id: c.run_id, attempt: job.attemptsMade + 1 });
+    const task: CoordinatorThreadTask = {
+      redisUrl: o.redisUrl,
+      prefix: o.prefix,
+      jobsPerBatch: o.jobsPerBatch ?? COORDINATOR_DEFAULTS.jobsPerBatch,
+      connectTimeoutMs: o.connectTimeoutMs ?? REDIS_CONNECT_TIMEOUT_MS,
+      job: c,
+    };
+    // The coordinator simulates in long synchronous stretches: on a thread of its own, so this event loop keeps
+    // renewing the job's lock (and serving migration jobs when the process does both).
+    const thread = new Thread(new URL('./coordinator-jobs-thread.mjs', import.meta.url), { workerData: task });
+    this.threads.add(thread);
+    try {
+      const out = await new Promise<CoordinatorThreadReply>((resolve, reject) => {
+        thread.once('message', resolve);
+        thread.once('error', reject);
+        thread.once('exit', (code) => reject(new Error(`coordinator thread exited (code ${code}) before its cluster was done`)));
+      });
+      if (!out.ok) throw new Error(out.error);
+      this.clustersDone++;
+      this.logger.info('cluster coordinator finished', { cluster: c.name, digest: out.result.digest, from_cache: out.jobsFromCache });
+      return out.result;
+    } finally {
+      this.threads.delete(thread);
+      await thread.terminate();
+    }
+  }
+
+  /** Stops taking cluster jobs, lets running ones finish, disconnects; idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      // Running coordinators are stopped, not waited for: their cluster jobs resume elsewhere from the stored results.
+      for (const t of this.threads) await t.terminate();
+      await this.worker?.close(true).catch((e: unknown) => this.logger.warn('error while closing', { error: (e as Error).message }));
+      this.redis?.disconnect();
+    })();
+    return this.closing;
+  }
+}
