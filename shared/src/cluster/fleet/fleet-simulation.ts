@@ -139,6 +139,8 @@ export class FleetSimulation {
     this.probes?.begin();
     this.rebalancer?.begin();
     for (;;) {
+      // Let a distributed transport send what was submitted while the simulation goes on (pipelining).
+      if (this.transport.wantsTurn?.() === true) this.take(await this.transport.turn!());
       const t = env.peek();
       if (this.gate.blockedBefore(t) || this.awaited.size >= MAX_AWAITED_RESULTS) {
         this.take(await this.transport.nextResults());

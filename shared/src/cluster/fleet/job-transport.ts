@@ -26,4 +26,14 @@ export interface JobTransport {
   /** Waits for and returns results that have arrived since the last call (at least one when jobs are pending). */
   nextResults(): Promise<JobOutcome[]>;
   close(): Promise<void>;
+  /**
+   * Optional: true when the transport holds submitted jobs it could send if given the event loop for a moment (the
+   * simulation otherwise runs synchronously until it must wait for a result, and the workers would idle meanwhile).
+   */
+  wantsTurn?(): boolean;
+  /**
+   * Optional: gives the transport a turn of the event loop and returns the results that have already arrived (maybe
+   * none), without waiting for more. Called by the simulation when `wantsTurn()` says so.
+   */
+  turn?(): Promise<JobOutcome[]>;
 }

@@ -32,6 +32,11 @@ export interface BullmqTransportOptions {
   readonly onJobLatency?: (seconds: number) => void;
 }
 
+/** Jobs waiting to be sent before the transport asks the simulation for a turn of the event loop. */
+const TURN_JOBS = 32;
+/** Least time between two polls of the results hash made during turns, ms. */
+const TURN_POLL_MS = 5;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The jobs queue as producers open it: on its own connection, with the events stream capped. */
@@ -95,6 +100,8 @@ export class BullmqTransport implements JobTransport {
   private readonly jobsPerBatch: number;
   /** BullMQ jobs added (batches and single jobs), for the throughput model's counts. */
   queueJobsAdded = 0;
+  /** When the results hash was last polled (performance.now()). */
+  private lastPoll = 0;
 
   static async open(opts: BullmqTransportOptions): Promise<BullmqTransport> {
     // Fail fast if Redis is not there at the start; once connected, ride out restarts (commands wait and retry).
@@ -205,6 +212,28 @@ export class BullmqTransport implements JobTransport {
     return out;
   }
 
+  /** Enough jobs wait to be sent (a full batch, at least TURN_JOBS) and no results are waiting to be taken. */
+  wantsTurn(): boolean {
+    return this.batch.length >= Math.max(this.jobsPerBatch, TURN_JOBS);
+  }
+
+  /**
+   * One turn of the event loop, so the pending jobs go out (their flush starts) while the simulation goes on; returns
+   * the results already here, and polls the results hash when it has not for `TURN_POLL_MS`.
+   */
+  async turn(): Promise<JobOutcome[]> {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (this.error) throw this.error;
+    if (this.ready.length > 0) {
+      const out = this.ready;
+      this.ready = [];
+      return out;
+    }
+    const now = performance.now();
+    if (this.pending.size === 0 || now - this.lastPoll < TURN_POLL_MS) return [];
+    return this.poll();
+  }
+
   async nextResults(): Promise<JobOutcome[]> {
     let pause = 1;
     for (;;) {
@@ -226,6 +255,7 @@ export class BullmqTransport implements JobTransport {
   }
 
   private async poll(): Promise<JobOutcome[]> {
+    this.lastPoll = performance.now();
     const ids = [...this.pending];
     const out: JobOutcome[] = [];
     const key = resultsKey(this.opts.prefix, this.opts.runId);
