@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { sizeScenario } from '../../shared/src/cluster/loadgen/size-scenario.js';
 import { runRegionEmbedded } from '../../shared/src/cluster/region/region-flow-embedded.js';
@@ -24,6 +25,24 @@ export interface RegionDistributedResult {
   readonly digest_embedded: string;
   readonly digest_distributed: string;
   readonly digests_match: boolean;
+  /** CPU seconds of the embedded run (this process). */
+  readonly embedded_cpu_s: number;
+  /** CPU seconds of the distributed run: worker processes (coordinator and simulation threads included) and Redis. */
+  readonly distributed_cpu_s: { readonly workers: number; readonly redis: number };
+  /** The machine's 1-minute load average before each run (other work on the machine shifts the ratio). */
+  readonly load_before: { readonly embedded: number; readonly distributed: number };
+}
+
+/** CPU seconds (user + system) a process has used so far, its threads included, from /proc. */
+function procCpuS(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+async function redisCpuS(r: Redis): Promise<number> {
+  const info = await r.info('cpu');
+  const get = (k: string) => Number(new RegExp(`^${k}:([0-9.]+)`, 'm').exec(info)![1]);
+  return get('used_cpu_sys') + get('used_cpu_user');
 }
 
 async function cleanup(prefix: string): Promise<void> {
@@ -47,8 +66,11 @@ export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers
   const cluster = sizeScenario(template, hosts * (template.vms.per_host ?? 24), template.seed, `region-${hosts}h`);
   const clusters = clustersFromTemplate(cluster, clustersN);
   const runId = `bench-region-${randomUUID().slice(0, 8)}`;
+  const loadEmbedded = (await import('node:os')).loadavg()[0]!;
+  const cpu0 = process.cpuUsage();
   const embedded = await runRegionEmbedded({ regionName: 'bench', clusters, runId, outDir: `/tmp/migsim-bench-region/${runId}-embedded` });
 
+  const cpuE = process.cpuUsage(cpu0);
   const prefix = `{migsim-bench-${randomUUID().slice(0, 8)}}`;
   const procs: ChildProcess[] = [];
   for (let i = 0; i < workers; i++) {
@@ -61,7 +83,14 @@ export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers
   }
   try {
     await new Promise((r) => setTimeout(r, 3000));
+    const redis = new Redis(REDIS);
+    const loadDistributed = (await import('node:os')).loadavg()[0]!;
+    const w0 = procs.map((p) => procCpuS(p.pid!));
+    const r0 = await redisCpuS(redis);
     const dist = await runRegionFlow({ regionName: 'bench', clusters, runId, redisUrl: REDIS, prefix, outDir: `/tmp/migsim-bench-region/${runId}-distributed`, pollMs: 50 });
+    const workersCpu = procs.reduce((a, p, i) => a + procCpuS(p.pid!) - w0[i]!, 0);
+    const redisCpu = (await redisCpuS(redis)) - r0;
+    redis.disconnect();
     const eRate = embedded.migrations / embedded.wallS;
     const dRate = dist.migrations / dist.wallS;
     return {
@@ -78,6 +107,9 @@ export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers
       digest_embedded: embedded.digest,
       digest_distributed: dist.digest,
       digests_match: embedded.digest === dist.digest,
+      embedded_cpu_s: (cpuE.user + cpuE.system) / 1e6,
+      distributed_cpu_s: { workers: workersCpu, redis: redisCpu },
+      load_before: { embedded: loadEmbedded, distributed: loadDistributed },
     };
   } finally {
     for (const p of procs) p.kill('SIGTERM');
