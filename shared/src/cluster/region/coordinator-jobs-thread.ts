@@ -1,4 +1,4 @@
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { COORDINATOR_DEFAULTS } from '../coordinator/coordinator-options.js';
 import { BullmqTransport } from '../queue/bullmq-transport.js';
 import { progressKey } from '../queue/queue-names.js';
@@ -8,17 +8,19 @@ import type { CoordinatorThreadReply, CoordinatorThreadTask } from './coordinato
 import { runCluster } from './region-flow-run-cluster.js';
 
 /**
- * A cluster coordinator thread: runs one cluster of a region with its migrations sent through BullMQ, writes the
- * cluster's outputs and its progress (as `migsim run --redis` does), and posts its ClusterRunResult back.
+ * A cluster coordinator thread: for each task posted, runs one cluster of a region with its migrations sent through
+ * BullMQ, writes the cluster's outputs and its progress (as `migsim run --redis` does), and posts its ClusterRunResult
+ * back. The thread stays loaded between tasks (loading the sources takes a second or more of CPU).
  */
-async function main(task: CoordinatorThreadTask): Promise<CoordinatorThreadReply> {
+async function runTask(task: CoordinatorThreadTask): Promise<CoordinatorThreadReply> {
   const c = task.job;
   const redis = createRedis(task.redisUrl, { blocking: false, connectTimeoutMs: task.connectTimeoutMs });
   await connectOrThrow(redis, task.redisUrl, task.connectTimeoutMs);
-  const transport = await BullmqTransport.open({ redisUrl: task.redisUrl, prefix: task.prefix, runId: c.run_id, jobsPerBatch: task.jobsPerBatch, connectTimeoutMs: task.connectTimeoutMs });
+  let transport: BullmqTransport | undefined;
   const key = progressKey(task.prefix, c.run_id);
   let lastWrite = 0;
   try {
+    transport = await BullmqTransport.open({ redisUrl: task.redisUrl, prefix: task.prefix, runId: c.run_id, jobsPerBatch: task.jobsPerBatch, connectTimeoutMs: task.connectTimeoutMs });
     const result = await runCluster({
       scenario: c.scenario as unknown as Scenario,
       name: c.name,
@@ -35,12 +37,14 @@ async function main(task: CoordinatorThreadTask): Promise<CoordinatorThreadReply
     await redis.set(key, JSON.stringify({ done: true, digest: result.digest, at: new Date().toISOString() }));
     return { ok: true, result, jobsFromCache: transport.jobsFromCache };
   } finally {
-    await transport.close();
+    await transport?.close();
     redis.disconnect();
   }
 }
 
-main(workerData as CoordinatorThreadTask).then(
-  (reply) => parentPort!.postMessage(reply),
-  (e: unknown) => parentPort!.postMessage({ ok: false, error: e instanceof Error ? e.message : String(e) } satisfies CoordinatorThreadReply),
-);
+parentPort!.on('message', (task: CoordinatorThreadTask) => {
+  runTask(task).then(
+    (reply) => parentPort!.postMessage(reply),
+    (e: unknown) => parentPort!.postMessage({ ok: false, error: e instanceof Error ? e.message : String(e) } satisfies CoordinatorThreadReply),
+  );
+});

@@ -92,7 +92,9 @@ export class CoordinatorJobServer {
   private worker: Worker | undefined;
   private redis: RedisClient | undefined;
   private closing: Promise<void> | undefined;
-  private readonly threads = new Set<Thread>();
+  /** Coordinator threads waiting for a cluster job, and those running one. */
+  private readonly idle: Thread[] = [];
+  private readonly busy = new Set<Thread>();
   clustersDone = 0;
 
   constructor(
@@ -117,6 +119,8 @@ export class CoordinatorJobServer {
     });
     this.worker.on('error', (e) => this.logger.warn('coordinator jobs: worker error', { error: e.message }));
     this.worker.on('failed', (job, err) => this.logger.warn('cluster job failed', { job: job?.id, error: err.message }));
+    // Load the coordinator threads now, before the first cluster job (they are kept between jobs).
+    for (let i = 0; i < (o.concurrency ?? COORDINATOR_JOB_DEFAULTS.concurrency); i++) this.idle.push(this.spawn());
     this.logger.info('serving coordinator jobs', { prefix: o.prefix, concurrency: o.concurrency ?? COORDINATOR_JOB_DEFAULTS.concurrency });
   }
 
@@ -137,29 +141,54 @@ export class CoordinatorJobServer {
     };
     // The coordinator simulates in long synchronous stretches: on a thread of its own, so this event loop keeps
     // renewing the job's lock (and serving migration jobs when the process does both).
-    const thread = new Thread(new URL('./coordinator-jobs-thread.mjs', import.meta.url), { workerData: task });
-    this.threads.add(thread);
+    const out = await this.onThread(task);
+    if (!out.ok) throw new Error(out.error);
+    this.clustersDone++;
+    this.logger.info('cluster coordinator finished', { cluster: c.name, digest: out.result.digest, from_cache: out.jobsFromCache });
+    return out.result;
+  }
+
+  /**
+   * Runs a task on an idle coordinator thread (threads are kept between cluster jobs: loading the sources costs a
+   * second or more of CPU). A thread that dies fails its task and is not reused.
+   */
+  private async onThread(task: CoordinatorThreadTask): Promise<CoordinatorThreadReply> {
+    if (this.closing) throw new Error('coordinator job server closed');
+    const thread = this.idle.pop() ?? this.spawn();
+    this.busy.add(thread);
+    let healthy = false;
     try {
-      const out = await new Promise<CoordinatorThreadReply>((resolve, reject) => {
-        thread.once('message', resolve);
+      const reply = await new Promise<CoordinatorThreadReply>((resolve, reject) => {
+        const onExit = (code: number) => reject(new Error(`coordinator thread exited (code ${code}) before its cluster was done`));
         thread.once('error', reject);
-        thread.once('exit', (code) => reject(new Error(`coordinator thread exited (code ${code}) before its cluster was done`)));
+        thread.once('exit', onExit);
+        thread.once('message', (m: CoordinatorThreadReply) => {
+          thread.off('error', reject);
+          thread.off('exit', onExit);
+          healthy = true;
+          resolve(m);
+        });
+        thread.postMessage(task);
       });
-      if (!out.ok) throw new Error(out.error);
-      this.clustersDone++;
-      this.logger.info('cluster coordinator finished', { cluster: c.name, digest: out.result.digest, from_cache: out.jobsFromCache });
-      return out.result;
+      return reply;
     } finally {
-      this.threads.delete(thread);
-      await thread.terminate();
+      this.busy.delete(thread);
+      if (healthy && !this.closing) this.idle.push(thread);
+      else await thread.terminate();
     }
+  }
+
+  private spawn(): Thread {
+    const t = new Thread(new URL('./coordinator-jobs-thread.mjs', import.meta.url));
+    t.on('error', (e) => this.logger.warn('coordinator thread failed', { error: e.message }));
+    return t;
   }
 
   /** Stops taking cluster jobs, lets running ones finish, disconnects; idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       // Running coordinators are stopped, not waited for: their cluster jobs resume elsewhere from the stored results.
-      for (const t of this.threads) await t.terminate();
+      for (const t of [...this.busy, ...this.idle.splice(0)]) await t.terminate();
       await this.worker?.close(true).catch((e: unknown) => this.logger.warn('error while closing', { error: (e as Error).message }));
       this.redis?.disconnect();
     })();
