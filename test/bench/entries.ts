@@ -90,5 +90,5 @@ export const ENTRIES: Record<string, () => BenchResult | MigrationBenchResult | 
   migration_64gib: () => migrationEntry(64, 900, 101),
   migration_256gib: () => migrationEntry(256, 700, 101),
   fleet_1000x24: () => fleetEntry('scenarios/rolling-upgrade-1000.yaml'),
-  region_distributed: () => regionDistributedEntry(),
+  region_distributed: () => regionDistributedEntry(4, Number(process.env.MIGSIM_BENCH_REGION_HOSTS ?? 200)),
 };

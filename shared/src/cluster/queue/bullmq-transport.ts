@@ -234,7 +234,23 @@ export class BullmqTransport implements JobTransport {
     return this.poll();
   }
 
+  /** Wall seconds the simulation spent waiting in nextResults (blocked on results), for logs and the scaling model. */
+  get waitedS(): number {
+    return this.waitedMs / 1e3;
+  }
+
+  private waitedMs = 0;
+
   async nextResults(): Promise<JobOutcome[]> {
+    const t0 = performance.now();
+    try {
+      return await this.waitForResults();
+    } finally {
+      this.waitedMs += performance.now() - t0;
+    }
+  }
+
+  private async waitForResults(): Promise<JobOutcome[]> {
     let pause = 1;
     for (;;) {
       if (this.error) throw this.error;

@@ -19,6 +19,7 @@ async function runTask(task: CoordinatorThreadTask): Promise<CoordinatorThreadRe
   let transport: BullmqTransport | undefined;
   const key = progressKey(task.prefix, c.run_id);
   let lastWrite = 0;
+  const t0 = performance.now();
   try {
     transport = await BullmqTransport.open({ redisUrl: task.redisUrl, prefix: task.prefix, runId: c.run_id, jobsPerBatch: task.jobsPerBatch, connectTimeoutMs: task.connectTimeoutMs });
     const result = await runCluster({
@@ -35,7 +36,7 @@ async function runTask(task: CoordinatorThreadTask): Promise<CoordinatorThreadRe
       },
     });
     await redis.set(key, JSON.stringify({ done: true, digest: result.digest, at: new Date().toISOString() }));
-    return { ok: true, result, jobsFromCache: transport.jobsFromCache };
+    return { ok: true, result, jobsFromCache: transport.jobsFromCache, waitedS: transport.waitedS, wallS: (performance.now() - t0) / 1e3 };
   } finally {
     await transport?.close();
     redis.disconnect();

@@ -52,7 +52,7 @@ export interface CoordinatorThreadTask {
 }
 
 /** What a coordinator thread answers. */
-export type CoordinatorThreadReply = { readonly ok: true; readonly result: ClusterRunResult; readonly jobsFromCache: number } | { readonly ok: false; readonly error: string };
+export type CoordinatorThreadReply = { readonly ok: true; readonly result: ClusterRunResult; readonly jobsFromCache: number; readonly waitedS: number; readonly wallS: number } | { readonly ok: false; readonly error: string };
 
 /** The run id of one cluster of a region run (also its cluster job's id). */
 export function clusterRunId(regionRunId: string, cluster: string): string {
@@ -144,7 +144,7 @@ export class CoordinatorJobServer {
     const out = await this.onThread(task);
     if (!out.ok) throw new Error(out.error);
     this.clustersDone++;
-    this.logger.info('cluster coordinator finished', { cluster: c.name, digest: out.result.digest, from_cache: out.jobsFromCache });
+    this.logger.info('cluster coordinator finished', { cluster: c.name, digest: out.result.digest, from_cache: out.jobsFromCache, wall_s: out.wallS, waited_for_results_s: out.waitedS });
     return out.result;
   }
 
