@@ -11,6 +11,7 @@ import type { Flow, FlowNetwork } from '../network/flow-network.js';
 
 /** A migration's run as the coordinator saw it: its result, when it ends (after any disable), the rates it got. */
 export interface MigrationOver {
+  /** Without counterfactuals: its timeline and strategy-independent costs as the worker's, its `mmu` null. */
   readonly result: MigrationResult;
   /** Fleet time the job ends: its start plus `total_time_s`. */
   readonly endS: number;
@@ -42,7 +43,8 @@ export class FleetMigration {
     readonly startS: number,
     private readonly onOver: (over: MigrationOver) => void,
   ) {
-    this.run = new PrecopyRun(job, profile, historyWire(this.history));
+    // The fleet needs the timeline and the disable in effect; the worker's replay evaluates every strategy.
+    this.run = new PrecopyRun(job, profile, historyWire(this.history), undefined, { counterfactuals: false });
   }
 
   start(): void {

@@ -40,12 +40,12 @@ const ZERO = (): MmuLoggingCost => ({ enableSplitNs: 0, trackingNs: 0, flushStal
  * counterfactual of the other MMU's strategies). The operations return the host's ioctl time.
  */
 export class LoggingCosts {
-  private readonly tdp = ZERO();
-  private readonly shadow = ZERO();
-  private readonly host: MmuLoggingCost;
+  private readonly host = ZERO();
+  /** The other MMU's, null when the aggregate keeps no counterfactuals. */
+  private readonly other: MmuLoggingCost | null;
 
   constructor(readonly mmu: AggregateMmu) {
-    this.host = mmu.cfg.kernel.inEffect.tdpMmu ? this.tdp : this.shadow;
+    this.other = mmu.other === null ? null : ZERO();
   }
 
   /** The host's MMU's logging cost. */
@@ -55,18 +55,19 @@ export class LoggingCosts {
 
   /** The logging cost of the MMU whose disable `strategy` is. */
   of(strategy: DisableStrategy): Readonly<MmuLoggingCost> {
-    return this.mmu.mmuOf(strategy) === this.mmu.tdp ? this.tdp : this.shadow;
+    return this.mmu.mmuOf(strategy) === this.mmu.host ? this.host : this.other!;
   }
 
-  /** Runs `op` on the aggregate (both MMUs) and attributes each MMU's ledger changes with `attribute`; returns the host's ioctl time, s. */
+  /** Runs `op` on the aggregate (both MMUs, or the host's alone) and attributes each MMU's ledger changes with `attribute`; returns the host's ioctl time, s. */
   private measure(op: () => void, attribute: (cm: CountedMmu, acc: MmuLoggingCost, before: Snapshot) => void): number {
-    const t = snapshot(this.mmu.tdp);
-    const sh = snapshot(this.mmu.shadow);
+    const hostMmu = this.mmu.host;
+    const otherMmu = this.mmu.other;
+    const h = snapshot(hostMmu);
+    const o = otherMmu === null ? null : snapshot(otherMmu);
     op();
-    attribute(this.mmu.tdp, this.tdp, t);
-    attribute(this.mmu.shadow, this.shadow, sh);
-    const hostBefore = this.host === this.tdp ? t : sh;
-    return (this.mmu.ioctl.ns - hostBefore.ioctlNs) / 1e9;
+    attribute(hostMmu, this.host, h);
+    if (otherMmu !== null) attribute(otherMmu, this.other!, o!);
+    return (hostMmu.ioctl.ns - h.ioctlNs) / 1e9;
   }
 
   /** KVM_SET_USER_MEMORY_REGION setting KVM_MEM_LOG_DIRTY_PAGES; returns its ioctl time, s. */
