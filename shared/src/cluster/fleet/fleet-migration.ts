@@ -29,8 +29,14 @@ export interface MigrationOver {
  */
 export class FleetMigration {
   private readonly history = new RateHistory();
-  private readonly run: PrecopyRun;
+  /** The run; null once it is over (its model is let go while stale callbacks wait in the queue). */
+  private run: PrecopyRun | null;
   private flow: Flow | null = null;
+  /** The flow's cap under precopy's rate limit and with it lifted, bytes/s. */
+  private readonly precopyCap: number;
+  private readonly unthrottledCap: number;
+  /** The callback of the latest scheduling, bound once. */
+  private readonly onRate = (rate: number, nowS: number): void => this.rated(rate, nowS);
   /** Bumped at each rescheduling: a callback of an older one does nothing. */
   private generation = 0;
 
@@ -45,6 +51,8 @@ export class FleetMigration {
   ) {
     // The fleet needs the timeline and the disable in effect; the worker's replay evaluates every strategy.
     this.run = new PrecopyRun(job, profile, historyWire(this.history), undefined, { counterfactuals: false });
+    this.precopyCap = precopyBandwidth(job.migration);
+    this.unthrottledCap = unthrottledBandwidth(job.migration);
   }
 
   start(): void {
@@ -52,8 +60,10 @@ export class FleetMigration {
   }
 
   private schedule(): void {
+    const run = this.run;
+    if (run === null) return;
     const generation = ++this.generation;
-    const t = this.run.nextS();
+    const t = run.nextS();
     if (t === Infinity) return; // waits for its flow's rate
     this.env.callAt(Math.max(this.env.now, this.startS + t), () => {
       if (generation === this.generation) this.fire();
@@ -61,27 +71,28 @@ export class FleetMigration {
   }
 
   private fire(): void {
-    this.run.advance();
-    if (this.run.done) {
+    const run = this.run!;
+    run.advance();
+    if (run.done) {
       if (this.flow !== null) this.network.remove(this.flow);
       this.flow = null;
       this.generation++;
-      const result = this.run.result();
+      this.run = null;
+      const result = run.result();
       this.onOver({ result, endS: this.startS + result.total_time_s, rateHistory: this.history.points > 0 ? this.history.toFlat() : null });
       return;
     }
-    const cap = this.run.sending;
+    const cap = run.sending;
     if (cap !== null) {
       const demand = this.demand(cap);
-      if (this.flow === null) this.flow = this.network.add(this.route, demand, (rate, nowS) => this.rated(rate, nowS));
+      if (this.flow === null) this.flow = this.network.add(this.route, demand, this.onRate);
       else this.network.setDemand(this.flow, demand);
     }
     this.schedule();
   }
 
   private demand(cap: WireCap): number {
-    const m = this.job.migration;
-    return cap === 'precopy' ? precopyBandwidth(m) : unthrottledBandwidth(m);
+    return cap === 'precopy' ? this.precopyCap : this.unthrottledCap;
   }
 
   private rated(rate: number, nowS: number): void {
