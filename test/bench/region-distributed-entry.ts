@@ -75,7 +75,7 @@ export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers
   const procs: ChildProcess[] = [];
   for (let i = 0; i < workers; i++) {
     procs.push(
-      spawn(process.execPath, ['shared/bin/migsim.mjs', 'worker', '--redis', REDIS, '--prefix', prefix, '--concurrency', '2', '--coordinators', String(coordinators)], {
+      spawn(process.execPath, ['shared/bin/migsim.mjs', 'worker', '--redis', REDIS, '--prefix', prefix, '--concurrency', process.env.MIGSIM_BENCH_WORKER_CONCURRENCY ?? '2', '--coordinators', String(coordinators)], {
         stdio: 'ignore',
         env: { ...process.env, LOG_LEVEL: 'error' },
       }),
