@@ -213,9 +213,13 @@ export function runDigest(jobs: readonly JobRecord[]): string {
 /** The relative accuracy of the streamed percentiles: each is within 0.5 % of the exact order statistic. */
 export const QUANTILE_RELATIVE_ACCURACY = 0.005;
 
-/** What a {@link QuantileSketch} carries between processes: the DDSketch's protobuf (base64), its count and exact max. */
+/**
+ * What a {@link QuantileSketch} carries between processes: the DDSketch's non-empty bins as [key, count] pairs (keys
+ * of its logarithmic mapping at {@link QUANTILE_RELATIVE_ACCURACY}), its count of zeros, its count and exact max.
+ */
 export interface QuantileSketchJson {
-  readonly proto: string;
+  readonly bins: readonly (readonly [number, number])[];
+  readonly zeros: number;
   readonly count: number;
   readonly max: number | null;
 }
@@ -258,13 +262,19 @@ export class QuantileSketch {
   }
 
   toJSON(): QuantileSketchJson {
-    return { proto: Buffer.from(this.sketch.toProto()).toString('base64'), count: this.n, max: this.n === 0 ? null : this.top };
+    const st = this.sketch.store;
+    const bins: [number, number][] = [];
+    st.bins.forEach((c, i) => {
+      if (c > 0) bins.push([i + st.offset, c]);
+    });
+    return { bins, zeros: this.sketch.zeroCount, count: this.n, max: this.n === 0 ? null : this.top };
   }
 
   static fromJSON(j: QuantileSketchJson): QuantileSketch {
     const q = new QuantileSketch();
-    if (j.count === 0) return q;
-    q.sketch = DDSketch.fromProto(Buffer.from(j.proto, 'base64')) as DDSketch;
+    for (const [key, c] of j.bins) q.sketch.store.add(key, c);
+    q.sketch.zeroCount = j.zeros;
+    q.sketch.count = j.count;
     q.n = j.count;
     q.top = j.max ?? -Infinity;
     return q;
@@ -321,6 +331,30 @@ export class SummaryAccumulator {
     add(this.inEffect, r, r.strategy_in_effect);
     addWhole(this.wholeInEffect, r, r.strategy_in_effect);
     this.digest.add(j);
+  }
+
+  /**
+   * An accumulator holding a finished run's totals (from its summary) and, when given, its sketches: what a region
+   * merges from its clusters' results. Its digest is empty (a region's digest is over its clusters' digests).
+   */
+  static fromSummary(s: RunSummary, sketches?: { readonly migration_time_s: QuantileSketchJson; readonly downtime_s: QuantileSketchJson }): SummaryAccumulator {
+    const a = new SummaryAccumulator();
+    const copy = <T>(x: T): T => structuredClone(x);
+    Object.assign(a.migrations, s.migrations);
+    a.probes = s.probes;
+    a.jobs = s.jobs;
+    for (const st of DISABLE_STRATEGIES) {
+      addTotals(a.strategies[st], s.strategies[st]);
+      for (const oc of OUTCOMES) addTotals(a.byOutcome[oc][st], s.by_outcome[oc][st]);
+      addWholeTotals(a.wholeByStrategy[st], copy(s.whole_cost.strategies[st]));
+    }
+    addTotals(a.inEffect, s.strategy_in_effect);
+    addWholeTotals(a.wholeInEffect, copy(s.whole_cost.in_effect));
+    if (sketches) {
+      a.times.merge(QuantileSketch.fromJSON(sketches.migration_time_s));
+      a.downtimes.merge(QuantileSketch.fromJSON(sketches.downtime_s));
+    }
+    return a;
   }
 
   /** Adds another run's totals, counts and sketches (not its digest: a region's digest is over its clusters' digests). */
