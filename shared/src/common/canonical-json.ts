@@ -28,24 +28,67 @@ function serialize(key: string, value: unknown): string | undefined {
   if (v === null) return 'null';
   if (Array.isArray(v)) {
     let out = '[';
-    for (let i = 0; i < v.length; i++) out += `${i > 0 ? ',' : ''}${serialize(String(i), v[i]) ?? 'null'}`;
+    for (let i = 0; i < v.length; i++) out += (i > 0 ? ',' : '') + (serialize(String(i), v[i]) ?? 'null');
     return `${out}]`;
   }
   const o = v as Record<string, unknown>;
-  const keys = Object.keys(o);
-  // Object.keys lists array-index keys first, in numeric order; JSON.stringify of the sorted copy keeps them there.
-  let indices = 0;
-  while (indices < keys.length && isArrayIndex(keys[indices]!)) indices++;
-  const sorted = indices === 0 ? keys.sort() : [...keys.slice(0, indices), ...keys.slice(indices).sort()];
+  const shape = shapeOf(Object.keys(o));
+  const order = shape.order;
+  const heads = shape.heads;
   let out = '{';
   let sep = '';
-  for (const k of sorted) {
+  for (let j = 0; j < order.length; j++) {
+    const k = order[j]!;
     const s = serialize(k, o[k]);
     if (s === undefined) continue;
-    out += `${sep}${quote(k)}:${s}`;
+    out += sep + heads[j]! + s;
     sep = ',';
   }
   return `${out}}`;
+}
+
+/** An object's keys as `Object.keys` lists them, in the order they are written, each with its quoted `"key":`. */
+interface Shape {
+  readonly keys: readonly string[];
+  readonly order: readonly string[];
+  readonly heads: readonly string[];
+}
+
+/**
+ * Records of one kind have the same keys in the same order: their written order is computed once per list of keys
+ * (looked up by its first key, compared key by key) and kept, up to {@link MAX_SHAPES} lists.
+ */
+const shapes = new Map<string, Shape[]>();
+let shapeCount = 0;
+const MAX_SHAPES = 4096;
+
+function shapeOf(keys: string[]): Shape {
+  const first = keys.length > 0 ? keys[0]! : '';
+  const known = shapes.get(first);
+  if (known !== undefined) {
+    for (const shape of known) if (sameKeys(shape.keys, keys)) return shape;
+  }
+  const shape = newShape(keys);
+  if (shapeCount < MAX_SHAPES) {
+    shapeCount++;
+    if (known === undefined) shapes.set(first, [shape]);
+    else known.push(shape);
+  }
+  return shape;
+}
+
+function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function newShape(keys: string[]): Shape {
+  // Object.keys lists array-index keys first, in numeric order; JSON.stringify of the sorted copy keeps them there.
+  let indices = 0;
+  while (indices < keys.length && isArrayIndex(keys[indices]!)) indices++;
+  const order = [...keys.slice(0, indices), ...keys.slice(indices).sort()];
+  return { keys: [...keys], order, heads: order.map((k) => `${quote(k)}:`) };
 }
 
 function isArrayIndex(key: string): boolean {

@@ -11,6 +11,7 @@ import type { Flow, FlowNetwork } from '../network/flow-network.js';
 
 /** A migration's run as the coordinator saw it: its result, when it ends (after any disable), the rates it got. */
 export interface MigrationOver {
+  /** Without counterfactuals: its timeline and strategy-independent costs as the worker's, its `mmu` null. */
   readonly result: MigrationResult;
   /** Fleet time the job ends: its start plus `total_time_s`. */
   readonly endS: number;
@@ -28,8 +29,14 @@ export interface MigrationOver {
  */
 export class FleetMigration {
   private readonly history = new RateHistory();
-  private readonly run: PrecopyRun;
+  /** The run; null once it is over (its model is let go while stale callbacks wait in the queue). */
+  private run: PrecopyRun | null;
   private flow: Flow | null = null;
+  /** The flow's cap under precopy's rate limit and with it lifted, bytes/s. */
+  private readonly precopyCap: number;
+  private readonly unthrottledCap: number;
+  /** The callback of the latest scheduling, bound once. */
+  private readonly onRate = (rate: number, nowS: number): void => this.rated(rate, nowS);
   /** Bumped at each rescheduling: a callback of an older one does nothing. */
   private generation = 0;
 
@@ -42,7 +49,10 @@ export class FleetMigration {
     readonly startS: number,
     private readonly onOver: (over: MigrationOver) => void,
   ) {
-    this.run = new PrecopyRun(job, profile, historyWire(this.history));
+    // The fleet needs the timeline and the disable in effect; the worker's replay evaluates every strategy.
+    this.run = new PrecopyRun(job, profile, historyWire(this.history), undefined, { counterfactuals: false });
+    this.precopyCap = precopyBandwidth(job.migration);
+    this.unthrottledCap = unthrottledBandwidth(job.migration);
   }
 
   start(): void {
@@ -50,8 +60,10 @@ export class FleetMigration {
   }
 
   private schedule(): void {
+    const run = this.run;
+    if (run === null) return;
     const generation = ++this.generation;
-    const t = this.run.nextS();
+    const t = run.nextS();
     if (t === Infinity) return; // waits for its flow's rate
     this.env.callAt(Math.max(this.env.now, this.startS + t), () => {
       if (generation === this.generation) this.fire();
@@ -59,27 +71,28 @@ export class FleetMigration {
   }
 
   private fire(): void {
-    this.run.advance();
-    if (this.run.done) {
+    const run = this.run!;
+    run.advance();
+    if (run.done) {
       if (this.flow !== null) this.network.remove(this.flow);
       this.flow = null;
       this.generation++;
-      const result = this.run.result();
+      this.run = null;
+      const result = run.result();
       this.onOver({ result, endS: this.startS + result.total_time_s, rateHistory: this.history.points > 0 ? this.history.toFlat() : null });
       return;
     }
-    const cap = this.run.sending;
+    const cap = run.sending;
     if (cap !== null) {
       const demand = this.demand(cap);
-      if (this.flow === null) this.flow = this.network.add(this.route, demand, (rate, nowS) => this.rated(rate, nowS));
+      if (this.flow === null) this.flow = this.network.add(this.route, demand, this.onRate);
       else this.network.setDemand(this.flow, demand);
     }
     this.schedule();
   }
 
   private demand(cap: WireCap): number {
-    const m = this.job.migration;
-    return cap === 'precopy' ? precopyBandwidth(m) : unthrottledBandwidth(m);
+    return cap === 'precopy' ? this.precopyCap : this.unthrottledCap;
   }
 
   private rated(rate: number, nowS: number): void {

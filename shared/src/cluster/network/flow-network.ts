@@ -1,7 +1,7 @@
 import type { Environment } from '../../engine/environment.js';
 import type { Fabric } from './fabric.js';
 import type { LinkUsage } from './link-usage.js';
-import { maxMinFair, type FairFlow, type FairLink } from './max-min-fair.js';
+import { MaxMinFair } from './max-min-fair.js';
 
 /**
  * Priority of the recomputation of the shares: after everything else due at the same instant (completions go by
@@ -39,9 +39,22 @@ export class FlowNetwork {
   private readonly flows: Flow[] = [];
   private pending = false;
   private tenantWakeS = Infinity;
-  private readonly compact: Int32Array;
-  private readonly loadedLinks = new Set<number>();
   private recomputes = 0;
+  /** Per fabric link: its number among the links the active flows cross, during a recomputation; -1 otherwise. */
+  private readonly compact: Int32Array;
+  /** The recomputation's work arrays: per numbered link its fabric link, capacity and load. */
+  private readonly used: Int32Array;
+  private readonly capacity: Float64Array;
+  private readonly load: Float64Array;
+  /** Per flow: where its route starts in `route` (numbered links), and its cap. */
+  private start = new Int32Array(64);
+  private route = new Int32Array(256);
+  private demand = new Float64Array(64);
+  private readonly solver = new MaxMinFair();
+  private readonly changed: Flow[] = [];
+  /** The fabric links loaded at the last recomputation, in the order they were numbered. */
+  private readonly loaded: Int32Array;
+  private nLoaded = 0;
 
   constructor(
     private readonly fabric: Fabric,
@@ -49,7 +62,12 @@ export class FlowNetwork {
     private readonly tenant: TenantTraffic = NO_TENANT_TRAFFIC,
     private readonly usage: LinkUsage | null = null,
   ) {
-    this.compact = new Int32Array(fabric.links.length).fill(-1);
+    const links = fabric.links.length;
+    this.compact = new Int32Array(links).fill(-1);
+    this.used = new Int32Array(links);
+    this.capacity = new Float64Array(links);
+    this.load = new Float64Array(links);
+    this.loaded = new Int32Array(links);
   }
 
   /** Flows active now. */
@@ -89,48 +107,84 @@ export class FlowNetwork {
     this.env.callAt(this.env.now, () => this.recompute(), RECOMPUTE_PRIORITY);
   }
 
-  /** The shares now: max-min fair rates of the active flows over the links they cross. */
+  /**
+   * The shares now: max-min fair rates of the active flows over the links they cross (`maxMinFair`, on flat arrays
+   * kept from one recomputation to the next: the links numbered in the order the flows first cross them).
+   */
   private recompute(): void {
     this.pending = false;
     this.recomputes++;
     const now = this.env.now;
     const links = this.fabric.links;
     const nicShare = 1 - this.tenant.shareAt(now);
-    const fairLinks: FairLink[] = [];
-    const used: number[] = [];
-    const fairFlows: FairFlow[] = this.flows.map((f) => {
-      const route = f.route.map((l) => {
-        let c = this.compact[l]!;
+    const flows = this.flows;
+    const n = flows.length;
+    const compact = this.compact;
+    const used = this.used;
+    const capacity = this.capacity;
+    if (this.start.length < n + 1) this.start = new Int32Array(Math.max(n + 1, 2 * this.start.length));
+    if (this.demand.length < n) this.demand = new Float64Array(Math.max(n, 2 * this.demand.length));
+    const start = this.start;
+    const demand = this.demand;
+    let hops = 0;
+    for (let i = 0; i < n; i++) hops += flows[i]!.route.length;
+    if (this.route.length < hops) this.route = new Int32Array(Math.max(hops, 2 * this.route.length));
+    const route = this.route;
+    let nUsed = 0;
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      const f = flows[i]!;
+      start[i] = k;
+      demand[i] = f.demand;
+      const r = f.route;
+      for (let j = 0; j < r.length; j++) {
+        const l = r[j]!;
+        let c = compact[l]!;
         if (c < 0) {
-          c = fairLinks.length;
-          this.compact[l] = c;
-          used.push(l);
+          c = nUsed++;
+          compact[l] = c;
+          used[c] = l;
           const link = links[l]!;
-          fairLinks.push({ capacity: link.tier === 'nic' ? link.capacity * nicShare : link.capacity });
+          capacity[c] = link.tier === 'nic' ? link.capacity * nicShare : link.capacity;
         }
-        return c;
-      });
-      return { links: route, demand: f.demand };
-    });
-    const rates = maxMinFair(fairLinks, fairFlows);
-    const load = new Float64Array(fairLinks.length);
-    fairFlows.forEach((f, i) => {
-      for (const c of f.links) load[c]! += rates[i]!;
-    });
-    if (this.usage !== null) {
-      for (const l of this.loadedLinks) if (this.compact[l]! < 0) this.usage.set(l, 0, now);
-      this.loadedLinks.clear();
-      used.forEach((l, c) => {
-        this.usage!.set(l, load[c]!, now);
-        this.loadedLinks.add(l);
-      });
+        route[k++] = c;
+      }
     }
-    for (const l of used) this.compact[l] = -1;
-    // The flows are told in the order they were added.
-    const changed = this.flows.filter((f, i) => f.rate !== rates[i]).map((f) => [f, rates[f.slot]!] as const);
-    for (const [f, rate] of changed) f.rate = rate;
+    start[n] = k;
+    const rates = this.solver.solve(nUsed, capacity, n, start, route, demand);
+    const load = this.load;
+    load.fill(0, 0, nUsed);
+    for (let i = 0; i < n; i++) {
+      const rate = rates[i]!;
+      for (let j = start[i]!, end = start[i + 1]!; j < end; j++) load[route[j]!]! += rate;
+    }
+    if (this.usage !== null) {
+      // Links loaded at the last recomputation and not now carry nothing from now on.
+      const loaded = this.loaded;
+      for (let j = 0; j < this.nLoaded; j++) if (compact[loaded[j]!]! < 0) this.usage.set(loaded[j]!, 0, now);
+      for (let c = 0; c < nUsed; c++) {
+        this.usage.set(used[c]!, load[c]!, now);
+        loaded[c] = used[c]!;
+      }
+      this.nLoaded = nUsed;
+    }
+    for (let c = 0; c < nUsed; c++) compact[used[c]!] = -1;
+    // The flows are told in the order they were added, once every flow has its new rate.
+    const changed = this.changed;
+    changed.length = 0;
+    for (let i = 0; i < n; i++) {
+      const f = flows[i]!;
+      if (f.rate !== rates[i]) {
+        f.rate = rates[i]!;
+        changed.push(f);
+      }
+    }
     this.wakeForTenant(now);
-    for (const [f, rate] of changed) f.onRate(rate, now);
+    for (let j = 0; j < changed.length; j++) {
+      const f = changed[j]!;
+      f.onRate(f.rate, now);
+    }
+    changed.length = 0;
   }
 
   /** While flows run, the shares are recomputed when tenant traffic next changes. */

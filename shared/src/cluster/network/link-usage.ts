@@ -17,38 +17,58 @@ export class LinkUsage {
   private readonly load: Float64Array;
   private readonly since: Float64Array;
   private readonly bins = new Map<number, Float64Array>();
-  private readonly loaded = new Set<number>();
+  /** The bin `carry` wrote last, and its number: a link's next change is mostly in the same bin. */
+  private lastBinArray: Float64Array | null = null;
+  private lastBinIndex = -1;
+  /** Per link: it carries something now; and how many do. */
+  private readonly loaded: Uint8Array;
+  private loadedCount = 0;
   private lastBin = -1;
-  /** Per tier: the load now and the capacity of all its links, bytes/s. */
-  private readonly tierLoad = new Map<LinkTier, number>();
-  private readonly tierCapacity = new Map<LinkTier, number>();
+  /** Per link: its tier's place in `tiers`. */
+  private readonly tierOf: Uint8Array;
+  /** The tiers in the order of their first link, with the load now and the capacity of all their links, bytes/s. */
+  private readonly tiers: LinkTier[] = [];
+  private readonly tierLoad: Float64Array;
+  private readonly tierCapacity: Float64Array;
 
   constructor(private readonly fabric: Fabric) {
-    this.load = new Float64Array(fabric.links.length);
-    this.since = new Float64Array(fabric.links.length);
-    for (const l of fabric.links) this.tierCapacity.set(l.tier, (this.tierCapacity.get(l.tier) ?? 0) + l.capacity);
+    const links = fabric.links;
+    this.load = new Float64Array(links.length);
+    this.since = new Float64Array(links.length);
+    this.loaded = new Uint8Array(links.length);
+    this.tierOf = new Uint8Array(links.length);
+    this.tierLoad = new Float64Array(TIERS.length);
+    this.tierCapacity = new Float64Array(TIERS.length);
+    for (let l = 0; l < links.length; l++) {
+      const tier = links[l]!.tier;
+      let t = this.tiers.indexOf(tier);
+      if (t < 0) t = this.tiers.push(tier) - 1;
+      this.tierOf[l] = t;
+      this.tierCapacity[t] = this.tierCapacity[t]! + links[l]!.capacity;
+    }
   }
 
   /** Each tier's mean utilisation now: its links' load over their capacity (for the live gauges). */
   utilisationNow(): Partial<Record<LinkTier, number>> {
     const out: Partial<Record<LinkTier, number>> = {};
-    for (const [tier, capacity] of this.tierCapacity) out[tier] = Math.max(0, this.tierLoad.get(tier) ?? 0) / capacity;
+    for (let t = 0; t < this.tiers.length; t++) out[this.tiers[t]!] = Math.max(0, this.tierLoad[t]!) / this.tierCapacity[t]!;
     return out;
   }
 
   /** Links carrying something now. */
   get linksLoaded(): number {
-    return this.loaded.size;
+    return this.loadedCount;
   }
 
   /** From `nowS` on, `link` carries `bytesPerS`. */
   set(link: number, bytesPerS: number, nowS: number): void {
     this.carry(link, nowS);
-    const tier = this.fabric.links[link]!.tier;
-    this.tierLoad.set(tier, (this.tierLoad.get(tier) ?? 0) + bytesPerS - this.load[link]!);
+    const t = this.tierOf[link]!;
+    this.tierLoad[t] = this.tierLoad[t]! + bytesPerS - this.load[link]!;
     this.load[link] = bytesPerS;
-    if (bytesPerS > 0) this.loaded.add(link);
-    else this.loaded.delete(link);
+    const on = bytesPerS > 0 ? 1 : 0;
+    this.loadedCount += on - this.loaded[link]!;
+    this.loaded[link] = on;
   }
 
   /** What `link` carried from its last change until `nowS`, into the bins. */
@@ -60,11 +80,13 @@ export class LinkUsage {
     while (t < nowS) {
       const b = Math.floor(t / USAGE_BASE_BIN_S);
       const end = Math.min(nowS, (b + 1) * USAGE_BASE_BIN_S);
-      let bin = this.bins.get(b);
-      if (bin === undefined) {
+      let bin = b === this.lastBinIndex ? this.lastBinArray : this.bins.get(b);
+      if (bin === undefined || bin === null) {
         bin = new Float64Array(this.load.length);
         this.bins.set(b, bin);
       }
+      this.lastBinIndex = b;
+      this.lastBinArray = bin;
       bin[link]! += rate * (end - t);
       if (b > this.lastBin) this.lastBin = b;
       t = end;
@@ -73,7 +95,7 @@ export class LinkUsage {
 
   /** The utilisation by tier up to `endS`, in at most {@link USAGE_MAX_BINS} bins; null when nothing was carried. */
   finish(endS: number, hostsPerRack: number): NetworkUsage | null {
-    for (const link of [...this.loaded]) this.carry(link, endS);
+    for (let link = 0; link < this.loaded.length; link++) if (this.loaded[link] === 1) this.carry(link, endS);
     if (this.bins.size === 0) return null;
     const baseBins = this.lastBin + 1;
     const merge = Math.max(1, Math.ceil(baseBins / USAGE_MAX_BINS));

@@ -13,16 +13,27 @@ export interface JobCostParts {
   readonly postcopyFaultsS: number;
 }
 
+/** A job's whole cost, strategy-independent, and its MMU blocks. */
+export interface JobCosts<M> {
+  readonly hostCpu: HostCpu;
+  readonly guestImpact: GuestImpact;
+  readonly mmu: M;
+}
+
 /**
  * A job's whole cost: the components as the host ran them (host CPU of the migration thread, dirty tracking, enable
  * and splits; guest downtime, 4K-EPT slowdown, throttling, tracking faults, flush stalls while logging, BQL waits
- * during the enable, post-copy faults) and, per strategy, the MMU block with the disable's share.
+ * during the enable, post-copy faults) and, per strategy, the MMU block with the disable's share. With
+ * `counterfactuals` false the MMU blocks are not evaluated (`mmu` is null); the rest is the same.
  */
+export function jobCosts(costs: LoggingCosts, disable: DisableContext | null, parts: JobCostParts): JobCosts<Record<DisableStrategy, MmuBlock>>;
+export function jobCosts(costs: LoggingCosts, disable: DisableContext | null, parts: JobCostParts, counterfactuals: boolean): JobCosts<Record<DisableStrategy, MmuBlock> | null>;
 export function jobCosts(
   costs: LoggingCosts,
   disable: DisableContext | null,
   parts: JobCostParts,
-): { hostCpu: HostCpu; guestImpact: GuestImpact; mmu: Record<DisableStrategy, MmuBlock> } {
+  counterfactuals: boolean = true,
+): JobCosts<Record<DisableStrategy, MmuBlock> | null> {
   const host = costs.inEffect;
   const hostCpu: HostCpu = {
     migration_thread_s: parts.migrationThreadS,
@@ -49,6 +60,7 @@ export function jobCosts(
     guestImpact.flush_stalls_s +
     guestImpact.bql_stall_s +
     guestImpact.postcopy_faults_s;
+  if (!counterfactuals) return { hostCpu, guestImpact, mmu: null };
   const independent = {
     hostCpuS: parts.migrationThreadS,
     guestImpactS: parts.downtimeS + parts.ept4kS + parts.throttlingS + parts.enableBqlS + parts.postcopyFaultsS,

@@ -1,4 +1,4 @@
-import { AggregateMmu } from '../../kernel/mmu-aggregate/aggregate-mmu.js';
+import { AggregateMmu, type AggregateMmuOptions } from '../../kernel/mmu-aggregate/aggregate-mmu.js';
 import type { PageClass } from '../../kernel/mmu-aggregate/page-class.js';
 import type { CostProfile } from '../../kernel/mmu/cost-profile.js';
 import { resolveKvmHostMmus } from '../../kernel/host/resolve-kvm-host-mmus.js';
@@ -13,7 +13,7 @@ import { TARGET_PAGE_SIZE } from './qemu-defaults.js';
  * re-protection per dirty page (`AggregateMmu.clearDirtyLog`, standing for KVM_RESET_DIRTY_RINGS); the rings'
  * own costs (a ring entry per write instead of a PML or bitmap update, full-ring exits) are not modelled.
  */
-export function aggregateFor(job: MigrationJob, profile: CostProfile): { mmu: AggregateMmu; classes: PageClass[]; pages: number } {
+export function aggregateFor(job: MigrationJob, profile: CostProfile, options: AggregateMmuOptions = {}): { mmu: AggregateMmu; classes: PageClass[]; pages: number } {
   const pages = job.vm.ram_bytes / TARGET_PAGE_SIZE;
   const classes = pageClasses(job.vm.workload, pages, job.vm.vcpus);
   const mmu = new AggregateMmu({
@@ -28,6 +28,6 @@ export function aggregateFor(job: MigrationJob, profile: CostProfile): { mmu: Ag
     profile,
     bailouts: job.bailouts,
     classes,
-  });
+  }, options);
   return { mmu, classes, pages };
 }

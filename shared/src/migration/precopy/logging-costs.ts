@@ -40,12 +40,12 @@ const ZERO = (): MmuLoggingCost => ({ enableSplitNs: 0, trackingNs: 0, flushStal
  * counterfactual of the other MMU's strategies). The operations return the host's ioctl time.
  */
 export class LoggingCosts {
-  private readonly tdp = ZERO();
-  private readonly shadow = ZERO();
-  private readonly host: MmuLoggingCost;
+  private readonly host = ZERO();
+  /** The other MMU's, null when the aggregate keeps no counterfactuals. */
+  private readonly other: MmuLoggingCost | null;
 
   constructor(readonly mmu: AggregateMmu) {
-    this.host = mmu.cfg.kernel.inEffect.tdpMmu ? this.tdp : this.shadow;
+    this.other = mmu.other === null ? null : ZERO();
   }
 
   /** The host's MMU's logging cost. */
@@ -55,80 +55,86 @@ export class LoggingCosts {
 
   /** The logging cost of the MMU whose disable `strategy` is. */
   of(strategy: DisableStrategy): Readonly<MmuLoggingCost> {
-    return this.mmu.mmuOf(strategy) === this.mmu.tdp ? this.tdp : this.shadow;
-  }
-
-  /** Runs `op` on the aggregate (both MMUs) and attributes each MMU's ledger changes with `attribute`; returns the host's ioctl time, s. */
-  private measure(op: () => void, attribute: (cm: CountedMmu, acc: MmuLoggingCost, before: Snapshot) => void): number {
-    const t = snapshot(this.mmu.tdp);
-    const sh = snapshot(this.mmu.shadow);
-    op();
-    attribute(this.mmu.tdp, this.tdp, t);
-    attribute(this.mmu.shadow, this.shadow, sh);
-    const hostBefore = this.host === this.tdp ? t : sh;
-    return (this.mmu.ioctl.ns - hostBefore.ioctlNs) / 1e9;
+    return this.mmu.mmuOf(strategy) === this.mmu.host ? this.host : this.other!;
   }
 
   /** KVM_SET_USER_MEMORY_REGION setting KVM_MEM_LOG_DIRTY_PAGES; returns its ioctl time, s. */
   enable(running: number): number {
-    return this.measure(
-      () => this.mmu.enable(running),
-      (cm, acc, b) => {
-        const ioctlNs = cm.ioctl.ns - b.ioctlNs;
-        const stallNs = cm.stats.vcpuStallNs - b.stallNs;
-        acc.enableSplitNs += ioctlNs + stallNs;
-        acc.flushStallNs += stallNs;
-      },
-    );
+    const { host, other } = this.mmu;
+    const hIoctl = host.ioctl.ns;
+    const hStall = host.stats.vcpuStallNs;
+    const oIoctl = other?.ioctl.ns ?? 0;
+    const oStall = other?.stats.vcpuStallNs ?? 0;
+    this.mmu.enable(running);
+    attributeEnable(host, this.host, hIoctl, hStall);
+    if (other !== null) attributeEnable(other, this.other!, oIoctl, oStall);
+    return (host.ioctl.ns - hIoctl) / 1e9;
   }
 
   /** KVM_GET_DIRTY_LOG (a bitmap sync); returns its ioctl time, s. */
   getDirtyLog(): number {
-    return this.measure(
-      () => this.mmu.getDirtyLog(),
-      (cm, acc, b) => {
-        acc.trackingNs += cm.ioctl.ns - b.ioctlNs;
-      },
-    );
+    const { host, other } = this.mmu;
+    const hIoctl = host.ioctl.ns;
+    const oIoctl = other?.ioctl.ns ?? 0;
+    this.mmu.getDirtyLog();
+    this.host.trackingNs += host.ioctl.ns - hIoctl;
+    if (other !== null) this.other!.trackingNs += other.ioctl.ns - oIoctl;
+    return (host.ioctl.ns - hIoctl) / 1e9;
   }
 
   /** KVM_CLEAR_DIRTY_LOG calls (see `AggregateMmu.clearDirtyLog`); returns their ioctl time, s. */
   clearDirtyLog(pages: readonly number[], words: readonly number[], chunks: number, running: number, share?: number, fresh?: boolean): number {
-    return this.measure(
-      () => this.mmu.clearDirtyLog(pages, words, chunks, running, share, fresh),
-      (cm, acc, b) => {
-        const ioctlNs = cm.ioctl.ns - b.ioctlNs;
-        const splitNs = charged(cm.ioctl, SPLIT_IDS) - b.splitNs;
-        const stallNs = cm.stats.vcpuStallNs - b.stallNs;
-        acc.enableSplitNs += splitNs;
-        acc.trackingNs += ioctlNs - splitNs + stallNs;
-        acc.flushStallNs += stallNs;
-      },
-    );
+    const { host, other } = this.mmu;
+    const hIoctl = host.ioctl.ns;
+    const hSplit = charged(host.ioctl, SPLIT_IDS);
+    const hStall = host.stats.vcpuStallNs;
+    const oIoctl = other?.ioctl.ns ?? 0;
+    const oSplit = other === null ? 0 : charged(other.ioctl, SPLIT_IDS);
+    const oStall = other?.stats.vcpuStallNs ?? 0;
+    this.mmu.clearDirtyLog(pages, words, chunks, running, share, fresh);
+    attributeClear(host, this.host, hIoctl, hSplit, hStall);
+    if (other !== null) attributeClear(other, this.other!, oIoctl, oSplit, oStall);
+    return (host.ioctl.ns - hIoctl) / 1e9;
   }
 
   /** The guest's writes over `seconds` (see `AggregateMmu.guestWrites`): tracked, split on fault or mapped at 4K. */
   guestWrites(written: readonly number[], seconds: number): void {
-    this.measure(
-      () => this.mmu.guestWrites(written, seconds),
-      (cm, acc, b) => {
-        const stallNs = cm.stats.vcpuStallNs - b.stallNs;
-        const trackingNs = charged(cm.vcpu, TRACKING_IDS) - b.trackingNs;
-        acc.trackingNs += trackingNs;
-        acc.enableSplitNs += stallNs - trackingNs;
-        acc.trackingStallNs += stallNs;
-      },
-    );
+    const { host, other } = this.mmu;
+    const hStall = host.stats.vcpuStallNs;
+    const hTracking = charged(host.vcpu, TRACKING_IDS);
+    const oStall = other?.stats.vcpuStallNs ?? 0;
+    const oTracking = other === null ? 0 : charged(other.vcpu, TRACKING_IDS);
+    this.mmu.guestWrites(written, seconds);
+    attributeWrites(host, this.host, hStall, hTracking);
+    if (other !== null) attributeWrites(other, this.other!, oStall, oTracking);
   }
 }
 
-interface Snapshot {
-  readonly ioctlNs: number;
-  readonly stallNs: number;
-  readonly splitNs: number;
-  readonly trackingNs: number;
+/*
+ * Each operation's ledger changes on one MMU, attributed to the components (the readings before it are taken by
+ * the operation: only those it attributes).
+ */
+
+function attributeEnable(cm: CountedMmu, acc: MmuLoggingCost, ioctlBefore: number, stallBefore: number): void {
+  const ioctlNs = cm.ioctl.ns - ioctlBefore;
+  const stallNs = cm.stats.vcpuStallNs - stallBefore;
+  acc.enableSplitNs += ioctlNs + stallNs;
+  acc.flushStallNs += stallNs;
 }
 
-function snapshot(cm: CountedMmu): Snapshot {
-  return { ioctlNs: cm.ioctl.ns, stallNs: cm.stats.vcpuStallNs, splitNs: charged(cm.ioctl, SPLIT_IDS), trackingNs: charged(cm.vcpu, TRACKING_IDS) };
+function attributeClear(cm: CountedMmu, acc: MmuLoggingCost, ioctlBefore: number, splitBefore: number, stallBefore: number): void {
+  const ioctlNs = cm.ioctl.ns - ioctlBefore;
+  const splitNs = charged(cm.ioctl, SPLIT_IDS) - splitBefore;
+  const stallNs = cm.stats.vcpuStallNs - stallBefore;
+  acc.enableSplitNs += splitNs;
+  acc.trackingNs += ioctlNs - splitNs + stallNs;
+  acc.flushStallNs += stallNs;
+}
+
+function attributeWrites(cm: CountedMmu, acc: MmuLoggingCost, stallBefore: number, trackingBefore: number): void {
+  const stallNs = cm.stats.vcpuStallNs - stallBefore;
+  const trackingNs = charged(cm.vcpu, TRACKING_IDS) - trackingBefore;
+  acc.trackingNs += trackingNs;
+  acc.enableSplitNs += stallNs - trackingNs;
+  acc.trackingStallNs += stallNs;
 }

@@ -10,6 +10,17 @@ import { runningVcpus } from './running-vcpus.js';
 import { precopyBandwidth, unthrottledBandwidth } from './send-bandwidth.js';
 import { touchShares } from './share-4k.js';
 
+/** Options of a precopy run. */
+export interface PrecopyOptions {
+  /**
+   * Evaluate every disable strategy, as the job's result reports them (default true). Off, only the host's
+   * strategy in effect is evaluated (the MMU the host does not run is not kept): the result's timeline (status,
+   * times, transfers), its strategy-independent costs and the disable time in effect are the same to the bit, and
+   * its `mmu` is null. The coordinator runs migrations so: a worker's replay reports the MMU blocks.
+   */
+  readonly counterfactuals?: boolean;
+}
+
 /** What a precopy migration knows from its start and never changes: the job, the VM's MMU model, the bandwidths. */
 export interface PrecopyContext {
   readonly job: MigrationJob;
@@ -29,13 +40,16 @@ export interface PrecopyContext {
   readonly writeBytesPerS: number;
   /** Per class: its share of the guest's page touches (of its pages when nothing is touched), for the 4K-EPT slowdown. */
   readonly touchShares: readonly number[];
+  /** Every disable strategy is evaluated (`PrecopyOptions`). */
+  readonly counterfactuals: boolean;
   /** Called at the bitmap sync after each complete pass. */
   readonly onPass: ((p: PassReport) => void) | undefined;
 }
 
 /** The context of one job's precopy, with a fresh MMU model. */
-export function precopyContext(job: MigrationJob, profile: CostProfile, onPass: ((p: PassReport) => void) | undefined): PrecopyContext {
-  const { mmu, classes, pages } = aggregateFor(job, profile);
+export function precopyContext(job: MigrationJob, profile: CostProfile, onPass: ((p: PassReport) => void) | undefined, options: PrecopyOptions = {}): PrecopyContext {
+  const counterfactuals = options.counterfactuals !== false;
+  const { mmu, classes, pages } = aggregateFor(job, profile, { counterfactuals });
   return {
     job,
     mmu,
@@ -47,6 +61,7 @@ export function precopyContext(job: MigrationJob, profile: CostProfile, onPass: 
     running: runningVcpus(job),
     writeBytesPerS: totalWriteRate(classes) * TARGET_PAGE_SIZE,
     touchShares: touchShares(classes),
+    counterfactuals,
     onPass,
   };
 }

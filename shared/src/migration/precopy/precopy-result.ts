@@ -18,20 +18,25 @@ function vmDownS(s: PrecopyState, endS: number): number {
  * whole cost. The MMU block evaluates each strategy's disable when logging was turned off on the source (after a
  * cancel the throttle is lifted, and after a restart the VM runs again, so the running vCPUs are in guest mode at
  * full speed); the job then ends when the disable of the strategy in effect returns (`migration_cleanup` reports
- * the end after `memory_global_dirty_log_stop`).
+ * the end after `memory_global_dirty_log_stop`). Without counterfactuals (`PrecopyOptions`) only the disable in
+ * effect is evaluated, and `mmu` is null.
  */
 export function precopyResult(ctx: PrecopyContext, s: PrecopyState, endS: number): MigrationResult {
   const job = ctx.job;
   const running = s.stopRule === 'never' ? 0 : ctx.running;
-  const costs = jobCosts(ctx.costs, s.stopRule === 'never' ? null : { running, rateScale: 1 }, {
+  const disable = s.stopRule === 'never' ? null : { running, rateScale: 1 };
+  const inEffect = ctx.mmu.cfg.kernel.inEffect.strategy;
+  const costs = jobCosts(ctx.costs, disable, {
     migrationThreadS: s.transferredBytes / STREAM.bytesPerCoreS,
     downtimeS: vmDownS(s, endS) * job.vm.vcpus,
     ept4kS: s.ept4kS,
     throttlingS: s.throttlingS,
     enableBqlS: s.enableBqlS,
     postcopyFaultsS: s.postcopyRequests * (GUEST_IMPACT.postcopyPageRequestS + WIRE.normalPageBytes / ctx.unthrottled),
-  });
-  const totalTimeS = s.stoppedAtS === null ? endS : s.stoppedAtS + costs.mmu[ctx.mmu.cfg.kernel.inEffect.strategy].disable_s;
+  }, ctx.counterfactuals);
+  // The disable in effect: from its MMU block, or (without counterfactuals) evaluated alone, as `mmuBlocks` does.
+  const disableS = costs.mmu !== null ? costs.mmu[inEffect].disable_s : disable !== null ? ctx.mmu.evaluateDisable(inEffect, disable.running, disable.rateScale).ioctlNs / 1e9 : 0;
+  const totalTimeS = s.stoppedAtS === null ? endS : s.stoppedAtS + disableS;
   return {
     job: 'migration',
     model: 'migsim',
@@ -62,7 +67,7 @@ export function precopyResult(ctx: PrecopyContext, s: PrecopyState, endS: number
     probe_mode: null,
     postcopy_started_at_s: s.postcopyAtS,
     postcopy_page_requests: Math.round(s.postcopyRequests),
-    strategy_in_effect: ctx.mmu.cfg.kernel.inEffect.strategy,
+    strategy_in_effect: inEffect,
     host_cpu: costs.hostCpu,
     guest_impact: costs.guestImpact,
     mmu: costs.mmu,

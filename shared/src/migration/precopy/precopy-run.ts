@@ -7,7 +7,7 @@ import { interruptPrecopy, type InterruptKind } from './interrupt-precopy.js';
 import type { PassReport } from './pass-report.js';
 import { passStep } from './pass-step.js';
 import { finishPostcopy } from './postcopy.js';
-import { precopyContext, type PrecopyContext } from './precopy-context.js';
+import { precopyContext, type PrecopyContext, type PrecopyOptions } from './precopy-context.js';
 import { precopyResult } from './precopy-result.js';
 import { initialPrecopyState, type PrecopyState } from './precopy-state.js';
 import { setupPrecopy } from './setup-precopy.js';
@@ -62,8 +62,9 @@ export class PrecopyRun {
     profile: CostProfile,
     private readonly wire: Wire,
     onPass?: (p: PassReport) => void,
+    options: PrecopyOptions = {},
   ) {
-    this.ctx = precopyContext(job, profile, onPass);
+    this.ctx = precopyContext(job, profile, onPass, options);
     this.state = initialPrecopyState(this.ctx);
     this.interrupts = interruptsOf(job.migration);
     this.begin(setupPrecopy(this.ctx, this.state));
