@@ -6,6 +6,7 @@ import { runDirtyLogPerf } from '../../shared/src/kernel/selftest/dirty-log-perf
 import { fleetEntry, type FleetBenchResult } from './fleet-entry.js';
 import { popcountBaseline } from './popcount-baseline.js';
 import { regionDistributedEntry, type RegionDistributedResult } from './region-distributed-entry.js';
+import { regionEntry, type RegionBenchResult } from './region-entry.js';
 
 export interface BenchResult {
   readonly command: string;
@@ -84,11 +85,12 @@ function migrationEntry(ramGiB: number, dirtyRateMiB: number, reps: number): Mig
 }
 
 /** Benchmark entries by name. Each runs in its own process so that peak RSS is its own. */
-export const ENTRIES: Record<string, () => BenchResult | MigrationBenchResult | Promise<FleetBenchResult> | Promise<RegionDistributedResult>> = {
+export const ENTRIES: Record<string, () => BenchResult | MigrationBenchResult | Promise<FleetBenchResult> | Promise<RegionDistributedResult> | Promise<RegionBenchResult>> = {
   mmu_1tib: () => dirtyLogPerfEntry('-v 256 -b 4G -s anonymous_hugetlb_2mb -e', 7),
   seed_96vcpu: () => dirtyLogPerfEntry('-v 96 -b 1G -s anonymous_hugetlb_1gb', 7),
   migration_64gib: () => migrationEntry(64, 900, 101),
   migration_256gib: () => migrationEntry(256, 700, 101),
   fleet_1000x24: () => fleetEntry('scenarios/rolling-upgrade-1000.yaml'),
+  region_100k: () => regionEntry('scenarios/region-100k.yaml', 'scenarios/rolling-upgrade-1000.yaml'),
   region_distributed: () => regionDistributedEntry(4, Number(process.env.MIGSIM_BENCH_REGION_HOSTS ?? 200)),
 };

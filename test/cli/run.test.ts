@@ -81,3 +81,43 @@ describe('migsim run (embedded) and validate', () => {
     });
   }
 });
+
+describe('migsim run of a region', () => {
+  it('runs scenarios/region-small.yaml: a folder per cluster, region-summary.json, clusters.csv, report.html, progress over the region', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'migsim-region-cli-'));
+    const r = migsim(['run', 'scenarios/region-small.yaml', '--out', dir]);
+    expect(r.status, r.stderr).toBe(0);
+    const s = JSON.parse(readFileSync(join(dir, 'region-summary.json'), 'utf8'));
+    expect(s.clusters.map((c: { name: string }) => c.name)).toEqual(['c0', 'c1', 'c2', 'big']);
+    expect(s.digest).toBe(digestOf(r.stdout));
+    expect(s.totals.migrations.total).toBeGreaterThan(0);
+    for (const c of s.clusters) {
+      const csv = readFileSync(join(dir, c.name, 'jobs.csv'), 'utf8').trim().split('\n');
+      expect(csv.length).toBe(c.jobs + 1);
+      expect(JSON.parse(readFileSync(join(dir, c.name, 'summary.json'), 'utf8')).digest).toBe(c.digest);
+    }
+    // The big cluster has twice the hosts.
+    const big = s.clusters.find((c: { name: string }) => c.name === 'big');
+    expect(big.migrations.total).toBeGreaterThan(s.clusters[0].migrations.total * 1.5);
+    expect(readFileSync(join(dir, 'clusters.csv'), 'utf8')).toContain('big/jobs.csv');
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('<svg');
+    expect(r.stderr).toMatch(/region: clusters 4\/4, .*ETA/);
+    // Again: the same region digest.
+    expect(digestOf(migsim(['run', 'scenarios/region-small.yaml', '--quiet', '--out', mkdtempSync(join(tmpdir(), 'migsim-region-cli2-'))]).stdout)).toBe(s.digest);
+  });
+
+  it('validate reports a cluster’s bad value at its line; --redis is refused for a region', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'migsim-region-bad-'));
+    const file = join(dir, 'bad.yaml');
+    const text = readFileSync('scenarios/region-small.yaml', 'utf8').replace('policies.maintenance.wave_size: 10', 'policies.maintenance.wave_size: zero');
+    writeFileSync(file, text);
+    const line = text.split('\n').findIndex((l) => l.includes('wave_size: zero')) + 1;
+    const v = migsim(['validate', file]);
+    expect(v.status).toBe(2);
+    expect(v.stderr).toContain(`bad.yaml:${line}:`);
+    expect(v.stderr).toContain('region.clusters[3].set.policies.maintenance.wave_size: cluster big: policies.maintenance.wave_size:');
+    const r = migsim(['run', 'scenarios/region-small.yaml', '--redis', 'redis://127.0.0.1:1', '--out', dir]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/a region runs embedded/);
+  });
+});

@@ -1,5 +1,6 @@
 import type { Progress } from '../cluster/fleet/progress.js';
 import type { SweepProgress } from '../cluster/experiment/run-sweep.js';
+import type { RegionProgress } from '../cluster/region/run-region.js';
 
 /** What a long command reports progress to. */
 export interface ProgressReporter {
@@ -55,6 +56,33 @@ export function sweepProgressReporter(stream: NodeJS.WriteStream = process.stder
         stream.write(`sweep: ${text}\n`);
       }
       lastRuns = p.runsDone;
+    },
+    done() {
+      if (tty) stream.write('\n');
+    },
+  };
+}
+
+/** A region's progress: clusters done, jobs, simulated time, ETA; a bar on a terminal, a line per cluster otherwise. */
+export function regionProgressReporter(stream: NodeJS.WriteStream = process.stderr): { readonly update: (p: RegionProgress) => void; readonly done: () => void } {
+  const tty = stream.isTTY === true;
+  let lastDone = -1;
+  let lastDraw = 0;
+  const eta = (s: number | null): string => (s === null ? '?' : s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`);
+  return {
+    update(p) {
+      const text = `clusters ${p.clustersDone}/${p.clustersTotal}, ${p.jobsDone} jobs (${p.migrationsDone} migrations in finished clusters), simulated ${(p.simulatedS / 3600).toFixed(1)} cluster-h, ${(p.fraction * 100).toFixed(0)}%, ETA ${eta(p.etaS)}`;
+      if (tty) {
+        const now = Date.now();
+        if (now - lastDraw < 100 && p.clustersDone === lastDone) return;
+        lastDraw = now;
+        const width = 30;
+        const fill = Math.round(p.fraction * width);
+        stream.write(`\r[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${text}   `);
+      } else if (p.clustersDone !== lastDone) {
+        stream.write(`region: ${text}\n`);
+      }
+      lastDone = p.clustersDone;
     },
     done() {
       if (tty) stream.write('\n');

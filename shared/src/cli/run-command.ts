@@ -9,8 +9,8 @@ import { installShutdown } from '../common/shutdown.js';
 import { DEFAULT_METRICS_HOST, DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../cluster/config/service-env.js';
 import { RUN_ID_PATTERN } from '../cluster/queue/queue-names.js';
 import { CliError } from './cli-error.js';
-import { formatSummaryLines } from './format-summary.js';
-import { progressReporter } from './progress-reporter.js';
+import { formatRegionSummaryLines, formatSummaryLines } from './format-summary.js';
+import { progressReporter, regionProgressReporter } from './progress-reporter.js';
 import { scenarioFromArg } from './scenario-arg.js';
 
 /** Creates the output folder before the run, so that a folder that cannot be made does not cost the run's results. */
@@ -26,7 +26,8 @@ export function runCommand(out: (text: string) => void): Command {
   return new Command('run')
     .description(
       'Run a capacity-planning experiment: the coordinator simulates the fleet and sends each migration or dirty-rate probe ' +
-        'as a job to the workers. Without --redis both run in this process (the embedded default). Writes summary.json, jobs.csv and report.html.',
+        'as a job to the workers. Without --redis both run in this process (the embedded default). Writes summary.json, jobs.csv, jobs.ndjson and report.html; ' +
+        'a scenario with a region runs each cluster in turn into <out>/<cluster>/ and writes region-summary.json, clusters.csv and report.html.',
     )
     .helpOption('-h, --help', 'show this help')
     .argument('[scenario]', 'scenario file, or a bundled scenario name (quick, seed-96vcpu, rolling-upgrade-1000, probe-rebalance); default quick')
@@ -42,6 +43,16 @@ export function runCommand(out: (text: string) => void): Command {
       const { file: path, scenario } = scenarioFromArg(arg, opts.seed);
       if (opts.runId !== undefined && !RUN_ID_PATTERN.test(opts.runId)) throw new CliError(`--run-id: run ids are 1 to 128 letters, digits, dots, dashes or underscores (got '${opts.runId}')`);
       const outDir = opts.out ?? join('out', `${basename(path).replace(/\.ya?ml$/, '')}-seed${scenario.seed}`);
+      if (scenario.region) {
+        if (opts.redis) throw new CliError('--redis: a region runs embedded for now (run its clusters one by one with --redis, or without --redis)');
+        makeOutDir(outDir);
+        const { runRegion } = await import('../cluster/region/run-region.js');
+        const progress = opts.quiet ? undefined : regionProgressReporter();
+        const summary = await runRegion({ scenario, outDir, ...(opts.runId ? { runId: opts.runId } : {}), ...(progress ? { onProgress: progress.update } : {}) });
+        progress?.done();
+        out(formatRegionSummaryLines(summary, outDir));
+        return;
+      }
       const progress = opts.quiet ? undefined : progressReporter(scenario.horizon);
       if (opts.redis) {
         const { redactRedisUrl, redisUrlSchema } = await import('../cluster/queue/redis-connection.js');

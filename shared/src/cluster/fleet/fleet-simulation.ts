@@ -50,12 +50,25 @@ interface InFlight extends GatedJob {
   readonly onDone?: (r: MigrationResult) => void;
 }
 
+/**
+ * Receives each job's record once, when it belongs to the run: in completion order on the coordinator's clock (a
+ * record whose worker result is not in yet holds back the records that completed after it), so the order is the
+ * same embedded and distributed, whatever order the workers' results arrive in.
+ */
+export type RecordSink = (record: JobRecord, srcHost: Host) => void;
+
+/** A job completed on the fleet clock, waiting in completion order to be handed on (a migration's until its result is in). */
+interface Completed {
+  readonly record: Omit<JobRecord, 'result'>;
+  result: MigrationResult | null;
+}
+
 /** A migration whose run is over on the coordinator: its record waits for the worker's result. */
 interface Awaited {
   readonly record: Omit<JobRecord, 'result'> & { readonly dst: number };
   readonly over: MigrationOver;
-  /** The completion has been applied at its time (the record belongs to the run). */
-  completed: boolean;
+  /** Its place in the completion order, once the completion has been applied at its time. */
+  completed: Completed | null;
   /** The worker's result, once in. */
   result: MigrationResult | null;
 }
@@ -89,7 +102,11 @@ export class FleetSimulation {
   private readonly probes: ProbeRounds | null;
   private readonly rebalancer: Rebalancer | null;
   private readonly vmBusy = new Set<number>();
+  /** Every record, when there is no sink (`run()` returns them); with a sink, records are not kept. */
   private readonly records: JobRecord[] = [];
+  /** Completed jobs in completion order, from the first whose record has not been handed on. */
+  private readonly completions: Completed[] = [];
+  private completionsHead = 0;
   private readonly fabric: Fabric;
   private readonly usage: LinkUsage;
   private readonly network: FlowNetwork;
@@ -106,6 +123,7 @@ export class FleetSimulation {
     private readonly transport: JobTransport,
     private readonly onProgress?: (p: Progress) => void,
     private readonly onJobDone?: (record: JobRecord, srcHost: Host) => void,
+    private readonly sink?: RecordSink,
   ) {
     const { maintenance, probes, rebalance } = scenario.policies;
     const maxOut = maintenance?.max_outbound ?? 1;
@@ -130,7 +148,10 @@ export class FleetSimulation {
     this.rebalancer = rebalance ? new Rebalancer(rebalance, scenario.horizon, env, fleet, hosts, actions) : null;
   }
 
-  /** Runs the scenario to its end (or horizon) and returns every job's record. */
+  /**
+   * Runs the scenario to its end (or horizon). Without a sink it returns every job's record (by serial); with one,
+   * each record went to the sink as it joined the run and `jobs` is empty.
+   */
   async run(): Promise<FleetRunResult> {
     const horizon = this.scenario.horizon;
     const env = this.env;
@@ -142,7 +163,7 @@ export class FleetSimulation {
       // Let a distributed transport send what was submitted while the simulation goes on (pipelining).
       if (this.transport.wantsTurn?.() === true) this.take(await this.transport.turn!());
       const t = env.peek();
-      if (this.gate.blockedBefore(t) || this.awaited.size >= MAX_AWAITED_RESULTS) {
+      if (this.gate.blockedBefore(t) || this.awaited.size + this.held() >= MAX_AWAITED_RESULTS) {
         this.take(await this.transport.nextResults());
         continue;
       }
@@ -151,6 +172,7 @@ export class FleetSimulation {
     }
     // Every job sent is taken in; jobs still running at the horizon are left out of the records.
     while (this.awaited.size > 0) this.take(await this.transport.nextResults());
+    if (this.held() > 0) throw new FleetInvariantViolation(`${this.held()} completed jobs never got their results`);
     this.records.sort((a, b) => a.serial - b.serial);
     const endS = Math.min(env.now, horizon);
     return {
@@ -168,22 +190,50 @@ export class FleetSimulation {
     for (const o of outcomes) {
       const a = this.awaited.get(o.id);
       if (a === undefined) probes.push(o);
-      else if (a.result === null) {
+      else {
         checkReplay(o.id, a.over.result, o.result);
         a.result = o.result;
-        this.settle(o.id, a);
+        this.awaited.delete(o.id);
+        if (a.completed !== null) {
+          a.completed.result = o.result;
+          this.flush();
+        }
       }
     }
     if (probes.length > 0) this.gate.take(probes);
   }
 
-  /** A migration's record joins the run once it has both completed on the fleet clock and its result is in. */
-  private settle(id: string, a: Awaited): void {
-    if (!a.completed || a.result === null) return;
-    this.awaited.delete(id);
-    const record: JobRecord = { ...a.record, result: a.result };
-    this.records.push(record);
-    this.onJobDone?.(record, this.fleet.hosts[record.src]!);
+  /** Completed jobs held back, waiting for an earlier completion's result. */
+  private held(): number {
+    return this.completions.length - this.completionsHead;
+  }
+
+  /** A job completed on the fleet clock: it takes its place in the completion order. */
+  private completed(c: Completed): void {
+    this.completions.push(c);
+    this.flush();
+  }
+
+  /** Hands on the records at the head of the completion order whose results are in. */
+  private flush(): void {
+    const q = this.completions;
+    while (this.completionsHead < q.length) {
+      const c = q[this.completionsHead]!;
+      if (c.result === null) break;
+      this.completionsHead++;
+      const record: JobRecord = { ...c.record, result: c.result };
+      const src = this.fleet.hosts[record.src]!;
+      if (this.sink) this.sink(record, src);
+      else this.records.push(record);
+      this.onJobDone?.(record, src);
+    }
+    if (this.completionsHead === q.length) {
+      q.length = 0;
+      this.completionsHead = 0;
+    } else if (this.completionsHead > 1024 && this.completionsHead * 2 > q.length) {
+      q.splice(0, this.completionsHead);
+      this.completionsHead = 0;
+    }
   }
 
   private progress(): void {
@@ -224,16 +274,16 @@ export class FleetSimulation {
             'lower policies.maintenance.max_outbound/max_inbound or the wave size so fewer flows share each link',
         );
       }
-      const a: Awaited = { record: { ...record, endS: over.endS }, over, completed: false, result: null };
+      const a: Awaited = { record: { ...record, endS: over.endS }, over, completed: null, result: null };
       this.awaited.set(id, a);
       void this.transport.submit({ id, job: { ...job, migration: { ...job.migration, rate_history: over.rateHistory } } });
-      this.env.callAt(over.endS, () => this.migrationEnded(id, a), COMPLETION_PRIORITY + serial);
+      this.env.callAt(over.endS, () => this.migrationEnded(a), COMPLETION_PRIORITY + serial);
     });
     run.start();
   }
 
   /** A migration's job ends (after any disable): its slots and the VM are free, the wave learns where the VM is. */
-  private migrationEnded(id: string, a: Awaited): void {
+  private migrationEnded(a: Awaited): void {
     const { record, over } = a;
     this.vmBusy.delete(record.vm);
     this.jobsDone++;
@@ -242,8 +292,8 @@ export class FleetSimulation {
     const moved = over.result.status === 'completed';
     this.hosts.release(vm, record.src, record.dst, moved);
     if (record.wave !== null) this.maintenance?.migrationEnded(record.wave, vm.id, record.src, moved);
-    a.completed = true;
-    this.settle(id, a);
+    a.completed = { record: a.record, result: a.result };
+    this.completed(a.completed);
     this.progress();
     this.maintenance?.schedule();
   }
@@ -272,9 +322,8 @@ export class FleetSimulation {
   private complete(j: InFlight, result: MigrationResult): void {
     this.vmBusy.delete(j.vm.id);
     this.jobsDone++;
-    const record: JobRecord = { id: j.id, serial: j.serial, purpose: j.purpose, wave: j.wave, vm: j.vm.id, src: j.src, dst: j.dst, attempt: j.attempt, srcRack: this.fabric.rackOf(j.src), dstRack: j.dst === null ? null : this.fabric.rackOf(j.dst), startS: j.startS, endS: this.env.now, result };
-    this.records.push(record);
-    this.onJobDone?.(record, this.fleet.hosts[j.src]!);
+    const record = { id: j.id, serial: j.serial, purpose: j.purpose, wave: j.wave, vm: j.vm.id, src: j.src, dst: j.dst, attempt: j.attempt, srcRack: this.fabric.rackOf(j.src), dstRack: j.dst === null ? null : this.fabric.rackOf(j.dst), startS: j.startS, endS: this.env.now };
+    this.completed({ record, result });
     j.onDone?.(result);
     this.progress();
     this.maintenance?.schedule();

@@ -1,7 +1,8 @@
-import type { JobRecord, NetworkUsage, WaveRecord } from '../fleet/fleet-run-result.js';
+import type { NetworkUsage, WaveRecord } from '../fleet/fleet-run-result.js';
 import type { LinkTier } from '../network/fabric.js';
 import { DISABLE_STRATEGIES, type DisableStrategy } from '../../kernel/mmu/disable-strategy.js';
 import type { HostCpuLedger, LedgerKey } from './host-cpu-ledger.js';
+import type { ReportData } from './report-series.js';
 import { escapeHtml, fmt, gantt, lineChart, type Series } from './svg-charts.js';
 
 export const TIER_COLORS: Record<LinkTier, string> = { nic: '#1f77b4', uplink: '#ff7f0e', spine: '#9467bd' };
@@ -40,22 +41,12 @@ const RACK_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c
 /**
  * The waves by rack: one bar per wave and rack of its hosts, from the first to the last of the wave's migrations
  * off that rack's hosts (the wave's own span when none ran from it), coloured by rack. A host's rack comes from the
- * jobs (`srcRack`, `dstRack`) or, failing that, from the network's `hostsPerRack`.
+ * jobs (`srcRack`, `dstRack`, gathered in {@link ReportData}) or, failing that, from the network's `hostsPerRack`.
  */
-export function wavesByRackChart(waves: readonly WaveRecord[], jobs: readonly JobRecord[], endS: number, hostsPerRack: number | null): string {
-  const rackOf = new Map<number, number>();
-  for (const j of jobs) {
-    rackOf.set(j.src, j.srcRack);
-    if (j.dst !== null && j.dstRack !== null) rackOf.set(j.dst, j.dstRack);
-  }
+export function wavesByRackChart(waves: readonly WaveRecord[], data: Pick<ReportData, 'rackOf' | 'waveRackSpans'>, endS: number, hostsPerRack: number | null): string {
+  const rackOf = data.rackOf;
   const rack = (h: number): number | null => rackOf.get(h) ?? (hostsPerRack === null ? null : Math.floor(h / hostsPerRack));
-  const span = new Map<string, { start: number; end: number }>();
-  for (const j of jobs) {
-    if (j.wave === null || j.purpose !== 'maintenance') continue;
-    const key = `${j.wave}/${j.srcRack}`;
-    const s = span.get(key);
-    span.set(key, s ? { start: Math.min(s.start, j.startS), end: Math.max(s.end, j.endS) } : { start: j.startS, end: j.endS });
-  }
+  const span = data.waveRackSpans;
   const rows: { label: string; title: string; start: number; end: number; color: string }[] = [];
   for (const w of waves) {
     const byRack = new Map<number | null, number>();

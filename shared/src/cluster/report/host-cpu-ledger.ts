@@ -149,9 +149,59 @@ interface HostWork {
   readonly instant: Float64Array;
 }
 
+/** The ledger's inputs other than the jobs and the end. */
+export type LedgerSetup = Omit<HostCpuLedgerInput, 'jobs' | 'endS'>;
+
+/**
+ * The ledger built as records arrive: `add` keeps what the ledger needs of each job (its hosts, span, VM, whether it
+ * moved the VM, and its host CPU per key: 12 numbers, about 100 bytes, instead of the record), `finish` runs the
+ * sweep. Memory grows with the cluster's jobs at ~100 bytes each (a region frees it after each cluster).
+ */
+export class HostCpuLedgerAccumulator {
+  private cols = new Float64Array(ROW * 1024);
+  private n = 0;
+
+  constructor(private readonly setup: LedgerSetup) {}
+
+  add(j: JobRecord): void {
+    if ((this.n + 1) * ROW > this.cols.length) {
+      const bigger = new Float64Array(this.cols.length * 2);
+      bigger.set(this.cols);
+      this.cols = bigger;
+    }
+    const { source, destination } = jobHostCpu(j);
+    const o = this.n * ROW;
+    const c = this.cols;
+    c[o] = j.src;
+    c[o + 1] = j.dst ?? -1;
+    c[o + 2] = j.startS;
+    c[o + 3] = j.endS;
+    c[o + 4] = j.vm;
+    c[o + 5] = j.result.job === 'migration' && j.result.status === 'completed' && j.dst !== null && j.dst !== j.src ? 1 : 0;
+    c[o + 6] = destination[IN_EFFECT]!;
+    c.set(source, o + 7);
+    this.n++;
+  }
+
+  finish(endS: number): HostCpuLedger {
+    return ledgerOf(this.setup, this.cols.subarray(0, this.n * ROW), this.n, endS);
+  }
+}
+
+/** Numbers kept per job: src, dst (−1: none), start, end, VM, moved (0/1), destination CPU, source CPU per key. */
+const ROW = 7 + K;
+
 /** The host CPU ledger of a run: see the module's comment for what is counted where. */
 export function hostCpuLedger(input: HostCpuLedgerInput): HostCpuLedger {
-  const horizon = input.jobs.reduce((a, j) => Math.max(a, j.endS), Math.max(input.endS, 0));
+  const { jobs, endS, ...setup } = input;
+  const acc = new HostCpuLedgerAccumulator(setup);
+  for (const j of jobs) acc.add(j);
+  return acc.finish(endS);
+}
+
+function ledgerOf(input: LedgerSetup, cols: Float64Array, n: number, endS: number): HostCpuLedger {
+  let horizon = Math.max(endS, 0);
+  for (let i = 0; i < n; i++) horizon = Math.max(horizon, cols[i * ROW + 3]!);
   const binS = input.binS ?? ledgerBinS(horizon);
   if (!(binS > 0)) throw new RangeError('binS must be positive');
   const bins = Math.max(1, Math.ceil(horizon / binS));
@@ -176,36 +226,42 @@ export function hostCpuLedger(input: HostCpuLedgerInput): HostCpuLedger {
     return w;
   };
   const totals = record(() => ({ source_s: 0, destination_s: 0, total_s: 0 }));
-  const addCpu = (h: number, j: JobRecord, cpu: Float64Array) => {
+  const addCpu = (h: number, startS: number, endS: number, cpu: Float64Array) => {
     if (h < 0 || h >= input.hosts.length || !cpu.some((x) => x > 0)) return;
     const w = hostWork(h);
     for (let k = 0; k < K; k++) w.cpu[k]! += cpu[k]!;
-    const d = j.endS - j.startS;
+    const d = endS - startS;
     if (!(d > 0)) {
       for (let k = 0; k < K; k++) w.instant[k]! += cpu[k]!;
       return;
     }
     const rate = cpu.map((x) => x / d);
-    w.events.push({ t: j.startS, demand: 0, rate }, { t: j.endS, demand: 0, rate: rate.map((x) => -x) });
+    w.events.push({ t: startS, demand: 0, rate }, { t: endS, demand: 0, rate: rate.map((x) => -x) });
   };
-  const moves: JobRecord[] = [];
-  for (const j of input.jobs) {
-    const { source, destination } = jobHostCpu(j);
-    addCpu(j.src, j, source);
-    if (j.dst !== null) addCpu(j.dst, j, destination);
+  const moves: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const o = i * ROW;
+    const src = cols[o]!;
+    const dst = cols[o + 1]!;
+    const startS = cols[o + 2]!;
+    const end = cols[o + 3]!;
+    const source = cols.slice(o + 7, o + 7 + K);
+    const destination = new Float64Array(K).fill(dst >= 0 ? cols[o + 6]! : 0);
+    addCpu(src, startS, end, source);
+    if (dst >= 0) addCpu(dst, startS, end, destination);
     LEDGER_KEYS.forEach((k, i) => {
       totals[k].source_s += source[i]!;
       totals[k].destination_s += destination[i]!;
       totals[k].total_s += source[i]! + destination[i]!;
     });
-    if (applyMoves && j.result.job === 'migration' && j.result.status === 'completed' && j.dst !== null && j.dst !== j.src) moves.push(j);
+    if (applyMoves && cols[o + 5] === 1) moves.push(o);
   }
-  for (const j of moves) {
-    const d = demandOf(j.vm);
+  for (const o of moves) {
+    const d = demandOf(cols[o + 4]!);
     if (d === 0) continue;
     // Only hosts with migration CPU matter; a completed migration gave CPU to both ends unless it cost none.
-    work.get(j.src)?.events.push({ t: j.endS, demand: -d, rate: null });
-    if (j.dst !== null) work.get(j.dst)?.events.push({ t: j.endS, demand: d, rate: null });
+    work.get(cols[o]!)?.events.push({ t: cols[o + 3]!, demand: -d, rate: null });
+    work.get(cols[o + 1]!)?.events.push({ t: cols[o + 3]!, demand: d, rate: null });
   }
 
   const seriesCpu = LEDGER_KEYS.map(() => new Float64Array(bins));

@@ -1,6 +1,7 @@
 import type { JobRecord, NetworkUsage, WaveRecord } from '../fleet/fleet-run-result.js';
 import { contentionChart, ledgerTables, linkUtilisationChart, networkTable, wavesByRackChart } from './fleet-charts.js';
 import type { HostCpuLedger } from './host-cpu-ledger.js';
+import { MAX_HISTOGRAM_SAMPLE, reportDataOf, type ReportData } from './report-series.js';
 import { DISABLE_STRATEGIES, type DisableStrategy } from '../../kernel/mmu/disable-strategy.js';
 import { GUEST_IMPACT_COMPONENTS, HOST_CPU_COMPONENTS, type GuestImpactComponent, type HostCpuComponent } from '../../migration/job/whole-cost.js';
 import type { RunSummary, WholeCostTotals } from './run-summary.js';
@@ -58,62 +59,27 @@ function wholeCostCharts(summary: RunSummary): string {
 }
 
 /** Cumulative vCPU stall seconds over simulated time, per strategy (each job adds its stall when it ends). */
-function cumulativeStall(jobs: readonly JobRecord[]): Series[] {
-  const sorted = [...jobs].sort((a, b) => a.endS - b.endS || a.serial - b.serial);
-  return DISABLE_STRATEGIES.map((s) => {
-    let total = 0;
-    const points: [number, number][] = [[0, 0]];
-    for (const j of sorted) {
-      const b = j.result.mmu?.[s];
-      if (!b) continue;
-      total += b.vcpu_stall_s;
-      points.push([j.endS, total]);
-    }
-    return { name: s, color: STRATEGY_COLORS[s], points };
-  });
+function cumulativeStall(data: ReportData): Series[] {
+  return DISABLE_STRATEGIES.map((s) => ({ name: s, color: STRATEGY_COLORS[s], points: data.stall[s] }));
 }
 
 /**
- * Fraction of the fleet's VM memory mapped huge over time, per strategy. A disable that zaps takes away the share
- * of a VM's huge pages it zapped (all of them for the zap strategies, the bail-outs for promote) until the refaults
- * bring 99 % back (never, if the workload does not touch them); a later disable of the same VM replaces the
- * earlier loss.
+ * Fraction of the fleet's VM memory mapped huge over time, per strategy, in the data's time bins. A disable that
+ * zaps takes away the share of a VM's huge pages it zapped (all of them for the zap strategies, the bail-outs for
+ * promote) until the refaults bring 99 % back (never, if the workload does not touch them); a later disable of the
+ * same VM replaces the earlier loss. Each change is drawn at the start of its bin.
  */
-function hugeCoverage(jobs: readonly JobRecord[], fleetRamBytes: number, endS: number): Series[] {
+function hugeCoverage(data: ReportData, fleetRamBytes: number, endS: number): Series[] {
   return DISABLE_STRATEGIES.map((s) => {
-    const byVm = new Map<number, { at: number; until: number; bytes: number }[]>();
-    for (const j of jobs) {
-      const b = j.result.mmu?.[s];
-      if (!b || !b.disable_ran || j.result.dirty_log_stopped_at_s === null) continue;
-      const zapped = b.sptes_zapped;
-      const share = zapped + b.huge_pages_promoted > 0 ? zapped / (zapped + b.huge_pages_promoted) : 0;
-      if (share <= 0) continue;
-      const at = j.startS + j.result.dirty_log_stopped_at_s;
-      const until = b.huge_coverage_restored_s === null ? Infinity : at + b.huge_coverage_restored_s;
-      const list = byVm.get(j.vm) ?? [];
-      list.push({ at, until, bytes: share * j.result.ram.total_bytes });
-      byVm.set(j.vm, list);
-    }
-    const deltas: [number, number][] = [];
-    for (const list of byVm.values()) {
-      list.sort((a, b) => a.at - b.at);
-      list.forEach((x, i) => {
-        const next = list[i + 1];
-        const end = next ? Math.min(x.until, next.at) : x.until;
-        if (end <= x.at) return;
-        deltas.push([x.at, x.bytes]);
-        if (end !== Infinity) deltas.push([end, -x.bytes]);
-      });
-    }
-    deltas.sort((a, b) => a[0] - b[0]);
     let lost = 0;
     const points: [number, number][] = [[0, 1]];
-    for (const [t, d] of deltas) {
-      if (t > endS) break;
+    data.coverageLost[s].forEach((d, i) => {
+      const t = i * data.coverageBinS;
+      if (d === 0 || t > endS) return;
       points.push([t, 1 - lost / fleetRamBytes]);
       lost += d;
       points.push([t, 1 - lost / fleetRamBytes]);
-    }
+    });
     points.push([endS, 1 - lost / fleetRamBytes]);
     return { name: s, color: STRATEGY_COLORS[s], points };
   });
@@ -129,8 +95,12 @@ export interface ReportExtras {
   readonly waves?: readonly WaveRecord[];
 }
 
-/** A self-contained HTML report: tables and inline SVG charts, readable offline. */
-export function reportHtml(summary: RunSummary, jobs: readonly JobRecord[], fleetRamBytes: number, extras: ReportExtras = {}): string {
+/**
+ * A self-contained HTML report: tables and inline SVG charts, readable offline. The charts come from bounded data
+ * ({@link ReportData}, built as records arrive); a list of records is turned into it here.
+ */
+export function reportHtml(summary: RunSummary, jobsOrData: readonly JobRecord[] | ReportData, fleetRamBytes: number, extras: ReportExtras = {}): string {
+  const data = Array.isArray(jobsOrData) ? reportDataOf(jobsOrData as readonly JobRecord[]) : (jobsOrData as ReportData);
   const strategyRows = DISABLE_STRATEGIES.map((s) => {
     const t = summary.strategies[s];
     return `<tr><td><span class="dot" style="background:${STRATEGY_COLORS[s]}"></span>${s}</td><td>${fmt(t.disable_s)}</td><td>${fmt(t.vcpu_stall_s)}</td><td>${fmt(t.host_cpu_s)}</td><td>${fmt(t.tlb_flushes)}</td><td>${fmt(t.page_faults)}</td><td>${fmt(t.refaults)}</td></tr>`;
@@ -152,14 +122,14 @@ export function reportHtml(summary: RunSummary, jobs: readonly JobRecord[], flee
       values: [summary.strategies[s].disable_s, summary.strategies[s].vcpu_stall_s, summary.strategies[s].host_cpu_s],
     })),
   );
-  const stallChart = lineChart('Cumulative vCPU stall over simulated time', 'simulated time (s)', 'vCPU stall (s)', cumulativeStall(jobs));
+  const stallChart = lineChart('Cumulative vCPU stall over simulated time', 'simulated time (s)', 'vCPU stall (s)', cumulativeStall(data));
   const disableChart = logHistogram(
-    'Disable time per job (jobs whose disable ran on the source)',
+    `Disable time per job (jobs whose disable ran on the source${Object.values(data.disableSample).some((v) => v.length >= MAX_HISTOGRAM_SAMPLE) ? `; a sample of up to ${MAX_HISTOGRAM_SAMPLE} per strategy` : ''})`,
     'disable time (s, log scale)',
     DISABLE_STRATEGIES.map((s) => ({
       name: s,
       color: STRATEGY_COLORS[s],
-      values: jobs.flatMap((j) => (j.result.mmu?.[s]?.disable_ran ? [j.result.mmu[s]!.disable_s] : [])),
+      values: data.disableSample[s],
     })),
   );
   const waveChart =
@@ -171,7 +141,7 @@ export function reportHtml(summary: RunSummary, jobs: readonly JobRecord[], flee
         )
       : '<p>No maintenance waves in this scenario.</p>';
   const network = extras.network ?? null;
-  const rackChart = extras.waves && extras.waves.length > 0 ? wavesByRackChart(extras.waves, jobs, summary.simulated_end_s, network?.hostsPerRack ?? null) : '';
+  const rackChart = extras.waves && extras.waves.length > 0 ? wavesByRackChart(extras.waves, data, summary.simulated_end_s, network?.hostsPerRack ?? null) : '';
   const ledger = extras.ledger ?? null;
   const ledgerSection = ledger
     ? `<h2>Host CPU: what migrations took from guests</h2>
@@ -185,7 +155,7 @@ ${ledgerTables(ledger)}
 ${networkTable(network)}
 <div class="charts">${linkUtilisationChart(network)}</div>`
     : '';
-  const coverageChart = lineChart('Huge-page coverage of VM memory over time', 'simulated time (s)', 'fraction mapped huge', hugeCoverage(jobs, fleetRamBytes, summary.simulated_end_s), false);
+  const coverageChart = lineChart('Huge-page coverage of VM memory over time', 'simulated time (s)', 'fraction mapped huge', hugeCoverage(data, fleetRamBytes, summary.simulated_end_s), false);
   const pct = (p: RunSummary['migration_time_s']) => `${p.count} jobs; p50 ${p.p50 === null ? '-' : fmt(p.p50)} s, p90 ${p.p90 === null ? '-' : fmt(p.p90)} s, p99 ${p.p99 === null ? '-' : fmt(p.p99)} s, max ${p.max === null ? '-' : fmt(p.max)} s`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>migsim: ${escapeHtml(summary.scenario)}</title>

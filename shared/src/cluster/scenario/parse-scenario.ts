@@ -4,6 +4,7 @@ import { BUILTIN_PROFILES } from '../../kernel/mmu/builtin-profiles.js';
 import { ProfileInvalid } from '../../kernel/mmu/errors/profile-invalid.js';
 import { readProfileFile } from '../../kernel/mmu/read-profile-file.js';
 import { ScenarioInvalid, type ScenarioIssue } from './errors/scenario-invalid.js';
+import { resolveRegionOverrides } from './region-overrides.js';
 import type { ScenarioCheck } from './scenario-check.js';
 import { scenarioSchema, type Scenario } from './scenario-schema.js';
 
@@ -77,6 +78,18 @@ export function validateScenario(input: unknown, file: string = '<scenario>', ch
       file,
       found.map((c) => ({ path: c.path, ...locate(c.path.split('.')), message: c.message })),
     );
+  }
+  if (parsed.data.region) {
+    // Each listed cluster's `set`, applied to this scenario and validated as it was.
+    const regionIssues = resolveRegionOverrides(input, parsed.data.region, (clusterInput) => {
+      try {
+        return { scenario: validateScenario(clusterInput, file, checks) };
+      } catch (e) {
+        if (!(e instanceof ScenarioInvalid)) throw e;
+        return { issues: e.issues };
+      }
+    });
+    if (regionIssues.length > 0) throw new ScenarioInvalid(file, regionIssues.map((i) => ({ path: pathText(i.path), ...locate(i.path), message: i.message })));
   }
   return parsed.data;
 }

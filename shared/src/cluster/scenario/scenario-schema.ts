@@ -40,6 +40,52 @@ const jobChecks = {
   passSeconds: workloadSpecSchema.options[3].shape.pass_seconds.unwrap(),
 };
 
+/** Clusters a region may have. */
+export const MAX_REGION_CLUSTERS = 1000;
+
+/** A cluster's name within its region: a folder name for its outputs. */
+export const CLUSTER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Keys a region's cluster may not `set`: the cluster's seed derives from the region's, and a cluster is no region. */
+export const REGION_FIXED_KEYS = ['seed', 'region', 'name'] as const;
+
+const regionClusterSchema = z
+  .object({
+    name: z.string().regex(CLUSTER_NAME_PATTERN, 'a cluster name is 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit').optional(),
+    /** Values at dotted paths (`cluster.host_classes[0].count: 500`, `policies.maintenance.wave_size: 20`), as in a scenario file. */
+    set: z
+      .record(z.string().min(1), z.unknown())
+      .superRefine((set, ctx) => {
+        for (const k of Object.keys(set)) {
+          const head = k.split(/[.[]/)[0]!;
+          if ((REGION_FIXED_KEYS as readonly string[]).includes(head)) ctx.addIssue({ code: 'custom', path: [k], message: `a cluster cannot set '${head}' (its seed derives from the region's seed; its name is the cluster's name)` });
+        }
+      })
+      .optional(),
+  })
+  .strict();
+
+const regionSchema = z
+  .object({
+    clusters: z.union([
+      z.number().int().min(1).max(MAX_REGION_CLUSTERS),
+      z
+        .array(regionClusterSchema)
+        .min(1)
+        .max(MAX_REGION_CLUSTERS)
+        .superRefine((list, ctx) => {
+          const seen = new Map<string, number>();
+          list.forEach((c, i) => {
+            const name = c.name ?? `c${i}`;
+            const first = seen.get(name);
+            if (first !== undefined) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `cluster name '${name}' is also cluster ${first}'s` });
+            else seen.set(name, i);
+          });
+        }),
+    ]),
+  })
+  .strict();
+
 /** The period of a recurring policy. */
 const periodSchema = durationSchema.pipe(z.number().positive());
 
@@ -211,6 +257,12 @@ export const scenarioSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * A region of clusters (`cluster/region/region-clusters.ts`): N copies of this scenario's cluster, VMs, policies
+     * and events, or a list of clusters, each with an optional name and `set` of per-cluster values at dotted paths
+     * (validated as the scenario is). Each cluster's seed derives from this scenario's `seed`.
+     */
+    region: regionSchema.optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
