@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { sizeScenario } from '../../shared/src/cluster/loadgen/size-scenario.js';
 import { runRegionEmbedded } from '../../shared/src/cluster/region/region-flow-embedded.js';
 import { runRegionFlow } from '../../shared/src/cluster/region/region-flow.js';
-import { clustersFromTemplate } from '../../shared/src/cluster/region/region-flow-run-cluster.js';
+import { regionClusters } from '../../shared/src/cluster/region/region-clusters.js';
 import { loadScenario } from '../../shared/src/cluster/scenario/load-scenario.js';
 
 const REDIS = process.env.MIGSIM_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -64,7 +64,7 @@ async function cleanup(prefix: string): Promise<void> {
 export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers = 2, coordinators = 2): Promise<RegionDistributedResult> {
   const template = loadScenario('scenarios/rolling-upgrade-1000.yaml');
   const cluster = sizeScenario(template, hosts * (template.vms.per_host ?? 24), template.seed, `region-${hosts}h`);
-  const clusters = clustersFromTemplate(cluster, clustersN);
+  const clusters = regionClusters({ ...cluster, region: { clusters: clustersN } });
   const runId = `bench-region-${randomUUID().slice(0, 8)}`;
   const loadEmbedded = (await import('node:os')).loadavg()[0]!;
   const cpu0 = process.cpuUsage();

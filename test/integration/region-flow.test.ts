@@ -7,7 +7,7 @@ import { createRedis } from '../../shared/src/cluster/queue/redis-connection.js'
 import { clusterRunId } from '../../shared/src/cluster/region/coordinator-jobs.js';
 import { runRegionEmbedded } from '../../shared/src/cluster/region/region-flow-embedded.js';
 import { runRegionFlow } from '../../shared/src/cluster/region/region-flow.js';
-import { clustersFromTemplate } from '../../shared/src/cluster/region/region-flow-run-cluster.js';
+import { regionClusters } from '../../shared/src/cluster/region/region-clusters.js';
 import { loadScenario } from '../../shared/src/cluster/scenario/load-scenario.js';
 import { cleanup, REDIS_URL, sleep, startWorker, stopAll, testPrefix, until } from '../helpers/cluster.js';
 
@@ -32,7 +32,7 @@ describe('a region run as a BullMQ flow of cluster coordinators', () => {
   });
 
   it('gives the embedded region digest with 2 worker processes serving coordinators and migrations', async () => {
-    const clusters = clustersFromTemplate(QUICK, 3);
+    const clusters = regionClusters({ ...QUICK, region: { clusters: 3 } });
     const embedded = await runRegionEmbedded({ regionName: 'r', clusters, runId: 'itest-region', outDir: '/tmp/migsim-test-region-emb' });
     const p = prefix();
     procs.push(coordinatorWorker(p), coordinatorWorker(p));
@@ -53,7 +53,7 @@ describe('a region run as a BullMQ flow of cluster coordinators', () => {
   });
 
   it('completes with the same digest when a process running coordinators is killed mid-run (its cluster jobs stall and are retried)', async () => {
-    const clusters = clustersFromTemplate(MEDIUM, 2);
+    const clusters = regionClusters({ ...MEDIUM, region: { clusters: 2 } });
     const embedded = await runRegionEmbedded({ regionName: 'r', clusters, runId: 'itest-region-kill', outDir: '/tmp/migsim-test-region-kill-emb' });
     const p = prefix();
     const victim = coordinatorWorker(p);

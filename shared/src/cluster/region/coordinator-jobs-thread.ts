@@ -5,7 +5,7 @@ import { progressKey } from '../queue/queue-names.js';
 import { connectOrThrow, createRedis } from '../queue/redis-connection.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 import type { CoordinatorThreadReply, CoordinatorThreadTask } from './coordinator-jobs.js';
-import { runCluster } from './region-flow-run-cluster.js';
+import { runCluster } from './run-region.js';
 
 /**
  * A cluster coordinator thread: for each task posted, runs one cluster of a region with its migrations sent through

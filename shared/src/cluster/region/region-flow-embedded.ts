@@ -2,9 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EmbeddedTransport } from '../fleet/embedded-transport.js';
 import type { ClusterRunResult } from './cluster-run.js';
-import { clusterOutDir, clusterRunId } from './coordinator-jobs.js';
+import { clusterRunId } from './coordinator-jobs.js';
 import type { RegionCluster, RegionFlowResult } from './region-flow.js';
-import { regionDigestOf, runCluster } from './region-flow-run-cluster.js';
+import { regionDigest, runCluster } from './run-region.js';
 
 /**
  * The same region as `runRegionFlow`, in this process, one cluster after another, with the same run ids and output
@@ -15,9 +15,9 @@ export async function runRegionEmbedded(o: { regionName: string; clusters: reado
   mkdirSync(o.outDir, { recursive: true });
   const clusters: ClusterRunResult[] = [];
   for (const c of o.clusters) {
-    clusters.push(await runCluster({ scenario: c.scenario, name: c.name, runId: clusterRunId(o.runId, c.name), transport: new EmbeddedTransport(), outDir: clusterOutDir(o.outDir, c.name) }));
+    clusters.push(await runCluster({ scenario: c.scenario, name: c.name, runId: clusterRunId(o.runId, c.name), transport: new EmbeddedTransport(), outDir: o.outDir }));
   }
-  const digest = regionDigestOf(clusters);
+  const digest = regionDigest(clusters.map((c) => c.digest));
   const migrations = clusters.reduce((a, c) => a + c.migrations, 0);
   const wallS = (performance.now() - t0) / 1e3;
   writeFileSync(join(o.outDir, 'region.json'), `${JSON.stringify({ region: o.regionName, run_id: o.runId, digest, migrations, wall_s: wallS, clusters: clusters.map((c) => ({ name: c.name, digest: c.digest, migrations: c.migrations })) }, null, 2)}\n`);

@@ -7,7 +7,7 @@ import { connectOrThrow, createRedis } from '../queue/redis-connection.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 import type { ClusterRunResult } from './cluster-run.js';
 import { CLUSTER_JOB_NAME, clusterOutDir, clusterRunId, COORDINATORS_QUEUE, REGION_JOB_NAME, REGIONS_QUEUE, type ClusterJob } from './coordinator-jobs.js';
-import { regionDigestOf } from './region-flow-run-cluster.js';
+import { regionDigest } from './run-region.js';
 
 /** One cluster of a region: its name and its resolved scenario. */
 export interface RegionCluster {
@@ -85,7 +85,7 @@ export async function runRegionFlow(o: RegionFlowOptions): Promise<RegionFlowRes
           region_run_id: o.runId,
           name: c.name,
           run_id: clusterRunId(o.runId, c.name),
-          out_dir: clusterOutDir(o.outDir, c.name),
+          out_dir: o.outDir,
           scenario: c.scenario as unknown as Record<string, unknown>,
         };
         return {
@@ -111,7 +111,7 @@ export async function runRegionFlow(o: RegionFlowOptions): Promise<RegionFlowRes
       if (!r) throw new RegionFlowFailed(o.runId, `no result for cluster ${c.name}`);
       return r;
     });
-    const digest = regionDigestOf(clusters);
+    const digest = regionDigest(clusters.map((c) => c.digest));
     const migrations = clusters.reduce((a, c) => a + c.migrations, 0);
     const wallS = (performance.now() - t0) / 1e3;
     writeFileSync(
