@@ -1,3 +1,4 @@
+import { SELFTEST_DEFAULTS } from '../selftest/selftest-defaults.js';
 import type { KvmHost, KvmHostSpec } from '../host/kvm-host.js';
 import { kvmHostSpecKey } from '../host/kvm-host-spec-key.js';
 import { resolveKvmHost } from '../host/resolve-kvm-host.js';
@@ -269,17 +270,7 @@ const PROBES: readonly { readonly config: Partial<Config>; readonly kvm: KvmHost
   { config: { manualProtect: false }, kvm: { pml: false } },
 ];
 
-const PROBE_BASE: Config = {
-  vcpus: 8,
-  vcpuMemoryBytes: 512 * 2 ** 20,
-  iterations: 2,
-  backing: 'anonymous',
-  runVcpusDuringDisable: false,
-  manualProtect: true,
-  writePercent: 100,
-  randomAccess: false,
-  slots: 1,
-};
+const PROBE_BASE: Config = { ...SELFTEST_DEFAULTS, vcpus: 8, vcpuMemoryBytes: 512 * 2 ** 20 };
 
 /** What a probe has that no run has, in words: "no run disables with running vCPUs (-e)". */
 function missing(probe: (typeof PROBES)[number], runs: readonly SelftestRun[], specs: readonly KvmHostSpec[]): string {

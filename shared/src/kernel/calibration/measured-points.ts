@@ -1,3 +1,4 @@
+import { SELFTEST_DEFAULT_SEED, SELFTEST_DEFAULTS } from '../selftest/selftest-defaults.js';
 import type { CostKey } from '../mmu/cost-profile.js';
 import type { DisableStrategy } from '../mmu/disable-strategy.js';
 import { NO_BAILOUTS } from '../mmu/promote-bailout.js';
@@ -26,16 +27,8 @@ const GiB = 1 << 30;
 
 function params(profile: CostProfile, kernel: KvmHostSpec, p: Partial<DirtyLogPerfParams>): DirtyLogPerfParams {
   return {
-    vcpus: 1,
-    vcpuMemoryBytes: GiB,
-    iterations: 2,
-    backing: 'anonymous',
-    runVcpusDuringDisable: false,
-    manualProtect: true,
-    writePercent: 100,
-    randomAccess: false,
-    slots: 1,
-    seed: 1,
+    ...SELFTEST_DEFAULTS,
+    seed: SELFTEST_DEFAULT_SEED,
     strategies: ['zap-leaf', 'zap', 'zap-batched', 'promote'],
     kernel: resolveKvmHost(kernel),
     thpCoverage: 1,

@@ -1,3 +1,4 @@
+import { SELFTEST_DEFAULT_SEED, SELFTEST_DEFAULTS } from '../selftest/selftest-defaults.js';
 import { BACKING_SOURCES, type BackingSource } from '../mmu/backing-source.js';
 import { SelftestOutputInvalid } from './errors/index.js';
 import type { SelftestRun } from './selftest-run.js';
@@ -56,7 +57,6 @@ const MAX_VCPUS = 4096;
 const MAX_SLOTS = 32_768;
 const MAX_GUEST_BYTES = 4 * 2 ** 40;
 
-const GIB = 2 ** 30;
 const PAGE = 4096;
 
 /** `%ld.%.9lds` */
@@ -318,17 +318,9 @@ interface CommandConfig {
 /** The selftest's `main()` on the words after the program: getopt(OPTSTRING), then its checks; `fail` names the flag. */
 function parseCommandLine(args: readonly string[], fail: (detail: string) => never): CommandConfig {
   const c: CommandConfig = {
-    vcpus: 1,
-    vcpuMemoryBytes: GIB,
-    iterations: 2,
+    ...SELFTEST_DEFAULTS,
     iterationsGiven: false,
-    backing: 'anonymous',
-    runVcpusDuringDisable: false,
-    manualProtect: true,
-    writePercent: 100,
-    randomAccess: false,
-    slots: 1,
-    seed: 1,
+    seed: SELFTEST_DEFAULT_SEED,
     seedGiven: false,
     pinnedCpus: null,
   };
