@@ -5,10 +5,11 @@ import { EmbeddedTransport } from '../../../../shared/src/cluster/fleet/embedded
 import { FleetInvariantViolation } from '../../../../shared/src/cluster/fleet/errors/index.js';
 import type { FleetRunResult } from '../../../../shared/src/cluster/fleet/fleet-run-result.js';
 import { FleetSimulation } from '../../../../shared/src/cluster/fleet/fleet-simulation.js';
-import type { JobEnvelope, JobOutcome, JobTransport } from '../../../../shared/src/cluster/fleet/job-transport.js';
+import type { JobOutcome, JobTransport } from '../../../../shared/src/cluster/fleet/job-transport.js';
 import type { Progress } from '../../../../shared/src/cluster/fleet/progress.js';
 import type { Scenario } from '../../../../shared/src/cluster/scenario/scenario-schema.js';
 import { scenarioWith } from './fleet-fixtures.js';
+import { ShufflingTransport } from './shuffling-transport.js';
 
 /** A small fleet with every policy and event: maintenance, probes, rebalancing, cancellations, a host failure. */
 const SCENARIO = scenarioWith({
@@ -30,30 +31,6 @@ const SCENARIO = scenarioWith({
   events: { cancellation_probability: 0.2, host_failures: [{ host: 3, at: '1m' }] },
 });
 
-/** Results of the embedded transport handed out late: a random part of those waiting at each call, shuffled. */
-class ShufflingTransport implements JobTransport {
-  private readonly inner = new EmbeddedTransport();
-  private waiting: JobOutcome[] = [];
-
-  constructor(private readonly rng: Rng) {}
-
-  async submit(envelope: JobEnvelope): Promise<void> {
-    await this.inner.submit(envelope);
-    const ready = await this.inner.nextResults();
-    this.waiting.push(...ready);
-  }
-
-  async nextResults(): Promise<JobOutcome[]> {
-    const shuffled = this.waiting.map((o) => ({ o, key: this.rng.nextFloat() })).sort((a, b) => a.key - b.key);
-    const take = 1 + Math.floor(this.rng.nextFloat() * shuffled.length);
-    this.waiting = shuffled.slice(take).map((x) => x.o);
-    const out = shuffled.slice(0, take).map((x) => x.o);
-    // A result delivered twice must not count twice.
-    return this.rng.nextFloat() < 0.3 ? [...out, ...out] : out;
-  }
-
-  async close(): Promise<void> {}
-}
 
 /** The embedded transport's results, each claiming to take no time at all. */
 class InstantTransport extends EmbeddedTransport {

@@ -8,11 +8,12 @@ import { buildFleet } from '../../../../shared/src/cluster/fleet/build-fleet.js'
 import { EmbeddedTransport } from '../../../../shared/src/cluster/fleet/embedded-transport.js';
 import type { JobRecord } from '../../../../shared/src/cluster/fleet/fleet-run-result.js';
 import { FleetSimulation } from '../../../../shared/src/cluster/fleet/fleet-simulation.js';
-import type { JobEnvelope, JobOutcome, JobTransport } from '../../../../shared/src/cluster/fleet/job-transport.js';
+import type { JobTransport } from '../../../../shared/src/cluster/fleet/job-transport.js';
 import { hostCpuLedger, ledgerInputOf } from '../../../../shared/src/cluster/report/host-cpu-ledger.js';
 import { jobsCsv, percentiles, QUANTILE_RELATIVE_ACCURACY, QuantileSketch, RunDigest, runDigest, summarize, SummaryAccumulator, type Percentiles } from '../../../../shared/src/cluster/report/run-summary.js';
 import { Rng } from '../../../../shared/src/engine/rng.js';
 import { scenarioWith } from '../fleet/fleet-fixtures.js';
+import { ShufflingTransport } from '../fleet/shuffling-transport.js';
 
 /** A small fleet with maintenance, probes, cancellations and a host failure: every kind of record. */
 const SCENARIO = scenarioWith({
@@ -30,30 +31,6 @@ const SCENARIO = scenarioWith({
   events: { cancellation_probability: 0.2, host_failures: [{ host: 3, at: '1m' }] },
 });
 
-/** Results handed out late and shuffled (a random part of those waiting at each call), as workers may finish. */
-class ShufflingTransport implements JobTransport {
-  private readonly inner = new EmbeddedTransport();
-  private waiting: JobOutcome[] = [];
-
-  constructor(private readonly rng: Rng) {}
-
-  async submit(envelope: JobEnvelope): Promise<void> {
-    await this.inner.submit(envelope);
-    const ready = await this.inner.nextResults();
-    this.waiting.push(...ready);
-  }
-
-  async nextResults(): Promise<JobOutcome[]> {
-    const shuffled = this.waiting.map((o) => ({ o, key: this.rng.nextFloat() })).sort((a, b) => a.key - b.key);
-    const take = 1 + Math.floor(this.rng.nextFloat() * shuffled.length);
-    this.waiting = shuffled.slice(take).map((x) => x.o);
-    const out = shuffled.slice(0, take).map((x) => x.o);
-    // A result delivered twice must not count twice.
-    return this.rng.nextFloat() < 0.3 ? [...out, ...out] : out;
-  }
-
-  async close(): Promise<void> {}
-}
 
 async function sinkOrder(transport: JobTransport): Promise<JobRecord[]> {
   const out: JobRecord[] = [];
