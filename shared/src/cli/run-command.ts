@@ -9,6 +9,8 @@ import { installShutdown } from '../common/shutdown.js';
 import { DEFAULT_METRICS_HOST, DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../cluster/config/service-env.js';
 import { RUN_ID_PATTERN } from '../cluster/queue/queue-names.js';
 import { CliError } from './cli-error.js';
+import { numberFlag } from './flag-values.js';
+import { MAX_REGION_THREADS } from '../cluster/region/region-defaults.js';
 import { formatRegionSummaryLines, formatSummaryLines } from './format-summary.js';
 import { progressReporter, regionProgressReporter } from './progress-reporter.js';
 import { scenarioFromArg } from './scenario-arg.js';
@@ -35,20 +37,23 @@ export function runCommand(out: (text: string) => void): Command {
     .addOption(new Option('--seed <n>', 'override the scenario seed'))
     .addOption(new Option('--redis <url>', 'run as coordinator against workers on this Redis (redis:// or rediss://)'))
     .addOption(new Option('--run-id <id>', 'run id (default derived from the scenario and seed; the same id resumes a run)'))
+    .addOption(new Option('--threads <n>', 'a region: clusters simulated at once, each on a thread of its own (default: one per core; 0 runs them one after another in this thread)'))
     .addOption(new Option('--quiet', 'no progress output'))
     .addOption(new Option('--metrics-port <port>', 'with --redis: serve /metrics, /healthz, /readyz on this port (METRICS_PORT)'))
     .addOption(new Option('--metrics-host <host>', 'with --redis: address of the metrics server (METRICS_HOST, default 127.0.0.1)'))
     .addOption(new Option('--linger <duration>', 'with --redis: keep serving metrics this long after the run (so Prometheus scrapes the totals)'))
-    .action(async (arg: string | undefined, opts: { out?: string; seed?: string; redis?: string; runId?: string; quiet?: boolean; metricsPort?: string; metricsHost?: string; linger?: string }) => {
+    .action(async (arg: string | undefined, opts: { out?: string; seed?: string; redis?: string; runId?: string; threads?: string; quiet?: boolean; metricsPort?: string; metricsHost?: string; linger?: string }) => {
       const { file: path, scenario } = scenarioFromArg(arg, opts.seed);
       if (opts.runId !== undefined && !RUN_ID_PATTERN.test(opts.runId)) throw new CliError(`--run-id: run ids are 1 to 128 letters, digits, dots, dashes or underscores (got '${opts.runId}')`);
       const outDir = opts.out ?? join('out', `${basename(path).replace(/\.ya?ml$/, '')}-seed${scenario.seed}`);
+      const threads = numberFlag('--threads', opts.threads, 0, MAX_REGION_THREADS, true);
+      if (threads !== undefined && !scenario.region) throw new CliError('--threads: only a scenario with a region runs clusters on threads (this scenario has one cluster)');
       if (scenario.region) {
         if (opts.redis) throw new CliError('--redis: a region runs embedded for now (run its clusters one by one with --redis, or without --redis)');
         makeOutDir(outDir);
         const { runRegion } = await import('../cluster/region/run-region.js');
         const progress = opts.quiet ? undefined : regionProgressReporter();
-        const summary = await runRegion({ scenario, outDir, ...(opts.runId ? { runId: opts.runId } : {}), ...(progress ? { onProgress: progress.update } : {}) });
+        const summary = await runRegion({ scenario, outDir, ...(opts.runId ? { runId: opts.runId } : {}), ...(threads === undefined ? {} : { threads }), ...(progress ? { onProgress: progress.update } : {}) });
         progress?.done();
         out(formatRegionSummaryLines(summary, outDir));
         return;

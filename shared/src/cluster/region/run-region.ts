@@ -8,7 +8,9 @@ import { runExperiment, runIdFor } from '../experiment/run-experiment.js';
 import { QUANTILE_RELATIVE_ACCURACY, SummaryAccumulator, type RunSummary } from '../report/run-summary.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 import type { ClusterRunResult } from './cluster-run.js';
+import { ClusterThreads } from './cluster-threads.js';
 import { regionClusters } from './region-clusters.js';
+import { REGION_DEFAULTS } from './region-defaults.js';
 import { regionReportHtml } from './region-report.js';
 
 export interface ClusterRunOptions {
@@ -68,9 +70,16 @@ export interface RegionRunOptions {
   readonly scenario: Scenario;
   readonly outDir: string;
   readonly runId?: string;
-  /** Clusters run at once (default 1: one after another, each freed before the next). */
-  readonly concurrency?: number;
-  /** A transport per cluster (default: embedded, in this process). */
+  /**
+   * Clusters run at once, each on a thread of its own with the embedded transport (`ClusterThreads`); 0 runs them in
+   * this process one after another, each freed before the next (as with `transportFor`).
+   * @defaultValue REGION_DEFAULTS.threads() (one per core), at most the region's clusters
+   */
+  readonly threads?: number;
+  /**
+   * A transport per cluster; the clusters then run in this process, one after another (`threads` does not apply: a
+   * transport cannot go to a thread). @defaultValue embedded, on threads
+   */
   readonly transportFor?: (cluster: string) => JobTransport;
   readonly ndjson?: boolean;
   readonly onProgress?: (p: RegionProgress) => void;
@@ -114,8 +123,8 @@ export function regionDigest(clusterDigests: readonly string[]): string {
 }
 
 /**
- * Runs a region: each cluster of `regionClusters(scenario)` through {@link runCluster} (`concurrency` at once, one
- * after another by default), then writes the region's outputs in `outDir`: `region-summary.json`, `clusters.csv`
+ * Runs a region: each cluster of `regionClusters(scenario)` through {@link runCluster} (`threads` at once, each on a
+ * thread of its own; in this process one after another with `threads: 0` or a `transportFor`), then writes the region's outputs in `outDir`: `region-summary.json`, `clusters.csv`
  * (the index of the clusters' folders and their `jobs.csv`) and `report.html`.
  */
 export async function runRegion(o: RegionRunOptions): Promise<RegionSummary> {
@@ -123,7 +132,10 @@ export async function runRegion(o: RegionRunOptions): Promise<RegionSummary> {
   mkdirSync(o.outDir, { recursive: true });
   const clusters = regionClusters(o.scenario);
   const runId = o.runId ?? runIdFor(o.scenario);
-  const concurrency = Math.max(1, Math.min(clusters.length, o.concurrency ?? 1));
+  const threadsWanted = o.transportFor ? 0 : (o.threads ?? REGION_DEFAULTS.threads());
+  if (!Number.isInteger(threadsWanted) || threadsWanted < 0) throw new RangeError(`threads must be an integer ≥ 0 (got ${threadsWanted})`);
+  const threads = threadsWanted === 0 ? undefined : new ClusterThreads();
+  const concurrency = Math.max(1, Math.min(clusters.length, threadsWanted));
   const results: (ClusterRunResult | undefined)[] = new Array(clusters.length);
   const running = new Map<number, Progress>();
   let done = 0;
@@ -149,18 +161,14 @@ export async function runRegion(o: RegionRunOptions): Promise<RegionSummary> {
     while (next < clusters.length) {
       const i = next++;
       const c = clusters[i]!;
-      const r = await runCluster({
-        scenario: c.scenario,
-        name: c.name,
-        runId: `${runId}-${c.name}`,
-        transport: o.transportFor ? o.transportFor(c.name) : new EmbeddedTransport(),
-        outDir: o.outDir,
-        ...(o.ndjson === undefined ? {} : { ndjson: o.ndjson }),
-        onProgress: (p) => {
-          running.set(i, p);
-          report();
-        },
-      });
+      const onProgress = (p: Progress): void => {
+        running.set(i, p);
+        report();
+      };
+      const common = { scenario: c.scenario, name: c.name, runId: `${runId}-${c.name}`, outDir: o.outDir, ...(o.ndjson === undefined ? {} : { ndjson: o.ndjson }) };
+      const r = threads
+        ? await threads.run({ ...common, progressIntervalMs: REGION_DEFAULTS.progressIntervalMs }, onProgress)
+        : await runCluster({ ...common, transport: o.transportFor ? o.transportFor(c.name) : new EmbeddedTransport(), onProgress });
       running.delete(i);
       results[i] = r;
       done++;
@@ -170,7 +178,11 @@ export async function runRegion(o: RegionRunOptions): Promise<RegionSummary> {
       report();
     }
   };
-  await Promise.all(Array.from({ length: concurrency }, () => worker()));
+  try {
+    await Promise.all(Array.from({ length: concurrency }, () => worker()));
+  } finally {
+    await threads?.close();
+  }
   const finished = results as ClusterRunResult[];
   const summary = regionSummary(o.scenario, runId, finished, clusters.map((c) => c.scenario.seed), (performance.now() - t0) / 1e3);
   writeFileSync(join(o.outDir, 'region-summary.json'), `${JSON.stringify(summary, null, 2)}\n`);

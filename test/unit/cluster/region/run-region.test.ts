@@ -43,16 +43,30 @@ describe('runRegion', () => {
     expect(alone.digest).toBe(s.clusters[2]!.digest);
   });
 
-  it('property: the region digest does not depend on how many clusters run at once', async () => {
-    const one = await runRegion({ scenario: REGION, outDir: mkdtempSync(join(tmpdir(), 'migsim-region1-')), ndjson: false });
+  it('property: the region digest does not depend on how many clusters run at once on threads', async () => {
+    // In this process, one cluster after another: the reference.
+    const one = await runRegion({ scenario: REGION, outDir: mkdtempSync(join(tmpdir(), 'migsim-region1-')), threads: 0, ndjson: false });
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 2, max: 4 }), async (k) => {
-        const many = await runRegion({ scenario: REGION, outDir: mkdtempSync(join(tmpdir(), 'migsim-regionk-')), concurrency: k, ndjson: false });
+      fc.asyncProperty(fc.integer({ min: 1, max: 4 }), async (k) => {
+        const many = await runRegion({ scenario: REGION, outDir: mkdtempSync(join(tmpdir(), 'migsim-regionk-')), threads: k, ndjson: false });
         expect(many.digest).toBe(one.digest);
         expect(many.clusters.map((c) => c.digest)).toEqual(one.clusters.map((c) => c.digest));
         expect(many.totals.migrations).toEqual(one.totals.migrations);
       }),
       { numRuns: 3 },
     );
+  });
+
+  it('a cluster that fails on its thread stops the region with ClusterRunFailed naming the cluster', async () => {
+    // A cluster thread script that fails its task the way a cluster's run would (an invariant broken).
+    const { ClusterThreads } = await import('../../../../shared/src/cluster/region/cluster-threads.js');
+    const { ClusterRunFailed } = await import('../../../../shared/src/cluster/region/errors/index.js');
+    const script = new URL('data:text/javascript,' + encodeURIComponent("import { parentPort } from 'node:worker_threads'; parentPort.on('message', (t) => parentPort.postMessage({ kind: 'failed', name: t.name, error: 'result ends before the clock' }));"));
+    const threads = new ClusterThreads(script);
+    const c = regionClusters(REGION)[1]!;
+    const err = await threads.run({ scenario: c.scenario, name: c.name, runId: 'x-c1', outDir: tmpdir(), progressIntervalMs: 250 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ClusterRunFailed);
+    expect((err as Error).message).toBe('cluster c1: result ends before the clock');
+    await threads.close();
   });
 });

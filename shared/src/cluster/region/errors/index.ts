@@ -1,0 +1,1 @@
+export { ClusterRunFailed } from './cluster-run-failed.js';
