@@ -29,7 +29,8 @@ export function runCommand(out: (text: string) => void): Command {
     .description(
       'Run a capacity-planning experiment: the coordinator simulates the fleet and sends each migration or dirty-rate probe ' +
         'as a job to the workers. Without --redis both run in this process (the embedded default). Writes summary.json, jobs.csv, jobs.ndjson and report.html; ' +
-        'a scenario with a region runs each cluster in turn into <out>/<cluster>/ and writes region-summary.json, clusters.csv and report.html.',
+        'a scenario with a region runs its clusters side by side (--threads) into <out>/<cluster>/ and writes region-summary.json, clusters.csv and report.html; ' +
+        'with --redis each cluster is a coordinator job of a BullMQ flow, run by `migsim worker --coordinators N` processes that see <out> at the same path.',
     )
     .helpOption('-h, --help', 'show this help')
     .argument('[scenario]', 'scenario file, or a bundled scenario name (quick, seed-96vcpu, rolling-upgrade-1000, probe-rebalance); default quick')
@@ -49,11 +50,17 @@ export function runCommand(out: (text: string) => void): Command {
       const threads = numberFlag('--threads', opts.threads, 0, MAX_REGION_THREADS, true);
       if (threads !== undefined && !scenario.region) throw new CliError('--threads: only a scenario with a region runs clusters on threads (this scenario has one cluster)');
       if (scenario.region) {
-        if (opts.redis) throw new CliError('--redis: a region runs embedded for now (run its clusters one by one with --redis, or without --redis)');
         makeOutDir(outDir);
-        const { runRegion } = await import('../cluster/region/run-region.js');
         const progress = opts.quiet ? undefined : regionProgressReporter();
-        const summary = await runRegion({ scenario, outDir, ...(opts.runId ? { runId: opts.runId } : {}), ...(threads === undefined ? {} : { threads }), ...(progress ? { onProgress: progress.update } : {}) });
+        let summary;
+        if (opts.redis) {
+          if (threads !== undefined) throw new CliError('--threads: with --redis the clusters run where coordinator jobs are served (migsim worker --coordinators N)');
+          const { runRegionWithRedis } = await import('./run-region-distributed.js');
+          summary = await runRegionWithRedis({ scenario, outDir, redisUrl: opts.redis, runId: opts.runId, progress });
+        } else {
+          const { runRegion } = await import('../cluster/region/run-region.js');
+          summary = await runRegion({ scenario, outDir, ...(opts.runId ? { runId: opts.runId } : {}), ...(threads === undefined ? {} : { threads }), ...(progress ? { onProgress: progress.update } : {}) });
+        }
         progress?.done();
         out(formatRegionSummaryLines(summary, outDir));
         return;

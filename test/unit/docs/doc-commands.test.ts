@@ -47,7 +47,8 @@ function migsimCommands(): { doc: string; line: string; argv: string[] }[] {
   const out: { doc: string; line: string; argv: string[] }[] = [];
   for (const doc of DOCS) {
     for (const line of shellLines(readFileSync(doc, 'utf8'))) {
-      for (const part of line.split(/&&|;|\|/)) {
+      // `&&`, `;`, `|` and a trailing `&` (run in the background) separate commands.
+      for (const part of line.split(/&&|;|\||&/)) {
         const w = words(part.trim());
         const at = w[0] === 'npx' && w[1] === 'migsim' ? 2 : w[0] === 'migsim' ? 1 : -1;
         if (at > 0) out.push({ doc, line, argv: w.slice(at) });

@@ -5,6 +5,14 @@ import type { Scenario } from '../scenario/scenario-schema.js';
 /** Salt of the clusters' seeds: cluster i of a region of seed s has seed ⌊unitHash(s, SALT, i) × (2³¹ − 1)⌋. */
 export const REGION_SEED_SALT = 0x5e91c0;
 
+/**
+ * The run id of one cluster of a region run: `<region run id>.<cluster>` (also its cluster job's id when the region
+ * runs as a BullMQ flow), so a region gives the same digests embedded and distributed.
+ */
+export function clusterRunId(regionRunId: string, cluster: string): string {
+  return `${regionRunId}.${cluster}`;
+}
+
 /** The seed of a region's cluster `index`. */
 export function clusterSeed(regionSeed: number, index: number): number {
   return Math.floor(unitHash(regionSeed, REGION_SEED_SALT, index) * (2 ** 31 - 1));

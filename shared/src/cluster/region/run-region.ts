@@ -9,7 +9,7 @@ import { QUANTILE_RELATIVE_ACCURACY, SummaryAccumulator, type RunSummary } from 
 import type { Scenario } from '../scenario/scenario-schema.js';
 import type { ClusterRunResult } from './cluster-run.js';
 import { ClusterThreads } from './cluster-threads.js';
-import { regionClusters } from './region-clusters.js';
+import { clusterRunId, regionClusters } from './region-clusters.js';
 import { REGION_DEFAULTS } from './region-defaults.js';
 import { regionReportHtml } from './region-report.js';
 
@@ -165,7 +165,7 @@ export async function runRegion(o: RegionRunOptions): Promise<RegionSummary> {
         running.set(i, p);
         report();
       };
-      const common = { scenario: c.scenario, name: c.name, runId: `${runId}-${c.name}`, outDir: o.outDir, ...(o.ndjson === undefined ? {} : { ndjson: o.ndjson }) };
+      const common = { scenario: c.scenario, name: c.name, runId: clusterRunId(runId, c.name), outDir: o.outDir, ...(o.ndjson === undefined ? {} : { ndjson: o.ndjson }) };
       const r = threads
         ? await threads.run({ ...common, progressIntervalMs: REGION_DEFAULTS.progressIntervalMs }, onProgress)
         : await runCluster({ ...common, transport: o.transportFor ? o.transportFor(c.name) : new EmbeddedTransport(), onProgress });
@@ -185,10 +185,15 @@ export async function runRegion(o: RegionRunOptions): Promise<RegionSummary> {
   }
   const finished = results as ClusterRunResult[];
   const summary = regionSummary(o.scenario, runId, finished, clusters.map((c) => c.scenario.seed), (performance.now() - t0) / 1e3);
-  writeFileSync(join(o.outDir, 'region-summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
-  writeFileSync(join(o.outDir, 'clusters.csv'), clustersCsv(summary));
-  writeFileSync(join(o.outDir, 'report.html'), regionReportHtml(summary));
+  writeRegionOutputs(o.outDir, summary);
   return summary;
+}
+
+/** Writes a region's own outputs into `outDir`: `region-summary.json`, `clusters.csv` and `report.html`. */
+export function writeRegionOutputs(outDir: string, summary: RegionSummary): void {
+  writeFileSync(join(outDir, 'region-summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileSync(join(outDir, 'clusters.csv'), clustersCsv(summary));
+  writeFileSync(join(outDir, 'report.html'), regionReportHtml(summary));
 }
 
 /** The region's summary from its clusters' results (in cluster order). */

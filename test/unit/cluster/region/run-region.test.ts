@@ -39,7 +39,7 @@ describe('runRegion', () => {
     expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('Evacuation makespan per cluster');
     // One cluster on its own (as another process would run it) gives the same digest.
     const c2 = regionClusters(REGION)[2]!;
-    const alone = await runCluster({ scenario: c2.scenario, name: c2.name, runId: 'rr-c2', transport: new EmbeddedTransport(), outDir: mkdtempSync(join(tmpdir(), 'migsim-c2-')) });
+    const alone = await runCluster({ scenario: c2.scenario, name: c2.name, runId: 'rr.c2', transport: new EmbeddedTransport(), outDir: mkdtempSync(join(tmpdir(), 'migsim-c2-')) });
     expect(alone.digest).toBe(s.clusters[2]!.digest);
   });
 
