@@ -49,6 +49,23 @@ describe('migsim sweep (embedded)', () => {
     expect(html).not.toMatch(/<script|<link|src="http/);
   });
 
+  it('runs a region scenario per grid point as migsim run runs a region: a row per point from the region totals', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'migsim-sweep-region-')), 'out');
+    const r = migsim(['sweep', 'scenarios/region-small.yaml', '--set', 'policies.maintenance.max_outbound=1,2', '--quiet', '--out', dir]);
+    expect(r.status, r.stderr).toBe(0);
+    const csv = readFileSync(join(dir, 'sweep.csv'), 'utf8').trim().split('\n');
+    const head = csv[0]!.split(',');
+    const rows = csv.slice(1).map((l) => Object.fromEntries(l.split(',').map((v, i) => [head[i]!, v])));
+    expect(rows.length).toBe(2);
+    for (const x of rows) {
+      const region = JSON.parse(readFileSync(join(dir, 'regions', x.run_id!, 'region-summary.json'), 'utf8')) as { digest: string; clusters: unknown[]; totals: { migrations: { total: number }; makespan_s: number } };
+      expect(region.clusters.length).toBe(4);
+      expect(Number(x.migrations)).toBe(region.totals.migrations.total);
+      expect(Number(x.makespan_s)).toBe(region.totals.makespan_s);
+      expect(x.digest).toBe(region.digest);
+    }
+  });
+
   it('gives the same sweep.csv when run again', () => {
     const a = join(mkdtempSync(join(tmpdir(), 'migsim-sweep-a-')), 'out');
     const b = join(mkdtempSync(join(tmpdir(), 'migsim-sweep-b-')), 'out');

@@ -49,6 +49,7 @@ describe('bad input to the services and the load test', () => {
       { label: 'coordinator, no REDIS_URL', args: bin('coordinator'), stderr: /^migsim coordinator: REDIS_URL: [^\n]+\n$/ },
       { label: 'coordinator, RUN_ID', args: bin('coordinator'), env: { ...ok, RUN_ID: 'a:b' }, stderr: /^migsim coordinator: RUN_ID: [^\n]+\n$/ },
       { label: 'coordinator, SCENARIO', args: bin('coordinator'), env: { ...ok, SCENARIO: 'nope' }, stderr: /^migsim coordinator: scenario 'nope' not found[^\n]*\n$/ },
+      { label: 'coordinator, SCENARIO a region', args: bin('coordinator'), env: { ...ok, SCENARIO: 'scenarios/region-small.yaml' }, stderr: /^migsim coordinator: SCENARIO: scenarios\/region-small\.yaml is a region; this service coordinates one cluster\. Run the region with `migsim run scenarios\/region-small\.yaml --redis URL`[^\n]*\n$/ },
       { label: 'coordinator, METRICS_HOST unknown', args: bin('coordinator'), env: { ...ok, METRICS_PORT: '0', METRICS_HOST: 'no-such-host.invalid' }, stderr: /^migsim coordinator: cannot serve metrics on no-such-host\.invalid:0: [^\n]+\n$/ },
       { label: 'loadgen, LOAD_MIGRATIONS', args: bin('loadgen'), env: { ...ok, LOAD_MIGRATIONS: '-1' }, stderr: /^migsim loadgen: LOAD_MIGRATIONS: [^\n]+\n$/ },
       { label: 'loadgen, LOAD_DURATION_S without interval', args: bin('loadgen'), env: { ...ok, LOAD_DURATION_S: '60' }, stderr: /^migsim loadgen: LOAD_INTERVAL_S: [^\n]+\n$/ },

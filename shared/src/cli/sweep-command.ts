@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { createLogger } from '../common/logger.js';
 import { installShutdown } from '../common/shutdown.js';
@@ -8,7 +8,7 @@ import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../cluster/config/service-env.js';
 import { SweepInvalid } from '../cluster/experiment/errors/sweep-invalid.js';
 import { scenarioInput } from '../cluster/experiment/load-experiment-scenario.js';
 import { embeddedSweepRunner, runSweep, type SweepRunner } from '../cluster/experiment/run-sweep.js';
-import { parseSetFlag, sweepGrid, type SweepGrid } from '../cluster/experiment/sweep-grid.js';
+import { parseSetFlag, sweepGrid, type SweepGrid, type SweepPoint } from '../cluster/experiment/sweep-grid.js';
 import { formatPlannerTable, plannerTable, sweepCsv, sweepHtml } from '../cluster/experiment/sweep-outputs.js';
 import { DEFAULT_PREFIX } from '../cluster/queue/queue-names.js';
 import { CliError } from './cli-error.js';
@@ -65,17 +65,19 @@ export function sweepCommand(out: (text: string) => void): Command {
         if (windowS === undefined || !(windowS > 0)) throw new CliError(`--window: '${flags.window}' is not a duration such as 8h`);
       }
       const impactBudget = numberFlag('--impact-budget', flags.impactBudget, 0, Number.MAX_VALUE);
+      const outDir = flags.out ?? join('out', `sweep-${basename(file).replace(/\.ya?ml$/, '')}`);
+      // A region point writes its clusters' outputs here (a region's outputs are folders of their own).
+      const regionOutDir = (point: SweepPoint): string => resolve(outDir, 'regions', point.runId);
       let runner: SweepRunner;
       if (flags.redis !== undefined) {
         const { redactRedisUrl, redisUrlSchema } = await import('../cluster/queue/redis-connection.js');
         const url = redisUrlSchema.safeParse(flags.redis);
         if (!url.success) throw new CliError(`--redis: ${url.error.issues[0]?.message ?? 'not a Redis URL'} (got '${redactRedisUrl(flags.redis)}')`);
         const { redisSweepRunner } = await import('../cluster/experiment/run-sweep.js');
-        runner = redisSweepRunner({ redisUrl: flags.redis, prefix: process.env.QUEUE_PREFIX ?? DEFAULT_PREFIX, logger: createLogger('coordinator', 'warn') });
+        runner = redisSweepRunner({ redisUrl: flags.redis, prefix: process.env.QUEUE_PREFIX ?? DEFAULT_PREFIX, logger: createLogger('coordinator', 'warn'), regionOutDir });
       } else {
-        runner = embeddedSweepRunner();
+        runner = embeddedSweepRunner({ regionOutDir });
       }
-      const outDir = flags.out ?? join('out', `sweep-${basename(file).replace(/\.ya?ml$/, '')}`);
       try {
         mkdirSync(outDir, { recursive: true });
       } catch (e) {

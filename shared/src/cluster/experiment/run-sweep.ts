@@ -4,6 +4,7 @@ import type { Logger } from '../../common/logger.js';
 import { resolveKvmHost } from '../../kernel/host/resolve-kvm-host.js';
 import { kvmHostSpecOf } from '../../migration/job/kvm-host-spec-of.js';
 import type { RunSummary } from '../report/run-summary.js';
+import type { RegionProgress } from '../region/run-region.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 import { runExperiment } from './run-experiment.js';
 import type { SweepGrid, SweepPoint } from './sweep-grid.js';
@@ -14,10 +15,27 @@ export interface SweepRunner {
   close(): Promise<void>;
 }
 
-/** Every run in this process, one after another (`migsim run`'s embedded mode). */
-export function embeddedSweepRunner(): SweepRunner {
+/**
+ * A region's progress as a run's: its fraction in thousandths of "waves", so the sweep's bar advances over the
+ * region's clusters as it does over one cluster's waves.
+ */
+function regionAsRunProgress(p: RegionProgress): Progress {
+  return { simulatedS: p.simulatedS, jobsDone: p.jobsDone, jobsSubmitted: p.jobsDone, jobsInFlight: 0, wavesDone: Math.round(p.fraction * 1000), wavesTotal: 1000 };
+}
+
+/**
+ * Every run in this process, one after another (`migsim run`'s embedded mode). A point whose scenario is a region
+ * runs as `migsim run` runs a region (its clusters side by side on threads), its outputs in `regionOutDir(point)`;
+ * its row is the region's totals.
+ */
+export function embeddedSweepRunner(opts: { readonly regionOutDir: (point: SweepPoint) => string }): SweepRunner {
   return {
     async run(point, onProgress) {
+      if (point.scenario.region) {
+        const { runRegion } = await import('../region/run-region.js');
+        const r = await runRegion({ scenario: point.scenario, outDir: opts.regionOutDir(point), runId: point.runId, ndjson: false, onProgress: (p) => onProgress(regionAsRunProgress(p)) });
+        return r.totals;
+      }
       const { summary } = await runExperiment({ scenario: point.scenario, transport: new EmbeddedTransport(), runId: point.runId, onProgress });
       return summary;
     },
@@ -30,6 +48,11 @@ export interface RedisSweepRunnerOptions {
   /** Key prefix of the queues (the workers' `--prefix`). */
   readonly prefix: string;
   readonly logger: Logger;
+  /**
+   * Where a region point's outputs go: its clusters are coordinator jobs (`migsim run REGION --redis`), so the
+   * processes serving them must see this folder at the same path.
+   */
+  readonly regionOutDir: (point: SweepPoint) => string;
 }
 
 /**
@@ -43,6 +66,11 @@ export function redisSweepRunner(opts: RedisSweepRunnerOptions): SweepRunner {
   return {
     async run(point, onProgress) {
       if (closed) throw new Error('sweep runner closed');
+      if (point.scenario.region) {
+        const { runRegionDistributed } = await import('../region/run-region-distributed.js');
+        const r = await runRegionDistributed({ scenario: point.scenario, outDir: opts.regionOutDir(point), redisUrl: opts.redisUrl, prefix: opts.prefix, runId: point.runId, onProgress: (p) => onProgress(regionAsRunProgress(p)) });
+        return r.totals;
+      }
       const { Coordinator } = await import('../coordinator/coordinator.js');
       const coordinator = new Coordinator({ scenario: point.scenario, redisUrl: opts.redisUrl, prefix: opts.prefix, runId: point.runId, onProgress }, opts.logger);
       current = coordinator;
