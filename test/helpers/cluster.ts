@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
+import { progressKey } from '../../shared/src/cluster/queue/queue-names.js';
 import { createRedis } from '../../shared/src/cluster/queue/redis-connection.js';
 
 export const REDIS_URL = process.env.MIGSIM_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -29,6 +30,24 @@ export async function cleanup(prefix: string, url: string = REDIS_URL): Promise<
     // Redis gone (a test stopped it): nothing to clean.
   } finally {
     client.disconnect();
+  }
+}
+
+/**
+ * Jobs a coordinator has applied so far, from the progress it writes to Redis (its results are trimmed from Redis
+ * as they are checkpointed, so the results hash does not count them); 0 before the first write or without Redis.
+ */
+export async function jobsDone(prefix: string, runId: string, url: string = REDIS_URL): Promise<number> {
+  const r = createRedis(url, { blocking: false });
+  try {
+    await r.connect();
+    const v = await r.get(progressKey(prefix, runId));
+    const p = v === null ? undefined : (JSON.parse(v) as { jobsDone?: number; done?: boolean });
+    return p?.jobsDone ?? 0;
+  } catch {
+    return 0;
+  } finally {
+    r.disconnect();
   }
 }
 

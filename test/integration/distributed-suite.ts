@@ -1,12 +1,15 @@
 import { MAX_PAYLOAD_BYTES } from '../../shared/src/cluster/queue/queue-defaults.js';
 import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runIdFor } from '../../shared/src/cluster/experiment/run-experiment.js';
-import { JOBS_QUEUE, resultsKey } from '../../shared/src/cluster/queue/queue-names.js';
+import { JOBS_QUEUE, progressKey, resultsKey } from '../../shared/src/cluster/queue/queue-names.js';
 import { createRedis } from '../../shared/src/cluster/queue/redis-connection.js';
 import { loadScenario } from '../../shared/src/cluster/scenario/load-scenario.js';
-import { cleanup, digestOf, migsim, migsimAsync, sleep, startWorker, stopAll, testPrefix, waitExit } from '../helpers/cluster.js';
+import { cleanup, digestOf, jobsDone, migsim, migsimAsync, sleep, startWorker, stopAll, testPrefix, waitExit } from '../helpers/cluster.js';
 
 const MEDIUM = 'test/fixtures/scenarios/medium.yaml';
 const QUICK = 'scenarios/quick.yaml';
@@ -26,6 +29,7 @@ export function distributedSuite(label: string, url: () => string): void {
     return p;
   };
 
+  /** Results stored in Redis for a run (with an output folder, only those in flight: the rest are checkpointed). */
   async function results(p: string, scenarioFile: string, runId?: string): Promise<number> {
     const r = createRedis(url(), { blocking: false });
     try {
@@ -37,6 +41,7 @@ export function distributedSuite(label: string, url: () => string): void {
       r.disconnect();
     }
   }
+  const applied = (p: string, scenarioFile: string): Promise<number> => jobsDone(p, runIdFor(loadScenario(scenarioFile)), url());
 
   describe(`coordinator and workers over BullMQ (${label})`, () => {
     beforeAll(() => {
@@ -70,30 +75,46 @@ export function distributedSuite(label: string, url: () => string): void {
       const p = prefix();
       const victim = startWorker(p, { url: url() });
       procs.push(victim, startWorker(p, { url: url() }));
-      const run = migsimAsync(['run', MEDIUM, '--quiet', '--redis', url(), '--out', '/tmp/migsim-test-kill'], { QUEUE_PREFIX: p });
+      const run = migsimAsync(['run', MEDIUM, '--quiet', '--redis', url(), '--out', mkdtempSync(join(tmpdir(), 'migsim-test-kill-'))], { QUEUE_PREFIX: p });
       procs.push(run);
       const done = waitExit(run, 180_000);
-      for (let i = 0; i < 300 && (await results(p, MEDIUM)) < 100; i++) await sleep(50);
-      expect(await results(p, MEDIUM)).toBeGreaterThanOrEqual(100);
+      for (let i = 0; i < 300 && (await applied(p, MEDIUM)) < 100; i++) await sleep(50);
+      expect(await applied(p, MEDIUM)).toBeGreaterThanOrEqual(100);
       victim.kill('SIGKILL');
       const r = await done;
       expect(r.code).toBe(0);
       expect(digestOf(r.stdout)).toBe(embeddedMedium);
     });
 
-    it('resumes after the coordinator is killed, without simulating finished jobs again', async () => {
+    it('resumes after the coordinator is killed, from its results checkpoint, without simulating finished jobs again', async () => {
       const p = prefix();
+      const out = mkdtempSync(join(tmpdir(), 'migsim-test-resume-'));
+      const checkpoint = join(out, 'results.checkpoint.ndjson');
+      const lines = (): number => (existsSync(checkpoint) ? readFileSync(checkpoint, 'utf8').split('\n').length - 1 : 0);
       procs.push(startWorker(p, { url: url() }), startWorker(p, { url: url() }));
-      const first = migsimAsync(['run', MEDIUM, '--quiet', '--redis', url(), '--out', '/tmp/migsim-test-resume'], { QUEUE_PREFIX: p });
+      const first = migsimAsync(['run', MEDIUM, '--quiet', '--redis', url(), '--out', out], { QUEUE_PREFIX: p });
       procs.push(first);
       const firstDone = waitExit(first, 180_000);
-      for (let i = 0; i < 300 && (await results(p, MEDIUM)) < 150; i++) await sleep(50);
+      for (let i = 0; i < 300 && lines() < 150; i++) await sleep(50);
       first.kill('SIGKILL');
       await firstDone;
-      expect(await results(p, MEDIUM)).toBeGreaterThanOrEqual(150);
-      const second = migsim(['run', MEDIUM, '--quiet', '--redis', url(), '--out', '/tmp/migsim-test-resume'], { QUEUE_PREFIX: p }, 180_000);
-      expect(second.status).toBe(0);
+      expect(lines()).toBeGreaterThanOrEqual(150);
+      // What the checkpoint holds was trimmed from Redis: Redis keeps only results not yet taken in.
+      const ids = readFileSync(checkpoint, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id);
+      const redis = createRedis(url(), { blocking: false });
+      try {
+        await redis.connect();
+        const stored = await redis.hmget(resultsKey(p, runIdFor(loadScenario(MEDIUM))), ...ids);
+        expect(stored.filter((v) => v !== null)).toEqual([]);
+      } finally {
+        redis.disconnect();
+      }
+      const second = migsim(['run', MEDIUM, '--quiet', '--redis', url(), '--out', out], { QUEUE_PREFIX: p }, 180_000);
+      expect(second.status, second.stderr).toBe(0);
       expect(digestOf(second.stdout)).toBe(embeddedMedium);
+      // Done: the checkpoint and the run's results hash are gone; the outputs hold everything.
+      expect(existsSync(checkpoint)).toBe(false);
+      expect(await results(p, MEDIUM)).toBe(0);
     });
 
     it('fails a malformed job alone with a clear reason; the worker keeps serving', async () => {
@@ -123,12 +144,22 @@ export function distributedSuite(label: string, url: () => string): void {
       }
     });
 
-    it('keeps results under the run id in Redis (the durable run state)', async () => {
+    it('leaves a finished run’s progress (done, digest) under its run id and none of its results in Redis', async () => {
       const p = prefix();
       procs.push(startWorker(p, { url: url() }));
-      const r = migsim(['run', 'quick', '--quiet', '--redis', url(), '--run-id', 'itest-run', '--out', '/tmp/migsim-test-runid'], { QUEUE_PREFIX: p });
+      const out = mkdtempSync(join(tmpdir(), 'migsim-test-runid-'));
+      const r = migsim(['run', 'quick', '--quiet', '--redis', url(), '--run-id', 'itest-run', '--out', out], { QUEUE_PREFIX: p });
       expect(r.status).toBe(0);
-      expect(await results(p, QUICK, 'itest-run')).toBe(Number(/: (\d+) jobs/.exec(r.stdout)![1]));
+      expect(await results(p, QUICK, 'itest-run')).toBe(0);
+      const redis = createRedis(url(), { blocking: false });
+      try {
+        await redis.connect();
+        const progress = JSON.parse((await redis.get(progressKey(p, 'itest-run')))!) as { done: boolean; digest: string };
+        expect(progress).toMatchObject({ done: true, digest: digestOf(r.stdout) });
+      } finally {
+        redis.disconnect();
+      }
+      expect(existsSync(join(out, 'results.checkpoint.ndjson'))).toBe(false);
     });
   });
 }

@@ -14,6 +14,11 @@ export interface CoordinatorOptions {
   readonly runId?: string | undefined;
   /** Write summary.json, jobs.csv and report.html here; nothing is written when omitted. */
   readonly outDir?: string | undefined;
+  /**
+   * With `outDir`: checkpoint results into `<outDir>/results.checkpoint.ndjson` as they arrive and trim them from
+   * Redis; the file is deleted when the run completes. @defaultValue true
+   */
+  readonly checkpoint?: boolean;
   /** Serve /metrics, /healthz, /readyz here; none when omitted. */
   readonly metrics?: { readonly host: string; readonly port: number } | undefined;
   /**
@@ -42,4 +47,8 @@ export interface CoordinatorOptions {
 export const COORDINATOR_DEFAULTS = {
   progressWriteIntervalMs: 500,
   jobsPerBatch: MAX_BATCH_JOBS,
+  /** Checkpoint results to the output folder and trim them from Redis (see CoordinatorOptions.checkpoint). */
+  checkpoint: true,
+  /** Result fields removed from the results hash per HDEL, at most (bounds one command's size and Redis' pause). */
+  trimChunk: 1000,
 } as const;

@@ -1,3 +1,5 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from '../../common/logger.js';
 import { runExperiment, runIdFor, type ExperimentResult } from '../experiment/run-experiment.js';
@@ -6,14 +8,18 @@ import { queueJobsGauge } from '../observability/queue-jobs-gauge.js';
 import { SimulationMetrics } from '../observability/simulation-metrics.js';
 import { BullmqTransport } from '../queue/bullmq-transport.js';
 import { REDIS_CONNECT_TIMEOUT_MS } from '../queue/queue-defaults.js';
-import { DEFAULT_PREFIX, progressKey } from '../queue/queue-names.js';
+import { DEFAULT_PREFIX, progressKey, resultsKey } from '../queue/queue-names.js';
 import { connectOrThrow, createRedis, redactRedisUrl, type RedisClient } from '../queue/redis-connection.js';
+import { CheckpointedTransport } from './checkpointed-transport.js';
 import { COORDINATOR_DEFAULTS, type CoordinatorOptions } from './coordinator-options.js';
+import { CHECKPOINT_FILE, ResultsCheckpoint } from './results-checkpoint.js';
 
 /**
  * The coordinator: runs the fleet simulation with jobs sent through BullMQ, publishes its progress in Redis, and
- * writes the run's outputs. Finished jobs' results live in Redis, so a coordinator restarted with the same
- * scenario and seed (same run id) resumes without simulating them again.
+ * writes the run's outputs. With an output folder, results are checkpointed there as they arrive and trimmed from
+ * Redis (`CheckpointedTransport`), so Redis holds only what is in flight; without one, they stay in the run's
+ * results hash. Either way a coordinator restarted with the same scenario and seed (same run id, same folder)
+ * resumes without simulating finished jobs again.
  *
  * Lifecycle as the worker's: `start()` serves metrics and connects (idempotent); `run()` starts if needed and runs
  * the scenario once; `close()` stops everything, each step on its own, and is idempotent (it caches its promise).
@@ -89,9 +95,20 @@ export class Coordinator {
     if (!o.sharedMetrics) this.metrics.wavesTotal.set(0);
     this.metrics.prime(o.scenario.cluster.host_classes.map((h) => h.name));
     await this.start();
-    const transport = this.transport!;
+    const bullmq = this.transport!;
     const redis = this.redis!;
     const key = progressKey(this.prefix, this.runId);
+    // With an output folder, results are checkpointed there and trimmed from Redis as they arrive (Redis holds what
+    // is in flight); a restarted coordinator takes finished jobs from the checkpoint.
+    const checkpoint = o.outDir && (o.checkpoint ?? COORDINATOR_DEFAULTS.checkpoint) ? (mkdirSync(o.outDir, { recursive: true }), ResultsCheckpoint.open(join(o.outDir, CHECKPOINT_FILE))) : undefined;
+    const results = resultsKey(this.prefix, this.runId);
+    const trimChunk = COORDINATOR_DEFAULTS.trimChunk;
+    const transport = checkpoint
+      ? new CheckpointedTransport(bullmq, checkpoint, async (ids) => {
+          for (let i = 0; i < ids.length; i += trimChunk) await redis.hdel(results, ...ids.slice(i, i + trimChunk));
+        })
+      : bullmq;
+    if (checkpoint && checkpoint.size > 0) this.logger.info('resuming from the results checkpoint', { file: checkpoint.file, results: checkpoint.size, truncated_lines: checkpoint.truncatedLines });
     const writeEveryMs = o.progressWriteIntervalMs ?? COORDINATOR_DEFAULTS.progressWriteIntervalMs;
     let lastWrite = 0;
     const result = await runExperiment({
@@ -118,7 +135,13 @@ export class Coordinator {
     });
     this.metrics.recordHostCpuLedger(result.ledger);
     await redis.set(key, JSON.stringify({ done: true, digest: result.summary.digest, at: new Date().toISOString() }));
-    return { ...result, jobsFromCache: transport.jobsFromCache };
+    const fromCheckpoint = transport instanceof CheckpointedTransport ? transport.jobsFromCheckpoint : 0;
+    if (checkpoint) {
+      // The outputs hold every result now: the checkpoint and what workers wrote twice (a retried batch) go.
+      checkpoint.remove();
+      await redis.del(results);
+    }
+    return { ...result, jobsFromCache: bullmq.jobsFromCache + fromCheckpoint };
   }
 
   /** Stops serving and disconnects, each step on its own; idempotent. Finished jobs' results stay in Redis. */

@@ -1,0 +1,1 @@
+export { CheckpointInvalid } from './checkpoint-invalid.js';
