@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REDIS_URL, testPrefix, waitExit } from '../helpers/cluster.js';
@@ -41,7 +44,11 @@ describe('bad input to the services and the load test', () => {
   it('is one line naming the variable or flag, exit code 2, no stack trace', async () => {
     const prefix = testPrefix();
     const ok = { REDIS_URL, QUEUE_PREFIX: prefix };
+    // An output folder whose results checkpoint has a bad line (it cannot be resumed from).
+    const badCheckpoint = mkdtempSync(join(tmpdir(), 'migsim-bad-ckpt-'));
+    writeFileSync(join(badCheckpoint, 'results.checkpoint.ndjson'), '{"id":"x","result":{}}\n');
     const cases: Case[] = [
+      { label: 'coordinator, a bad results checkpoint in OUT_DIR', args: bin('coordinator'), env: { ...ok, SCENARIO: 'quick', OUT_DIR: badCheckpoint }, stderr: /^migsim coordinator: [^\n]*results\.checkpoint\.ndjson:1: result\.job: [^\n]*and \d+ more \(delete the file to run again from the start\)\n$/ },
       { label: 'worker, REDIS_URL not a URL', args: bin('worker'), env: { REDIS_URL: 'x' }, stderr: /^migsim worker: REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL\n$/ },
       { label: 'worker, REDIS_URL bad port', args: bin('worker'), env: { REDIS_URL: 'redis://127.0.0.1:99999' }, stderr: /^migsim worker: REDIS_URL: bad host:port '127\.0\.0\.1:99999'\n$/ },
       { label: 'worker, WORKER_CONCURRENCY', args: bin('worker'), env: { ...ok, WORKER_CONCURRENCY: 'abc' }, stderr: /^migsim worker: WORKER_CONCURRENCY: [^\n]+\n$/ },

@@ -1,6 +1,7 @@
 import { createLogger } from '../common/logger.js';
 import { installShutdown } from '../common/shutdown.js';
 import { Coordinator } from '../cluster/coordinator/coordinator.js';
+import { CheckpointInvalid } from '../cluster/coordinator/errors/checkpoint-invalid.js';
 import { MetricsListenError } from '../cluster/observability/errors/metrics-listen-error.js';
 import { RedisUnreachable } from '../cluster/queue/errors/redis-unreachable.js';
 import { DEFAULT_PREFIX } from '../cluster/queue/queue-names.js';
@@ -56,6 +57,7 @@ export async function runDistributed(opts: DistributedRunOptions): Promise<void>
     if ((opts.lingerS ?? 0) > 0) await new Promise((resolve) => setTimeout(resolve, opts.lingerS! * 1000));
   } catch (e) {
     if (e instanceof RedisUnreachable) throw new CliError(`--redis: ${e.message}`);
+    if (e instanceof CheckpointInvalid) throw new CliError(`--out: the results checkpoint cannot be read back: ${e.message}`);
     if (e instanceof MetricsListenError) throw new CliError(`--metrics-port: ${e.message} (choose a free port, or 0 for any)`);
     throw e;
   } finally {

@@ -1,5 +1,8 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { JobEnvelope, JobOutcome, JobTransport } from '../fleet/job-transport.js';
-import type { ResultsCheckpoint } from './results-checkpoint.js';
+import type { RedisClient } from '../queue/redis-connection.js';
+import { CHECKPOINT_FILE, ResultsCheckpoint } from './results-checkpoint.js';
 
 /**
  * A transport whose results are checkpointed to the run's output folder and then trimmed from where they came
@@ -61,4 +64,41 @@ export class CheckpointedTransport implements JobTransport {
     this.checkpoint.close();
     await this.inner.close();
   }
+}
+
+/** A transport checkpointed into a folder and trimmed from a run's results hash (`checkpointResults`). */
+export interface CheckpointedRun {
+  readonly transport: CheckpointedTransport;
+  readonly checkpoint: ResultsCheckpoint;
+  /** The run completed: deletes the checkpoint and the run's results hash (its outputs hold every result now). */
+  finish(): Promise<void>;
+}
+
+/**
+ * Opens (reading back) the results checkpoint of a run whose outputs go to `dir`: `<dir>/results.checkpoint.ndjson`.
+ * Throws CheckpointInvalid for one that cannot be read back.
+ */
+export function openRunCheckpoint(dir: string): ResultsCheckpoint {
+  mkdirSync(dir, { recursive: true });
+  return ResultsCheckpoint.open(join(dir, CHECKPOINT_FILE));
+}
+
+/**
+ * Checkpoints a run's results into `checkpoint` and trims them from its results hash as they arrive (HDEL,
+ * `trimChunk` fields at a time): what `Coordinator` and a region's cluster coordinators both do.
+ */
+export function checkpointResults(inner: JobTransport, o: { readonly checkpoint: ResultsCheckpoint; readonly redis: RedisClient; readonly resultsKey: string; readonly trimChunk: number }): CheckpointedRun {
+  const checkpoint = o.checkpoint;
+  const transport = new CheckpointedTransport(inner, checkpoint, async (ids) => {
+    for (let i = 0; i < ids.length; i += o.trimChunk) await o.redis.hdel(o.resultsKey, ...ids.slice(i, i + o.trimChunk));
+  });
+  return {
+    transport,
+    checkpoint,
+    async finish() {
+      checkpoint.remove();
+      // Also what a retried batch wrote again after its results were trimmed.
+      await o.redis.del(o.resultsKey);
+    },
+  };
 }

@@ -1,5 +1,3 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from '../../common/logger.js';
 import { runExperiment, runIdFor, type ExperimentResult } from '../experiment/run-experiment.js';
@@ -10,9 +8,9 @@ import { BullmqTransport } from '../queue/bullmq-transport.js';
 import { REDIS_CONNECT_TIMEOUT_MS } from '../queue/queue-defaults.js';
 import { DEFAULT_PREFIX, progressKey, resultsKey } from '../queue/queue-names.js';
 import { connectOrThrow, createRedis, redactRedisUrl, type RedisClient } from '../queue/redis-connection.js';
-import { CheckpointedTransport } from './checkpointed-transport.js';
+import { checkpointResults, openRunCheckpoint } from './checkpointed-transport.js';
+import type { ResultsCheckpoint } from './results-checkpoint.js';
 import { COORDINATOR_DEFAULTS, type CoordinatorOptions } from './coordinator-options.js';
-import { CHECKPOINT_FILE, ResultsCheckpoint } from './results-checkpoint.js';
 
 /**
  * The coordinator: runs the fleet simulation with jobs sent through BullMQ, publishes its progress in Redis, and
@@ -30,6 +28,7 @@ export class Coordinator {
   readonly registry = new Registry();
   readonly metrics: SimulationMetrics;
   private transport: BullmqTransport | undefined;
+  private checkpoint: ResultsCheckpoint | undefined;
   private redis: RedisClient | undefined;
   private server: MetricsServer | undefined;
   private starting: Promise<void> | undefined;
@@ -66,6 +65,8 @@ export class Coordinator {
     this.starting ??= (async () => {
       const o = this.opts;
       const timeout = o.connectTimeoutMs ?? REDIS_CONNECT_TIMEOUT_MS;
+      // Read back the results checkpoint first: one that cannot be resumed from stops the run before it starts.
+      if (o.outDir && (o.checkpoint ?? COORDINATOR_DEFAULTS.checkpoint)) this.checkpoint = openRunCheckpoint(o.outDir);
       if (o.metrics) {
         this.server = new MetricsServer({ host: o.metrics.host, port: o.metrics.port, registry: this.registry, ready: () => this.ready });
         await this.server.start();
@@ -100,14 +101,9 @@ export class Coordinator {
     const key = progressKey(this.prefix, this.runId);
     // With an output folder, results are checkpointed there and trimmed from Redis as they arrive (Redis holds what
     // is in flight); a restarted coordinator takes finished jobs from the checkpoint.
-    const checkpoint = o.outDir && (o.checkpoint ?? COORDINATOR_DEFAULTS.checkpoint) ? (mkdirSync(o.outDir, { recursive: true }), ResultsCheckpoint.open(join(o.outDir, CHECKPOINT_FILE))) : undefined;
-    const results = resultsKey(this.prefix, this.runId);
-    const trimChunk = COORDINATOR_DEFAULTS.trimChunk;
-    const transport = checkpoint
-      ? new CheckpointedTransport(bullmq, checkpoint, async (ids) => {
-          for (let i = 0; i < ids.length; i += trimChunk) await redis.hdel(results, ...ids.slice(i, i + trimChunk));
-        })
-      : bullmq;
+    const checkpoint = this.checkpoint;
+    const checkpointed = checkpoint ? checkpointResults(bullmq, { checkpoint, redis, resultsKey: resultsKey(this.prefix, this.runId), trimChunk: COORDINATOR_DEFAULTS.trimChunk }) : undefined;
+    const transport = checkpointed?.transport ?? bullmq;
     if (checkpoint && checkpoint.size > 0) this.logger.info('resuming from the results checkpoint', { file: checkpoint.file, results: checkpoint.size, truncated_lines: checkpoint.truncatedLines });
     const writeEveryMs = o.progressWriteIntervalMs ?? COORDINATOR_DEFAULTS.progressWriteIntervalMs;
     let lastWrite = 0;
@@ -135,13 +131,8 @@ export class Coordinator {
     });
     this.metrics.recordHostCpuLedger(result.ledger);
     await redis.set(key, JSON.stringify({ done: true, digest: result.summary.digest, at: new Date().toISOString() }));
-    const fromCheckpoint = transport instanceof CheckpointedTransport ? transport.jobsFromCheckpoint : 0;
-    if (checkpoint) {
-      // The outputs hold every result now: the checkpoint and what workers wrote twice (a retried batch) go.
-      checkpoint.remove();
-      await redis.del(results);
-    }
-    return { ...result, jobsFromCache: bullmq.jobsFromCache + fromCheckpoint };
+    await checkpointed?.finish();
+    return { ...result, jobsFromCache: bullmq.jobsFromCache + (checkpointed?.transport.jobsFromCheckpoint ?? 0) };
   }
 
   /** Stops serving and disconnects, each step on its own; idempotent. Finished jobs' results stay in Redis. */
@@ -151,6 +142,7 @@ export class Coordinator {
       for (const step of [
         async () => this.starting?.catch(() => {}),
         async () => this.transport?.close(),
+        async () => this.checkpoint?.close(),
         async () => {
           this.redis?.disconnect();
         },

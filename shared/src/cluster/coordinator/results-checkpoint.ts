@@ -7,6 +7,9 @@ import { CheckpointInvalid } from './errors/checkpoint-invalid.js';
 /** The file name of a run's results checkpoint in its output folder. */
 export const CHECKPOINT_FILE = 'results.checkpoint.ndjson';
 
+/** Problems of a bad line named in the error, at most. */
+const LISTED_ISSUES = 3;
+
 const lineSchema = z.object({ id: z.string().min(1), result: migrationResultSchema }).strict();
 
 /**
@@ -47,7 +50,11 @@ export class ResultsCheckpoint {
           throw new CheckpointInvalid(file, i + 1, `not JSON: ${(e as Error).message}`);
         }
         const r = lineSchema.safeParse(json);
-        if (!r.success) throw new CheckpointInvalid(file, i + 1, r.error.issues.map((x) => `${x.path.join('.') || '(top level)'}: ${x.message}`).join('; '));
+        if (!r.success) {
+          const issues = r.error.issues.map((x) => `${x.path.join('.') || '(top level)'}: ${x.message}`);
+          const shown = issues.slice(0, LISTED_ISSUES).join('; ');
+          throw new CheckpointInvalid(file, i + 1, issues.length > LISTED_ISSUES ? `${shown}; and ${issues.length - LISTED_ISSUES} more` : shown);
+        }
         entries.push([r.data.id, r.data.result]);
       });
       if (truncated > 0) {
