@@ -4,11 +4,11 @@ import { Command, Option } from 'commander';
 import { parseDuration } from '../common/units.js';
 import { runExperiment } from '../cluster/experiment/run-experiment.js';
 import { EmbeddedTransport } from '../cluster/fleet/embedded-transport.js';
-import { createLogger } from '../common/logger.js';
-import { installShutdown } from '../common/shutdown.js';
 import { DEFAULT_METRICS_HOST, DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../cluster/config/service-env.js';
 import { RUN_ID_PATTERN } from '../cluster/queue/queue-names.js';
 import { CliError } from './cli-error.js';
+import { interruptNotice } from './interrupt-notice.js';
+import { redisUrlFlag } from './redis-url-flag.js';
 import { numberFlag } from './flag-values.js';
 import { MAX_REGION_THREADS } from '../cluster/region/region-defaults.js';
 import { formatRegionSummaryLines, formatSummaryLines } from './format-summary.js';
@@ -67,9 +67,7 @@ export function runCommand(out: (text: string) => void): Command {
       }
       const progress = opts.quiet ? undefined : progressReporter(scenario.horizon);
       if (opts.redis) {
-        const { redactRedisUrl, redisUrlSchema } = await import('../cluster/queue/redis-connection.js');
-        const url = redisUrlSchema.safeParse(opts.redis);
-        if (!url.success) throw new CliError(`--redis: ${url.error.issues[0]?.message ?? 'not a Redis URL'} (got '${redactRedisUrl(opts.redis)}')`);
+        await redisUrlFlag(opts.redis);
         const portText = opts.metricsPort ?? process.env.METRICS_PORT;
         let metrics: { host: string; port: number } | undefined;
         if (portText !== undefined) {
@@ -86,16 +84,7 @@ export function runCommand(out: (text: string) => void): Command {
       }
       makeOutDir(outDir);
       const transport = new EmbeddedTransport();
-      const removeShutdown = installShutdown({
-        stop: async () => {},
-        logger: createLogger('run', 'warn'),
-        timeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
-        exitCode: 130,
-        onSignal: () => {
-          progress?.done();
-          process.stderr.write('migsim: interrupted; nothing was written. An embedded run starts over: run the same command again.\n');
-        },
-      });
+      const removeShutdown = interruptNotice({ name: 'run', progress, notice: 'interrupted; nothing was written. An embedded run starts over: run the same command again.' });
       try {
         const { summary } = await runExperiment({
           scenario,

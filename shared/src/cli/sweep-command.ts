@@ -2,9 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { createLogger } from '../common/logger.js';
-import { installShutdown } from '../common/shutdown.js';
 import { parseDuration } from '../common/units.js';
-import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../cluster/config/service-env.js';
 import { SweepInvalid } from '../cluster/experiment/errors/sweep-invalid.js';
 import { scenarioInput } from '../cluster/experiment/load-experiment-scenario.js';
 import { embeddedSweepRunner, runSweep, type SweepRunner } from '../cluster/experiment/run-sweep.js';
@@ -12,6 +10,8 @@ import { parseSetFlag, sweepGrid, type SweepGrid, type SweepPoint } from '../clu
 import { formatPlannerTable, plannerTable, sweepCsv, sweepHtml } from '../cluster/experiment/sweep-outputs.js';
 import { DEFAULT_PREFIX } from '../cluster/queue/queue-names.js';
 import { CliError } from './cli-error.js';
+import { interruptNotice } from './interrupt-notice.js';
+import { redisUrlFlag } from './redis-url-flag.js';
 import { numberFlag } from './flag-values.js';
 import { sweepProgressReporter } from './progress-reporter.js';
 import { scenarioFromArg } from './scenario-arg.js';
@@ -70,9 +70,7 @@ export function sweepCommand(out: (text: string) => void): Command {
       const regionOutDir = (point: SweepPoint): string => resolve(outDir, 'regions', point.runId);
       let runner: SweepRunner;
       if (flags.redis !== undefined) {
-        const { redactRedisUrl, redisUrlSchema } = await import('../cluster/queue/redis-connection.js');
-        const url = redisUrlSchema.safeParse(flags.redis);
-        if (!url.success) throw new CliError(`--redis: ${url.error.issues[0]?.message ?? 'not a Redis URL'} (got '${redactRedisUrl(flags.redis)}')`);
+        await redisUrlFlag(flags.redis);
         const { redisSweepRunner } = await import('../cluster/experiment/run-sweep.js');
         runner = redisSweepRunner({ redisUrl: flags.redis, prefix: process.env.QUEUE_PREFIX ?? DEFAULT_PREFIX, logger: createLogger('coordinator', 'warn'), regionOutDir });
       } else {
@@ -84,16 +82,7 @@ export function sweepCommand(out: (text: string) => void): Command {
         throw new CliError(`--out: cannot create the folder ${outDir}: ${(e as Error).message}`);
       }
       const progress = flags.quiet ? undefined : sweepProgressReporter();
-      const removeShutdown = installShutdown({
-        stop: () => runner.close(),
-        logger: createLogger('sweep', 'warn'),
-        timeoutMs: DEFAULT_SHUTDOWN_TIMEOUT_MS,
-        exitCode: 130,
-        onSignal: () => {
-          progress?.done();
-          process.stderr.write(`migsim: interrupted; sweep.csv was not written.${flags.redis ? ' Finished jobs stay in Redis: the same command resumes them.' : ''}\n`);
-        },
-      });
+      const removeShutdown = interruptNotice({ name: 'sweep', progress, stop: () => runner.close(), notice: `interrupted; sweep.csv was not written.${flags.redis ? ' Finished jobs stay in Redis: the same command resumes them.' : ''}` });
       const t0 = performance.now();
       try {
         const rows = await runSweep({ grid, runner, ...(progress ? { onProgress: progress.update } : {}) });
