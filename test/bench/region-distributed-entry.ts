@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { sizeScenario } from '../../shared/src/cluster/loadgen/size-scenario.js';
 import { runRegionEmbedded } from '../../shared/src/cluster/region/region-flow-embedded.js';
@@ -29,14 +29,84 @@ export interface RegionDistributedResult {
   readonly embedded_cpu_s: number;
   /** CPU seconds of the distributed run: worker processes (coordinator and simulation threads included) and Redis. */
   readonly distributed_cpu_s: { readonly workers: number; readonly redis: number };
+  /**
+   * The workers' CPU seconds during the distributed run by thread role, summed over the processes (from
+   * /proc/<pid>/task/<tid>/stat; the thread ids of each role come from the worker's 'worker ready' line). `other` is
+   * V8's platform threads (GC helpers, concurrent compilation), libuv's and the module loader's threads.
+   */
+  readonly distributed_cpu_by_role_s: { readonly main: number; readonly coordinator_threads: number; readonly simulation_threads: number; readonly other: number };
+  /** CPU per migration, ms: embedded (this process) and distributed (workers + Redis). */
+  readonly cpu_ms_per_migration: { readonly embedded: number; readonly distributed: number };
+  /** Wall seconds from spawning the worker processes until each said it was ready (all threads loaded); not in distributed_wall_s. */
+  readonly worker_startup_s: number;
+  /** Extra node arguments of the worker processes (MIGSIM_BENCH_WORKER_NODE_ARGS), for experiments. */
+  readonly worker_node_args: readonly string[];
   /** The machine's 1-minute load average before each run (other work on the machine shifts the ratio). */
   readonly load_before: { readonly embedded: number; readonly distributed: number };
 }
 
-/** CPU seconds (user + system) a process has used so far, its threads included, from /proc. */
-function procCpuS(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+/** CPU seconds (user + system) from a /proc stat file: a process (its threads included) or one thread. */
+function statCpuS(path: string): number {
+  const f = readFileSync(path, 'utf8').split(') ')[1]!.split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+const procCpuS = (pid: number): number => statCpuS(`/proc/${pid}/stat`);
+
+/** CPU seconds of each live thread of a process, by thread id. */
+function threadCpuS(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      out.set(Number(tid), statCpuS(`/proc/${pid}/task/${tid}/stat`));
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+/** What a worker process says once every thread is loaded (serve-worker.ts's 'worker ready' log line). */
+interface WorkerReady {
+  readonly pid: number;
+  readonly simulation_tids: readonly number[];
+  readonly coordinator_tids: readonly number[];
+}
+
+/** Resolves with the worker's 'worker ready' line (it logs JSON lines on stderr); rejects if it exits first. */
+function waitReady(p: ChildProcess): Promise<WorkerReady> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    p.stderr!.on('data', (d: Buffer) => {
+      buf += d.toString('utf8');
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (!line.includes('"worker ready"')) continue;
+        try {
+          resolve(JSON.parse(line) as WorkerReady);
+        } catch {
+          // Not a log line of ours.
+        }
+      }
+    });
+    p.once('exit', (code) => reject(new Error(`worker process exited (code ${code}) before it was ready`)));
+  });
+}
+
+type Role = 'main' | 'coordinator_threads' | 'simulation_threads' | 'other';
+
+/** CPU seconds by thread role between two snapshots of the workers' threads (threads that ended count from 0). */
+function cpuByRole(ready: readonly WorkerReady[], before: readonly Map<number, number>[], after: readonly Map<number, number>[]): Record<Role, number> {
+  const out: Record<Role, number> = { main: 0, coordinator_threads: 0, simulation_threads: 0, other: 0 };
+  ready.forEach((r, i) => {
+    for (const [tid, cpu] of after[i]!) {
+      const role: Role = tid === r.pid ? 'main' : r.coordinator_tids.includes(tid) ? 'coordinator_threads' : r.simulation_tids.includes(tid) ? 'simulation_threads' : 'other';
+      out[role] += cpu - (before[i]!.get(tid) ?? 0);
+    }
+  });
+  return out;
 }
 
 async function redisCpuS(r: Redis): Promise<number> {
@@ -73,21 +143,28 @@ export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers
   const cpuE = process.cpuUsage(cpu0);
   const prefix = `{migsim-bench-${randomUUID().slice(0, 8)}}`;
   const procs: ChildProcess[] = [];
+  const nodeArgs = (process.env.MIGSIM_BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter((a) => a.length > 0);
+  const s0 = performance.now();
   for (let i = 0; i < workers; i++) {
     procs.push(
-      spawn(process.execPath, ['shared/bin/migsim.mjs', 'worker', '--redis', REDIS, '--prefix', prefix, '--concurrency', process.env.MIGSIM_BENCH_WORKER_CONCURRENCY ?? '2', '--coordinators', String(coordinators)], {
-        stdio: 'ignore',
-        env: { ...process.env, LOG_LEVEL: 'error' },
+      spawn(process.execPath, [...nodeArgs, 'shared/bin/migsim.mjs', 'worker', '--redis', REDIS, '--prefix', prefix, '--concurrency', process.env.MIGSIM_BENCH_WORKER_CONCURRENCY ?? '2', '--coordinators', String(coordinators)], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        // Info level: the bench waits for each process's 'worker ready' line.
+        env: { ...process.env, LOG_LEVEL: 'info' },
       }),
     );
   }
   try {
-    await new Promise((r) => setTimeout(r, 3000));
+    // Worker services are long-lived: the region's throughput is measured once every process has loaded its threads.
+    const ready = await Promise.all(procs.map(waitReady));
+    const startupS = (performance.now() - s0) / 1e3;
     const redis = new Redis(REDIS);
     const loadDistributed = (await import('node:os')).loadavg()[0]!;
     const w0 = procs.map((p) => procCpuS(p.pid!));
+    const t0 = procs.map((p) => threadCpuS(p.pid!));
     const r0 = await redisCpuS(redis);
     const dist = await runRegionFlow({ regionName: 'bench', clusters, runId, redisUrl: REDIS, prefix, outDir: `/tmp/migsim-bench-region/${runId}-distributed`, pollMs: 50 });
+    const t1 = procs.map((p) => threadCpuS(p.pid!));
     const workersCpu = procs.reduce((a, p, i) => a + procCpuS(p.pid!) - w0[i]!, 0);
     const redisCpu = (await redisCpuS(redis)) - r0;
     redis.disconnect();
@@ -109,6 +186,10 @@ export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers
       digests_match: embedded.digest === dist.digest,
       embedded_cpu_s: (cpuE.user + cpuE.system) / 1e6,
       distributed_cpu_s: { workers: workersCpu, redis: redisCpu },
+      distributed_cpu_by_role_s: cpuByRole(ready, t0, t1),
+      cpu_ms_per_migration: { embedded: ((cpuE.user + cpuE.system) / 1e3 / embedded.migrations), distributed: ((workersCpu + redisCpu) / dist.migrations) * 1e3 },
+      worker_startup_s: startupS,
+      worker_node_args: nodeArgs,
       load_before: { embedded: loadEmbedded, distributed: loadDistributed },
     };
   } finally {

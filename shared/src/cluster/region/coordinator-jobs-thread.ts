@@ -4,13 +4,15 @@ import { BullmqTransport } from '../queue/bullmq-transport.js';
 import { progressKey } from '../queue/queue-names.js';
 import { connectOrThrow, createRedis } from '../queue/redis-connection.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
+import { threadReady } from '../worker/thread-ready.js';
 import type { CoordinatorThreadReply, CoordinatorThreadTask } from './coordinator-jobs.js';
 import { runCluster } from './run-region.js';
 
 /**
  * A cluster coordinator thread: for each task posted, runs one cluster of a region with its migrations sent through
  * BullMQ, writes the cluster's outputs and its progress (as `migsim run --redis` does), and posts its ClusterRunResult
- * back. The thread stays loaded between tasks (loading the sources takes a second or more of CPU).
+ * back. The thread stays loaded between tasks (loading the sources takes a second or more of CPU); it posts
+ * `threadReady()` once loaded.
  */
 async function runTask(task: CoordinatorThreadTask): Promise<CoordinatorThreadReply> {
   const c = task.job;
@@ -49,3 +51,4 @@ parentPort!.on('message', (task: CoordinatorThreadTask) => {
     (e: unknown) => parentPort!.postMessage({ ok: false, error: e instanceof Error ? e.message : String(e) } satisfies CoordinatorThreadReply),
   );
 });
+parentPort!.postMessage(threadReady());

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { MigrationJob } from '../../migration/job/migration-job.js';
+import { isThreadReady } from './thread-ready.js';
 import { WORKER_DEFAULTS } from './worker-options.js';
 
 interface Pending {
@@ -13,6 +14,10 @@ interface Thread {
   readonly pending: Map<number, Pending>;
   /** Why the thread stopped, when it failed ('error' comes before 'exit'). */
   failure?: Error;
+  /** Settles when the thread has loaded its modules (its `threadReady()` message), or rejects if it exits first. */
+  readonly loaded: Promise<void>;
+  /** The thread's OS thread id, from its ready message (Linux). */
+  tid?: number | undefined;
 }
 
 export interface JobThreadPoolOptions {
@@ -47,8 +52,24 @@ export class JobThreadPool {
 
   private spawn(index: number): Thread {
     const worker = new Worker(this.script, { resourceLimits: { maxOldGenerationSizeMb: this.maxHeapMb } });
-    const thread: Thread = { worker, pending: new Map() };
+    let loaded!: () => void;
+    let notLoaded!: (e: Error) => void;
+    const thread: Thread = {
+      worker,
+      pending: new Map(),
+      loaded: new Promise<void>((resolve, reject) => {
+        loaded = resolve;
+        notLoaded = reject;
+      }),
+    };
+    // Only start() awaits it; a replacement thread's failure to load is reported through its jobs.
+    thread.loaded.catch(() => {});
     worker.on('message', (msg: { seq: number; result?: string; error?: string }) => {
+      if (isThreadReady(msg)) {
+        thread.tid = msg.tid;
+        loaded();
+        return;
+      }
       const p = thread.pending.get(msg.seq);
       if (!p) return;
       thread.pending.delete(msg.seq);
@@ -62,6 +83,7 @@ export class JobThreadPool {
       const reason = this.closed
         ? new Error('thread pool closed')
         : new Error(`simulation thread died (${thread.failure ? thread.failure.message : `exit code ${code}`}); its jobs failed and the thread was replaced`);
+      notLoaded(new Error(`simulation thread exited before it was ready (${thread.failure ? thread.failure.message : `exit code ${code}`})`));
       for (const p of thread.pending.values()) p.reject(reason);
       thread.pending.clear();
       if (!this.closed && this.threads[index] === thread) {
@@ -70,6 +92,20 @@ export class JobThreadPool {
       }
     });
     return thread;
+  }
+
+  /**
+   * Resolves once every thread has loaded its modules (each posts `threadReady()`), so a worker that starts serving
+   * after it has paid its start-up; rejects if a thread exits before it is ready. Threads whose script never posts
+   * it (test stand-ins) are not waited for by anyone but the caller of this.
+   */
+  async ready(): Promise<void> {
+    await Promise.all(this.threads.map((t) => t.loaded));
+  }
+
+  /** The threads' OS thread ids (from their ready messages; undefined off Linux or before ready). */
+  get threadIds(): (number | undefined)[] {
+    return this.threads.map((t) => t.tid);
   }
 
   /** Simulates a job; resolves with its MigrationResult as JSON. */

@@ -52,6 +52,8 @@ export class SimWorker {
     const workerConn = createRedis(o.redisUrl, { blocking: true, connectTimeoutMs: o.connectTimeoutMs });
     await connectOrThrow(workerConn, o.redisUrl, o.connectTimeoutMs);
     this.pool = new JobThreadPool(o.threads, { maxHeapMb: o.threadMaxHeapMb });
+    // Take no job before the simulation threads have loaded their modules: start-up is paid before serving.
+    await this.pool.ready();
     this.worker = new Worker(JOBS_QUEUE, (job) => this.process(job), {
       connection: workerConn,
       prefix: o.prefix,
@@ -68,6 +70,11 @@ export class SimWorker {
       this.logger.warn('job failed', { job: job?.id, error: err.message });
     });
     this.logger.info('worker started', { redis: redactRedisUrl(o.redisUrl), prefix: o.prefix, concurrency: o.concurrency, threads: o.threads });
+  }
+
+  /** The simulation threads' OS thread ids (Linux; for per-thread CPU in `/proc/<pid>/task/<tid>`). */
+  get threadIds(): (number | undefined)[] {
+    return this.pool?.threadIds ?? [];
   }
 
   private async process(job: Job): Promise<unknown> {

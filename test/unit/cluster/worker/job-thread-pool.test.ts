@@ -22,6 +22,14 @@ describe('JobThreadPool', () => {
     expect(result.status).toBe('completed');
   }, 30_000);
 
+  it('says when its threads have loaded their modules, with their OS thread ids', async () => {
+    pool = new JobThreadPool(2);
+    await pool.ready();
+    const tids = pool.threadIds;
+    expect(tids).toHaveLength(2);
+    if (process.platform === 'linux') for (const tid of tids) expect(Number.isInteger(tid) && tid !== process.pid).toBe(true);
+  }, 30_000);
+
   for (const [behaviour, reason] of [
     ['throw-later', 'boom in the thread'],
     ['exit', 'exit code 3'],
