@@ -187,6 +187,7 @@ export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers
       embedded_cpu_s: (cpuE.user + cpuE.system) / 1e6,
       distributed_cpu_s: { workers: workersCpu, redis: redisCpu },
       distributed_cpu_by_role_s: cpuByRole(ready, t0, t1),
+      ...(process.env.DEBUG_TIDS ? { debug_tids: ready.map((r, i) => ({ ...r, d: [...t1[i]!].map(([tid, c]) => [tid - r.pid, Number((c - (t0[i]!.get(tid) ?? 0)).toFixed(2))]) })) } : {}),
       cpu_ms_per_migration: { embedded: ((cpuE.user + cpuE.system) / 1e3 / embedded.migrations), distributed: ((workersCpu + redisCpu) / dist.migrations) * 1e3 },
       worker_startup_s: startupS,
       worker_node_args: nodeArgs,

@@ -41,7 +41,7 @@ describe('BullmqTransport', () => {
     try {
       const result = JSON.stringify(runMigrationJob(JOB, resolveProfile(JOB.kernel.profile)));
       // One stored as workers store results, one as plain JSON (as stored before results were compressed).
-      await redis.hset(resultsKey(prefix, RUN), ids[0]!, encodeResult(result), ids[N - 1]!, result);
+      await redis.hset(resultsKey(prefix, RUN), ids[0]!, encodeResult(result, true), ids[N - 1]!, result);
       const got = await transport.nextResults();
       expect(got.map((o) => o.id).sort()).toEqual([ids[0], ids[N - 1]].sort());
       expect(JSON.stringify(got[0]!.result)).toBe(result);

@@ -142,7 +142,7 @@ export class SimWorker {
     const errors: { index: number; id: string; reason: string }[] = [];
     outcomes.forEach((o, i) => {
       const id = todo[i]!.payload.id;
-      if (o.status === 'fulfilled') fields.push(id, encodeResult(o.value));
+      if (o.status === 'fulfilled') fields.push(id, encodeResult(o.value, this.options.compressResults));
       else errors.push({ index: todo[i]!.index, id, reason: (o.reason as Error).message });
     });
     if (fields.length > 0) await redis.hset(key, ...fields);
@@ -179,7 +179,7 @@ export class SimWorker {
     this.metrics.active.inc();
     try {
       const resultJson = await this.pool!.run(payload.job);
-      await this.redis!.hset(resultsKey(this.options.prefix, payload.run_id), payload.id, encodeResult(resultJson));
+      await this.redis!.hset(resultsKey(this.options.prefix, payload.run_id), payload.id, encodeResult(resultJson, this.options.compressResults));
       this.jobsDone++;
       this.metrics.jobs.inc({ result: 'completed' });
       return { ok: true };
