@@ -131,7 +131,7 @@ async function cleanup(prefix: string): Promise<void> {
  * embedded (one cluster after another in this process), then as a BullMQ flow with WORKERS worker processes, each
  * serving COORDINATORS cluster coordinators and the migration jobs. Throughput is migrations per wall second.
  */
-export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers = 2, coordinators = 2): Promise<RegionDistributedResult> {
+export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers = 2, coordinators = Number(process.env.MIGSIM_BENCH_COORDINATORS ?? 2)): Promise<RegionDistributedResult> {
   const template = loadScenario('scenarios/rolling-upgrade-1000.yaml');
   const cluster = sizeScenario(template, hosts * (template.vms.per_host ?? 24), template.seed, `region-${hosts}h`);
   const clusters = regionClusters({ ...cluster, region: { clusters: clustersN } });

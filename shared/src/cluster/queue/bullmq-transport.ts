@@ -270,11 +270,22 @@ export class BullmqTransport implements JobTransport {
     }
   }
 
+  /**
+   * The results hash's field count when the pending ids were last read (-1: never). The hash only grows during a
+   * run (a result is written once per id; a rewrite of the same id leaves the count alone), so when its count has
+   * not changed since the last read, no pending job has a result yet and the read of every pending id is skipped.
+   */
+  private resultsSeen = -1;
+
   private async poll(): Promise<JobOutcome[]> {
     this.lastPoll = performance.now();
-    const ids = [...this.pending];
     const out: JobOutcome[] = [];
     const key = resultsKey(this.opts.prefix, this.opts.runId);
+    // Counted before the read: a result stored between the two changes the next count, so it is never missed.
+    const count = await this.redis.hlen(key);
+    const changed = count !== this.resultsSeen;
+    this.resultsSeen = count;
+    const ids = changed ? [...this.pending] : [];
     const n = this.pollOptions.idsPerRead;
     for (let i = 0; i < ids.length; i += n) {
       const chunk = ids.slice(i, i + n);
@@ -291,7 +302,7 @@ export class BullmqTransport implements JobTransport {
         out.push({ id, result: migrationResultSchema.parse(JSON.parse(decodeResult(v))) });
       });
     }
-    if (out.length === 0 && ids.length > 0) {
+    if (out.length === 0 && this.pending.size > 0) {
       // Whichever pending job failed for good (the hash holds this run's failures only, usually none).
       const failures = await this.redis.hgetall(failuresKey(this.opts.prefix, this.opts.runId));
       for (const [id, reason] of Object.entries(failures)) {

@@ -3,8 +3,11 @@ import type { MigrationJob } from '../../migration/job/migration-job.js';
 import { isThreadReady } from './thread-ready.js';
 import { WORKER_DEFAULTS } from './worker-options.js';
 
+/** What a simulation thread answers for one job of a `runMany`: its result as JSON or why it failed, and its wall. */
+export type ThreadJobOutcome = { readonly result: string; readonly wallS: number } | { readonly error: string; readonly wallS: number };
+
 interface Pending {
-  resolve: (resultJson: string) => void;
+  resolve: (answer: string | readonly ThreadJobOutcome[]) => void;
   reject: (e: Error) => void;
 }
 
@@ -64,7 +67,7 @@ export class JobThreadPool {
     };
     // Only start() awaits it; a replacement thread's failure to load is reported through its jobs.
     thread.loaded.catch(() => {});
-    worker.on('message', (msg: { seq: number; result?: string; error?: string }) => {
+    worker.on('message', (msg: { seq: number; result?: string; error?: string; outcomes?: ThreadJobOutcome[] }) => {
       if (isThreadReady(msg)) {
         thread.tid = msg.tid;
         loaded();
@@ -74,7 +77,7 @@ export class JobThreadPool {
       if (!p) return;
       thread.pending.delete(msg.seq);
       if (msg.error !== undefined) p.reject(new Error(msg.error));
-      else p.resolve(msg.result!);
+      else p.resolve(msg.outcomes ?? msg.result!);
     });
     worker.on('error', (e) => {
       thread.failure = e;
@@ -110,12 +113,37 @@ export class JobThreadPool {
 
   /** Simulates a job; resolves with its MigrationResult as JSON. */
   run(job: MigrationJob): Promise<string> {
+    return this.post({ job }) as Promise<string>;
+  }
+
+  /**
+   * Simulates several jobs (a batch's): split into one share per thread, each share sent in one message, so a batch
+   * costs a message per thread instead of one per job. Resolves with each job's outcome in order: a job that throws
+   * fails alone, and the jobs of a share whose thread died fail with the reason (the other shares' results stand).
+   */
+  async runMany(jobs: readonly MigrationJob[]): Promise<ThreadJobOutcome[]> {
+    if (jobs.length === 0) return [];
+    const shares = Math.min(this.threads.length, jobs.length);
+    const size = Math.ceil(jobs.length / shares);
+    const parts: { n: number; answer: Promise<string | readonly ThreadJobOutcome[]> }[] = [];
+    for (let i = 0; i < jobs.length; i += size) {
+      const share = jobs.slice(i, i + size);
+      parts.push({ n: share.length, answer: this.post({ jobs: share }) });
+    }
+    const settled = await Promise.allSettled(parts.map((p) => p.answer));
+    return settled.flatMap((r, k): ThreadJobOutcome[] =>
+      r.status === 'fulfilled' ? [...(r.value as readonly ThreadJobOutcome[])] : Array.from({ length: parts[k]!.n }, () => ({ error: (r.reason as Error).message, wallS: 0 })),
+    );
+  }
+
+  /** Posts a message to the least busy thread; resolves with its answer. */
+  private post(body: { job: MigrationJob } | { jobs: readonly MigrationJob[] }): Promise<string | readonly ThreadJobOutcome[]> {
     if (this.closed) return Promise.reject(new Error('thread pool closed'));
     const thread = this.threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const seq = this.seq++;
     return new Promise((resolve, reject) => {
       thread.pending.set(seq, { resolve, reject });
-      thread.worker.postMessage({ seq, job });
+      thread.worker.postMessage({ seq, ...body });
     });
   }
 

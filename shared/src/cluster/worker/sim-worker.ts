@@ -9,7 +9,7 @@ import { parseBatchPayload, type BatchEntry } from '../queue/batch-payload.js';
 import { BATCH_JOB_NAME, failuresKey, JOBS_QUEUE, resultsKey } from '../queue/queue-names.js';
 import { connectOrThrow, createRedis, redactRedisUrl, type RedisClient } from '../queue/redis-connection.js';
 import { encodeResult } from '../queue/result-codec.js';
-import { JobThreadPool } from './job-thread-pool.js';
+import { JobThreadPool, type ThreadJobOutcome } from './job-thread-pool.js';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './worker-options.js';
 
 /**
@@ -126,24 +126,24 @@ export class SimWorker {
     const cached = valid.length - todo.length;
     const t0 = performance.now();
     this.metrics.active.inc(todo.length);
-    const outcomes = await Promise.allSettled(
-      todo.map(async (v) => {
-        const t = performance.now();
-        try {
-          return await this.pool!.run(v.payload.job);
-        } finally {
-          this.metrics.active.dec();
-          this.metrics.jobWall.observe((performance.now() - t) / 1e3);
-        }
-      }),
-    );
+    let outcomes: readonly ThreadJobOutcome[];
+    try {
+      // The batch's jobs go to the threads in one message per thread (not one per job); a thread that dies fails its
+      // share, with the reason, and the batch is retried after the other results are written.
+      outcomes = await this.pool!.runMany(todo.map((v) => v.payload.job));
+    } catch (e) {
+      outcomes = todo.map(() => ({ error: (e as Error).message, wallS: 0 }));
+    } finally {
+      this.metrics.active.dec(todo.length);
+    }
+    for (const o of outcomes) if ('result' in o) this.metrics.jobWall.observe(o.wallS);
     this.metrics.busy.inc((performance.now() - t0) / 1e3);
     const fields: (string | Buffer)[] = [];
     const errors: { index: number; id: string; reason: string }[] = [];
     outcomes.forEach((o, i) => {
       const id = todo[i]!.payload.id;
-      if (o.status === 'fulfilled') fields.push(id, encodeResult(o.value, this.options.compressResults));
-      else errors.push({ index: todo[i]!.index, id, reason: (o.reason as Error).message });
+      if ('result' in o) fields.push(id, encodeResult(o.result, this.options.compressResults));
+      else errors.push({ index: todo[i]!.index, id, reason: o.error });
     });
     if (fields.length > 0) await redis.hset(key, ...fields);
     this.jobsDone += fields.length / 2;
