@@ -39,10 +39,17 @@ export interface RegionDistributedResult {
   readonly cpu_ms_per_migration: { readonly embedded: number; readonly distributed: number };
   /** Wall seconds from spawning the worker processes until each said it was ready (all threads loaded); not in distributed_wall_s. */
   readonly worker_startup_s: number;
+  /**
+   * The same region as a flow on the same workers, after the distributed run, with each cluster's migration jobs
+   * simulated on its coordinator's thread (`migrations: 'coordinator'`) instead of shipped to the migration workers.
+   */
+  readonly coordinator_migrations: { readonly wall_s: number; readonly migrations_per_s: number; readonly vs_embedded: number; readonly cpu_s: number; readonly digest: string; readonly digests_match: boolean };
+  /** Each cluster coordinator's wall and the part of it spent waiting for results (from the workers' logs). */
+  readonly cluster_coordinators: readonly ClusterFinished[];
   /** Extra node arguments of the worker processes (MIGSIM_BENCH_WORKER_NODE_ARGS), for experiments. */
   readonly worker_node_args: readonly string[];
   /** The machine's 1-minute load average before each run (other work on the machine shifts the ratio). */
-  readonly load_before: { readonly embedded: number; readonly distributed: number };
+  readonly load_before: { readonly embedded: number; readonly distributed: number; readonly coordinator_migrations: number };
 }
 
 /** CPU seconds (user + system) from a /proc stat file: a process (its threads included) or one thread. */
@@ -73,8 +80,18 @@ interface WorkerReady {
   readonly coordinator_tids: readonly number[];
 }
 
-/** Resolves with the worker's 'worker ready' line (it logs JSON lines on stderr); rejects if it exits first. */
-function waitReady(p: ChildProcess): Promise<WorkerReady> {
+/** A cluster coordinator's summary line ('cluster coordinator finished'): its wall and how much of it went waiting for results. */
+interface ClusterFinished {
+  readonly cluster: string;
+  readonly wall_s: number;
+  readonly waited_for_results_s: number;
+}
+
+/**
+ * Resolves with the worker's 'worker ready' line (it logs JSON lines on stderr); rejects if it exits first. Cluster
+ * coordinators' summary lines go into `finished`.
+ */
+function waitReady(p: ChildProcess, finished: ClusterFinished[]): Promise<WorkerReady> {
   return new Promise((resolve, reject) => {
     let buf = '';
     p.stderr!.on('data', (d: Buffer) => {
@@ -83,9 +100,12 @@ function waitReady(p: ChildProcess): Promise<WorkerReady> {
       while ((nl = buf.indexOf('\n')) >= 0) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
-        if (!line.includes('"worker ready"')) continue;
         try {
-          resolve(JSON.parse(line) as WorkerReady);
+          if (line.includes('"worker ready"')) resolve(JSON.parse(line) as WorkerReady);
+          else if (line.includes('"cluster coordinator finished"')) {
+            const f = JSON.parse(line) as ClusterFinished;
+            finished.push({ cluster: f.cluster, wall_s: f.wall_s, waited_for_results_s: f.waited_for_results_s });
+          }
         } catch {
           // Not a log line of ours.
         }
@@ -156,7 +176,8 @@ export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers
   }
   try {
     // Worker services are long-lived: the region's throughput is measured once every process has loaded its threads.
-    const ready = await Promise.all(procs.map(waitReady));
+    const finished: ClusterFinished[] = [];
+    const ready = await Promise.all(procs.map((p) => waitReady(p, finished)));
     const startupS = (performance.now() - s0) / 1e3;
     const redis = new Redis(REDIS);
     const loadDistributed = (await import('node:os')).loadavg()[0]!;
@@ -167,6 +188,13 @@ export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers
     const t1 = procs.map((p) => threadCpuS(p.pid!));
     const workersCpu = procs.reduce((a, p, i) => a + procCpuS(p.pid!) - w0[i]!, 0);
     const redisCpu = (await redisCpuS(redis)) - r0;
+    // The same region again on the same (warm) workers, each cluster simulating its migrations on its coordinator's
+    // thread instead of shipping them to the migration workers.
+    const loadLocal = (await import('node:os')).loadavg()[0]!;
+    const w2 = procs.map((p) => procCpuS(p.pid!));
+    // The same run id (job ids and the digest derive from it): the first flow's jobs and results are gone by now.
+    const local = await runRegionFlow({ regionName: 'bench', clusters, runId, redisUrl: REDIS, prefix, outDir: `/tmp/migsim-bench-region/${runId}-coordinator-migrations`, pollMs: 50, migrations: 'coordinator' });
+    const localCpu = procs.reduce((a, p, i) => a + procCpuS(p.pid!) - w2[i]!, 0);
     redis.disconnect();
     const eRate = embedded.migrations / embedded.wallS;
     const dRate = dist.migrations / dist.wallS;
@@ -187,11 +215,19 @@ export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers
       embedded_cpu_s: (cpuE.user + cpuE.system) / 1e6,
       distributed_cpu_s: { workers: workersCpu, redis: redisCpu },
       distributed_cpu_by_role_s: cpuByRole(ready, t0, t1),
-      ...(process.env.DEBUG_TIDS ? { debug_tids: ready.map((r, i) => ({ ...r, d: [...t1[i]!].map(([tid, c]) => [tid - r.pid, Number((c - (t0[i]!.get(tid) ?? 0)).toFixed(2))]) })) } : {}),
       cpu_ms_per_migration: { embedded: ((cpuE.user + cpuE.system) / 1e3 / embedded.migrations), distributed: ((workersCpu + redisCpu) / dist.migrations) * 1e3 },
       worker_startup_s: startupS,
+      cluster_coordinators: finished.sort((a, b) => a.cluster.localeCompare(b.cluster)),
       worker_node_args: nodeArgs,
-      load_before: { embedded: loadEmbedded, distributed: loadDistributed },
+      load_before: { embedded: loadEmbedded, distributed: loadDistributed, coordinator_migrations: loadLocal },
+      coordinator_migrations: {
+        wall_s: local.wallS,
+        migrations_per_s: local.migrations / local.wallS,
+        vs_embedded: local.migrations / local.wallS / eRate,
+        cpu_s: localCpu,
+        digest: local.digest,
+        digests_match: local.digest === embedded.digest,
+      },
     };
   } finally {
     for (const p of procs) p.kill('SIGTERM');

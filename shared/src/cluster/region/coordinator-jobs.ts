@@ -38,8 +38,17 @@ export const clusterJobSchema = z
     run_id: z.string().regex(RUN_ID_PATTERN),
     out_dir: z.string().min(1),
     scenario: z.record(z.string(), z.unknown()),
+    /**
+     * Where the cluster's migration jobs run: `workers` sends them through the jobs queue to the migration workers
+     * (as any distributed run); `coordinator` simulates them on the coordinator's own thread, as an embedded run does
+     * (see REGION_FLOW_DEFAULTS.migrations). Absent: `workers`.
+     */
+    migrations: z.enum(['workers', 'coordinator']).optional(),
   })
   .strict();
+
+/** Where a region's cluster jobs run their migration jobs (see `clusterJobSchema`). */
+export type ClusterMigrations = NonNullable<ClusterJob['migrations']>;
 
 export type ClusterJob = z.output<typeof clusterJobSchema>;
 
@@ -53,7 +62,9 @@ export interface CoordinatorThreadTask {
 }
 
 /** What a coordinator thread answers. */
-export type CoordinatorThreadReply = { readonly ok: true; readonly result: ClusterRunResult; readonly jobsFromCache: number; readonly waitedS: number; readonly wallS: number } | { readonly ok: false; readonly error: string };
+export type CoordinatorThreadReply =
+  | { readonly ok: true; readonly result: ClusterRunResult; readonly jobsFromCache: number; readonly waitedS: number; readonly wallS: number; readonly migrations: ClusterMigrations }
+  | { readonly ok: false; readonly error: string };
 
 /** The run id of one cluster of a region run (also its cluster job's id). */
 export function clusterRunId(regionRunId: string, cluster: string): string {
@@ -150,7 +161,7 @@ export class CoordinatorJobServer {
     const out = await this.onThread(task);
     if (!out.ok) throw new Error(out.error);
     this.clustersDone++;
-    this.logger.info('cluster coordinator finished', { cluster: c.name, digest: out.result.digest, from_cache: out.jobsFromCache, wall_s: out.wallS, waited_for_results_s: out.waitedS });
+    this.logger.info('cluster coordinator finished', { cluster: c.name, digest: out.result.digest, migrations: out.migrations, from_cache: out.jobsFromCache, wall_s: out.wallS, waited_for_results_s: out.waitedS });
     return out.result;
   }
 
