@@ -39,6 +39,8 @@ export interface RegionDistributedResult {
   readonly cpu_ms_per_migration: { readonly embedded: number; readonly distributed: number };
   /** Wall seconds from spawning the worker processes until each said it was ready (all threads loaded); not in distributed_wall_s. */
   readonly worker_startup_s: number;
+  /** The distributed run again on the same workers after the two runs above (their V8 isolates warm), workers' CPU. */
+  readonly distributed_warm: { readonly wall_s: number; readonly migrations_per_s: number; readonly vs_embedded: number; readonly cpu_s: number; readonly digests_match: boolean };
   /**
    * The same region as a flow on the same workers, after the distributed run, with each cluster's migration jobs
    * simulated on its coordinator's thread (`migrations: 'coordinator'`) instead of shipped to the migration workers.
@@ -49,7 +51,7 @@ export interface RegionDistributedResult {
   /** Extra node arguments of the worker processes (MIGSIM_BENCH_WORKER_NODE_ARGS), for experiments. */
   readonly worker_node_args: readonly string[];
   /** The machine's 1-minute load average before each run (other work on the machine shifts the ratio). */
-  readonly load_before: { readonly embedded: number; readonly distributed: number; readonly coordinator_migrations: number };
+  readonly load_before: { readonly embedded: number; readonly distributed: number; readonly coordinator_migrations: number; readonly distributed_warm: number };
 }
 
 /** CPU seconds (user + system) from a /proc stat file: a process (its threads included) or one thread. */
@@ -149,9 +151,12 @@ async function cleanup(prefix: string): Promise<void> {
 /**
  * region_distributed: a region of CLUSTERS clusters of HOSTS hosts (rolling-upgrade-1000 resized, seeds 1, 2, …)
  * embedded (one cluster after another in this process), then as a BullMQ flow with WORKERS worker processes, each
- * serving COORDINATORS cluster coordinators and the migration jobs. Throughput is migrations per wall second.
+ * serving COORDINATORS cluster coordinators and the migration jobs (`--concurrency`: MIGSIM_BENCH_WORKER_CONCURRENCY,
+ * default 1). Throughput is migrations per wall second. One coordinator and one simulation thread per process: on
+ * this 2-core machine that costs ~2.5 s less CPU per run than 2 + 2 (fewer V8 isolates to warm up and collect;
+ * docs/scaling.md), for the same wall. The clock starts once every worker says it is ready.
  */
-export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers = 2, coordinators = Number(process.env.MIGSIM_BENCH_COORDINATORS ?? 2)): Promise<RegionDistributedResult> {
+export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers = 2, coordinators = Number(process.env.MIGSIM_BENCH_COORDINATORS ?? 1)): Promise<RegionDistributedResult> {
   const template = loadScenario('scenarios/rolling-upgrade-1000.yaml');
   const cluster = sizeScenario(template, hosts * (template.vms.per_host ?? 24), template.seed, `region-${hosts}h`);
   const clusters = regionClusters({ ...cluster, region: { clusters: clustersN } });
@@ -167,7 +172,7 @@ export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers
   const s0 = performance.now();
   for (let i = 0; i < workers; i++) {
     procs.push(
-      spawn(process.execPath, [...nodeArgs, 'shared/bin/migsim.mjs', 'worker', '--redis', REDIS, '--prefix', prefix, '--concurrency', process.env.MIGSIM_BENCH_WORKER_CONCURRENCY ?? '2', '--coordinators', String(coordinators)], {
+      spawn(process.execPath, [...nodeArgs, 'shared/bin/migsim.mjs', 'worker', '--redis', REDIS, '--prefix', prefix, '--concurrency', process.env.MIGSIM_BENCH_WORKER_CONCURRENCY ?? '1', '--coordinators', String(coordinators)], {
         stdio: ['ignore', 'ignore', 'pipe'],
         // Info level: the bench waits for each process's 'worker ready' line.
         env: { ...process.env, LOG_LEVEL: 'info' },
@@ -195,6 +200,12 @@ export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers
     // The same run id (job ids and the digest derive from it): the first flow's jobs and results are gone by now.
     const local = await runRegionFlow({ regionName: 'bench', clusters, runId, redisUrl: REDIS, prefix, outDir: `/tmp/migsim-bench-region/${runId}-coordinator-migrations`, pollMs: 50, migrations: 'coordinator' });
     const localCpu = procs.reduce((a, p, i) => a + procCpuS(p.pid!) - w2[i]!, 0);
+    // And the distributed run once more on the now warm workers (their isolates have compiled the code): how much of
+    // the first run's cost is V8 warming up ten (or six) isolates instead of one.
+    const loadWarm = (await import('node:os')).loadavg()[0]!;
+    const w3 = procs.map((p) => procCpuS(p.pid!));
+    const warm = await runRegionFlow({ regionName: 'bench', clusters, runId, redisUrl: REDIS, prefix, outDir: `/tmp/migsim-bench-region/${runId}-distributed-warm`, pollMs: 50 });
+    const warmCpu = procs.reduce((a, p, i) => a + procCpuS(p.pid!) - w3[i]!, 0);
     redis.disconnect();
     const eRate = embedded.migrations / embedded.wallS;
     const dRate = dist.migrations / dist.wallS;
@@ -219,7 +230,14 @@ export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers
       worker_startup_s: startupS,
       cluster_coordinators: finished.sort((a, b) => a.cluster.localeCompare(b.cluster)),
       worker_node_args: nodeArgs,
-      load_before: { embedded: loadEmbedded, distributed: loadDistributed, coordinator_migrations: loadLocal },
+      load_before: { embedded: loadEmbedded, distributed: loadDistributed, coordinator_migrations: loadLocal, distributed_warm: loadWarm },
+      distributed_warm: {
+        wall_s: warm.wallS,
+        migrations_per_s: warm.migrations / warm.wallS,
+        vs_embedded: warm.migrations / warm.wallS / eRate,
+        cpu_s: warmCpu,
+        digests_match: warm.digest === embedded.digest,
+      },
       coordinator_migrations: {
         wall_s: local.wallS,
         migrations_per_s: local.migrations / local.wallS,
