@@ -76,14 +76,14 @@ function threadCpuS(pid: number): Map<number, number> {
 }
 
 /** What a worker process says once every thread is loaded (serve-worker.ts's 'worker ready' log line). */
-interface WorkerReady {
+export interface WorkerReady {
   readonly pid: number;
   readonly simulation_tids: readonly number[];
   readonly coordinator_tids: readonly number[];
 }
 
 /** A cluster coordinator's summary line ('cluster coordinator finished'): its wall and how much of it went waiting for results. */
-interface ClusterFinished {
+export interface ClusterFinished {
   readonly cluster: string;
   readonly wall_s: number;
   readonly waited_for_results_s: number;
@@ -93,7 +93,7 @@ interface ClusterFinished {
  * Resolves with the worker's 'worker ready' line (it logs JSON lines on stderr); rejects if it exits first. Cluster
  * coordinators' summary lines go into `finished`.
  */
-function waitReady(p: ChildProcess, finished: ClusterFinished[]): Promise<WorkerReady> {
+export function waitReady(p: ChildProcess, finished: ClusterFinished[] = []): Promise<WorkerReady> {
   return new Promise((resolve, reject) => {
     let buf = '';
     p.stderr!.on('data', (d: Buffer) => {
