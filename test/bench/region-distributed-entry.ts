@@ -46,7 +46,7 @@ export interface RegionDistributedResult {
    * simulated on its coordinator's thread (`migrations: 'coordinator'`) instead of shipped to the migration workers.
    */
   readonly coordinator_migrations: { readonly wall_s: number; readonly migrations_per_s: number; readonly vs_embedded: number; readonly cpu_s: number; readonly digest: string; readonly digests_match: boolean };
-  /** Each cluster coordinator's wall and the part of it spent waiting for results (from the workers' logs). */
+  /** Each cluster coordinator's wall and the part of it spent waiting for results, in the (cold) distributed run (from the workers' logs). */
   readonly cluster_coordinators: readonly ClusterFinished[];
   /** Extra node arguments of the worker processes (MIGSIM_BENCH_WORKER_NODE_ARGS), for experiments. */
   readonly worker_node_args: readonly string[];
@@ -191,6 +191,8 @@ export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers
     const r0 = await redisCpuS(redis);
     const dist = await runRegionFlow({ regionName: 'bench', clusters, runId, redisUrl: REDIS, prefix, outDir: `/tmp/migsim-bench-region/${runId}-distributed`, pollMs: 50 });
     const t1 = procs.map((p) => threadCpuS(p.pid!));
+    // This run's coordinators (each logs its line before its cluster job completes, so before the flow returns).
+    const coordinatorsOfRun = finished.splice(0);
     const workersCpu = procs.reduce((a, p, i) => a + procCpuS(p.pid!) - w0[i]!, 0);
     const redisCpu = (await redisCpuS(redis)) - r0;
     // The same region again on the same (warm) workers, each cluster simulating its migrations on its coordinator's
@@ -228,7 +230,7 @@ export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers
       distributed_cpu_by_role_s: cpuByRole(ready, t0, t1),
       cpu_ms_per_migration: { embedded: ((cpuE.user + cpuE.system) / 1e3 / embedded.migrations), distributed: ((workersCpu + redisCpu) / dist.migrations) * 1e3 },
       worker_startup_s: startupS,
-      cluster_coordinators: finished.sort((a, b) => a.cluster.localeCompare(b.cluster)),
+      cluster_coordinators: coordinatorsOfRun.sort((a, b) => a.cluster.localeCompare(b.cluster)),
       worker_node_args: nodeArgs,
       load_before: { embedded: loadEmbedded, distributed: loadDistributed, coordinator_migrations: loadLocal, distributed_warm: loadWarm },
       distributed_warm: {
