@@ -50,6 +50,27 @@ describe('BullmqTransport', () => {
     }
   });
 
+  it('finds a new result even when trimming a taken one brought the results count back to where it was', async () => {
+    const { prefix, transport } = await open();
+    const [a, b] = [`${RUN}.a`, `${RUN}.b`];
+    await Promise.all([transport.submit({ id: a, job: JOB }), transport.submit({ id: b, job: JOB })]);
+    const redis = createRedis(REDIS_URL, { blocking: false });
+    await redis.connect();
+    try {
+      const result = JSON.stringify(runMigrationJob(JOB, resolveProfile(JOB.kernel.profile)));
+      await redis.hset(resultsKey(prefix, RUN), a, result);
+      expect((await transport.nextResults()).map((o) => o.id)).toEqual([a]);
+      // The taken result is trimmed and the next one stored: the hash's count is 1 again, as at the last read.
+      await redis.hdel(resultsKey(prefix, RUN), a);
+      await redis.hset(resultsKey(prefix, RUN), b, result);
+      const got = await Promise.race([transport.nextResults(), sleep(5000).then(() => 'still waiting after 5 s')]);
+      expect(got).not.toBe('still waiting after 5 s');
+      expect((got as { id: string }[]).map((o) => o.id)).toEqual([b]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it('a job submitted while a batch is being sent is queued by the time its submit resolves', async () => {
     const { transport } = await open();
     const first = transport.submit({ id: `${RUN}.a`, job: JOB });

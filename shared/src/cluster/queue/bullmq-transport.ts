@@ -271,21 +271,26 @@ export class BullmqTransport implements JobTransport {
   }
 
   /**
-   * The results hash's field count when the pending ids were last read (-1: never). The hash only grows during a
-   * run (a result is written once per id; a rewrite of the same id leaves the count alone), so when its count has
-   * not changed since the last read, no pending job has a result yet and the read of every pending id is skipped.
+   * The results hash's field count when the pending ids were last read (-1: never), and when that was. Workers only
+   * add fields (a rewrite of the same id leaves the count alone), so while the count has not changed no pending job
+   * has a result yet and the read of every pending id (HMGET over up to 2,000 ids) is skipped. Trimming taken
+   * results (HDEL) may bring the count back to the same value as new ones arrive, so every pending id is read at
+   * least every `fullReadIntervalMs` anyway.
    */
   private resultsSeen = -1;
+  private lastFullRead = 0;
 
   private async poll(): Promise<JobOutcome[]> {
-    this.lastPoll = performance.now();
+    const now = performance.now();
+    this.lastPoll = now;
     const out: JobOutcome[] = [];
     const key = resultsKey(this.opts.prefix, this.opts.runId);
-    // Counted before the read: a result stored between the two changes the next count, so it is never missed.
+    // Counted before the read: a result stored between the two changes the next count.
     const count = await this.redis.hlen(key);
-    const changed = count !== this.resultsSeen;
+    const read = count !== this.resultsSeen || now - this.lastFullRead >= this.pollOptions.fullReadIntervalMs;
     this.resultsSeen = count;
-    const ids = changed ? [...this.pending] : [];
+    if (read) this.lastFullRead = now;
+    const ids = read ? [...this.pending] : [];
     const n = this.pollOptions.idsPerRead;
     for (let i = 0; i < ids.length; i += n) {
       const chunk = ids.slice(i, i + n);
