@@ -96,13 +96,15 @@ export async function runRegionFlow(o: RegionFlowOptions): Promise<RegionFlowRes
       data: { name: o.regionName, run_id: o.runId, clusters: o.clusters.map((c) => c.name), out_dir: o.outDir },
       opts: { jobId: o.runId },
       children: o.clusters.map((c) => {
+        const migrations = o.migrations ?? REGION_FLOW_DEFAULTS.migrations;
         const data: ClusterJob = {
           region_run_id: o.runId,
           name: c.name,
           run_id: clusterRunId(o.runId, c.name),
           out_dir: o.outDir,
           scenario: c.scenario as unknown as Record<string, unknown>,
-          migrations: o.migrations ?? REGION_FLOW_DEFAULTS.migrations,
+          // Only when not the default: workers from before the field (a strict schema) still take the default's jobs.
+          ...(migrations === 'workers' ? {} : { migrations }),
         };
         return {
           name: CLUSTER_JOB_NAME,
