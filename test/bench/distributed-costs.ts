@@ -8,6 +8,7 @@ import { runExperiment } from '../../shared/src/cluster/experiment/run-experimen
 import { EmbeddedTransport } from '../../shared/src/cluster/fleet/embedded-transport.js';
 import { sizeScenario } from '../../shared/src/cluster/loadgen/size-scenario.js';
 import { loadScenario } from '../../shared/src/cluster/scenario/load-scenario.js';
+import { waitReady } from './region-distributed-entry.js';
 
 const REDIS = process.env.MIGSIM_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TICK = 100; // USER_HZ
@@ -44,8 +45,9 @@ async function main(): Promise<void> {
   for (const perBatch of (process.env.BATCHES ?? '1,64').split(',').map(Number)) {
     const prefix = `{migsim-bench-${randomUUID().slice(0, 8)}}`;
     const procs: ChildProcess[] = [];
-    for (let i = 0; i < workers; i++) procs.push(spawn(process.execPath, ['shared/bin/migsim.mjs', 'worker', '--redis', REDIS, '--prefix', prefix, '--concurrency', '2'], { stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'error' } }));
-    await new Promise((r) => setTimeout(r, 3000));
+    for (let i = 0; i < workers; i++) procs.push(spawn(process.execPath, ['shared/bin/migsim.mjs', 'worker', '--redis', REDIS, '--prefix', prefix, '--concurrency', '2'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LOG_LEVEL: 'info' } }));
+    // Measured from when every worker has loaded its threads (its 'worker ready' line), not from a guess.
+    await Promise.all(procs.map((p) => waitReady(p)));
     const w0 = procs.map((p) => procCpuS(p.pid!));
     const r0 = await redisStats(redis);
     const cc0 = process.cpuUsage();

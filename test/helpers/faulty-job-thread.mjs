@@ -2,7 +2,13 @@
 import { setImmediate, setTimeout } from 'node:timers';
 import { parentPort } from 'node:worker_threads';
 
-parentPort.on('message', ({ seq, job }) => {
+parentPort.on('message', ({ seq, job, jobs }) => {
+  if (jobs) {
+    // A share of a batch: dies if any of its jobs asks to, else echoes each.
+    if (jobs.some((j) => j.behaviour === 'exit')) process.exit(3);
+    setTimeout(() => parentPort.postMessage({ seq, outcomes: jobs.map((j) => ({ result: JSON.stringify({ echo: j.value }), wallS: 0 })) }), 0);
+    return;
+  }
   switch (job.behaviour) {
     case 'throw-later':
       // Uncaught, outside any handler the thread could catch it in: the thread dies.

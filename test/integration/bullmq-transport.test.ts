@@ -41,10 +41,31 @@ describe('BullmqTransport', () => {
     try {
       const result = JSON.stringify(runMigrationJob(JOB, resolveProfile(JOB.kernel.profile)));
       // One stored as workers store results, one as plain JSON (as stored before results were compressed).
-      await redis.hset(resultsKey(prefix, RUN), ids[0]!, encodeResult(result), ids[N - 1]!, result);
+      await redis.hset(resultsKey(prefix, RUN), ids[0]!, encodeResult(result, true), ids[N - 1]!, result);
       const got = await transport.nextResults();
       expect(got.map((o) => o.id).sort()).toEqual([ids[0], ids[N - 1]].sort());
       expect(JSON.stringify(got[0]!.result)).toBe(result);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('finds a new result even when trimming a taken one brought the results count back to where it was', async () => {
+    const { prefix, transport } = await open();
+    const [a, b] = [`${RUN}.a`, `${RUN}.b`];
+    await Promise.all([transport.submit({ id: a, job: JOB }), transport.submit({ id: b, job: JOB })]);
+    const redis = createRedis(REDIS_URL, { blocking: false });
+    await redis.connect();
+    try {
+      const result = JSON.stringify(runMigrationJob(JOB, resolveProfile(JOB.kernel.profile)));
+      await redis.hset(resultsKey(prefix, RUN), a, result);
+      expect((await transport.nextResults()).map((o) => o.id)).toEqual([a]);
+      // The taken result is trimmed and the next one stored: the hash's count is 1 again, as at the last read.
+      await redis.hdel(resultsKey(prefix, RUN), a);
+      await redis.hset(resultsKey(prefix, RUN), b, result);
+      const got = await Promise.race([transport.nextResults(), sleep(5000).then(() => 'still waiting after 5 s')]);
+      expect(got).not.toBe('still waiting after 5 s');
+      expect((got as { id: string }[]).map((o) => o.id)).toEqual([b]);
     } finally {
       redis.disconnect();
     }

@@ -52,6 +52,23 @@ describe('a region run as a BullMQ flow of cluster coordinators', () => {
     }
   });
 
+  it('gives the embedded region digest when the clusters simulate their migrations on their coordinators (no migration jobs queued)', async () => {
+    const clusters = regionClusters({ ...QUICK, region: { clusters: 2 } });
+    const embedded = await runRegionEmbedded({ regionName: 'r', clusters, runId: 'itest-region-local', outDir: '/tmp/migsim-test-region-local-emb' });
+    const p = prefix();
+    procs.push(coordinatorWorker(p));
+    const r = await runRegionFlow({ regionName: 'r', clusters, runId: 'itest-region-local', redisUrl: REDIS_URL, prefix: p, outDir: '/tmp/migsim-test-region-local', pollMs: 50, migrations: 'coordinator', keepResults: true });
+    expect(r.digest).toBe(embedded.digest);
+    // Kept results would be there had any migration gone through the workers.
+    const redis = createRedis(REDIS_URL, { blocking: false });
+    await redis.connect();
+    try {
+      for (const c of clusters) expect(await redis.exists(resultsKey(p, clusterRunId('itest-region-local', c.name)))).toBe(0);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
   it('completes with the same digest when a process running coordinators is killed mid-run (its cluster jobs stall and are retried)', async () => {
     const clusters = regionClusters({ ...MEDIUM, region: { clusters: 2 } });
     const embedded = await runRegionEmbedded({ regionName: 'r', clusters, runId: 'itest-region-kill', outDir: '/tmp/migsim-test-region-kill-emb' });

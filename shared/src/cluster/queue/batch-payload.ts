@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { jsonSizeUpTo } from '../../common/json-size.js';
 import { PayloadInvalid } from './errors/payload-invalid.js';
 import { PayloadTooLarge } from './errors/payload-too-large.js';
-import { parseJobPayload, type JobPayload } from './job-payload.js';
-import { MAX_BATCH_BYTES, MAX_BATCH_JOBS, MAX_LISTED_PAYLOAD_ISSUES } from './queue-defaults.js';
+import { parseJobPayload, parseJobPayloadOfKnownSize, type JobPayload } from './job-payload.js';
+import { MAX_BATCH_BYTES, MAX_BATCH_JOBS, MAX_LISTED_PAYLOAD_ISSUES, MAX_PAYLOAD_BYTES } from './queue-defaults.js';
 import { RUN_ID_PATTERN } from './queue-names.js';
 
 /**
@@ -52,13 +52,16 @@ export function parseBatchPayload(data: unknown): { runId: string; entries: Batc
     throw new PayloadInvalid(listed);
   }
   const runId = r.data.run_id;
+  // An entry's payload ({ run_id, ...entry }) is never larger than its batch (which holds the entry and the same
+  // run_id): when the whole batch is within a single job's limit, so is every entry, and none is measured again.
+  const parseEntry = size <= MAX_PAYLOAD_BYTES ? parseJobPayloadOfKnownSize : parseJobPayload;
   const entries = r.data.jobs.map((raw, index): BatchEntry => {
     const isObject = raw !== null && typeof raw === 'object' && !Array.isArray(raw);
     const rawId = isObject ? (raw as { id?: unknown }).id : undefined;
     const id = typeof rawId === 'string' && USABLE_ID.test(rawId) ? rawId : undefined;
     try {
       // The entry as a single job's payload: the same checks, the same messages.
-      return { index, ok: true, payload: parseJobPayload(isObject ? { run_id: runId, ...(raw as object) } : raw) };
+      return { index, ok: true, payload: parseEntry(isObject ? { run_id: runId, ...(raw as object) } : raw) };
     } catch (e) {
       if (!(e instanceof PayloadInvalid || e instanceof PayloadTooLarge)) throw e;
       return { index, ok: false, id, reason: e.message, tooLarge: e instanceof PayloadTooLarge };

@@ -270,11 +270,27 @@ export class BullmqTransport implements JobTransport {
     }
   }
 
+  /**
+   * The results hash's field count when the pending ids were last read (-1: never), and when that was. Workers only
+   * add fields (a rewrite of the same id leaves the count alone), so while the count has not changed no pending job
+   * has a result yet and the read of every pending id (HMGET over up to 2,000 ids) is skipped. Trimming taken
+   * results (HDEL) may bring the count back to the same value as new ones arrive, so every pending id is read at
+   * least every `fullReadIntervalMs` anyway.
+   */
+  private resultsSeen = -1;
+  private lastFullRead = 0;
+
   private async poll(): Promise<JobOutcome[]> {
-    this.lastPoll = performance.now();
-    const ids = [...this.pending];
+    const now = performance.now();
+    this.lastPoll = now;
     const out: JobOutcome[] = [];
     const key = resultsKey(this.opts.prefix, this.opts.runId);
+    // Counted before the read: a result stored between the two changes the next count.
+    const count = await this.redis.hlen(key);
+    const read = count !== this.resultsSeen || now - this.lastFullRead >= this.pollOptions.fullReadIntervalMs;
+    this.resultsSeen = count;
+    if (read) this.lastFullRead = now;
+    const ids = read ? [...this.pending] : [];
     const n = this.pollOptions.idsPerRead;
     for (let i = 0; i < ids.length; i += n) {
       const chunk = ids.slice(i, i + n);
@@ -291,7 +307,7 @@ export class BullmqTransport implements JobTransport {
         out.push({ id, result: migrationResultSchema.parse(JSON.parse(decodeResult(v))) });
       });
     }
-    if (out.length === 0 && ids.length > 0) {
+    if (out.length === 0 && this.pending.size > 0) {
       // Whichever pending job failed for good (the hash holds this run's failures only, usually none).
       const failures = await this.redis.hgetall(failuresKey(this.opts.prefix, this.opts.runId));
       for (const [id, reason] of Object.entries(failures)) {

@@ -26,6 +26,14 @@ export type JobPayload = z.output<typeof jobPayloadSchema>;
 export function parseJobPayload(data: unknown): JobPayload {
   const size = jsonSizeUpTo(data, MAX_PAYLOAD_BYTES);
   if (size > MAX_PAYLOAD_BYTES) throw new PayloadTooLarge(size);
+  return parseJobPayloadOfKnownSize(data);
+}
+
+/**
+ * `parseJobPayload` for a payload already known to be within MAX_PAYLOAD_BYTES (a batch entry whose whole batch is:
+ * see `parseBatchPayload`): the same schema and messages, without measuring it again.
+ */
+export function parseJobPayloadOfKnownSize(data: unknown): JobPayload {
   const r = jobPayloadSchema.safeParse(data);
   if (!r.success) {
     const issues = r.error.issues;

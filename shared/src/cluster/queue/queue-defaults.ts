@@ -58,11 +58,20 @@ export interface ResultPollOptions {
   readonly maxPollMs: number;
   /** Job ids asked for in one HMGET. @defaultValue 500 */
   readonly idsPerRead: number;
+  /**
+   * Longest time between two reads of every pending id, ms. In between, a poll reads them only when the results
+   * hash's field count (HLEN, one cheap command) has changed since the last read; a coordinator that trims results it
+   * has taken (HDEL) can bring the count back to the same value while new results came in, and this bounds how long
+   * such a result waits. @defaultValue 50
+   */
+  readonly fullReadIntervalMs: number;
 }
 
 export const RESULT_POLL_DEFAULTS: ResultPollOptions = {
   maxPollMs: 50,
   idsPerRead: 500,
+  /** The longest pause between polls (maxPollMs): a result is never later than a poll of the old kind would be. */
+  fullReadIntervalMs: 50,
 };
 
 /** How long a producer or a CLI command waits for Redis to answer before giving up, ms. */

@@ -1,27 +1,34 @@
 import { parentPort } from 'node:worker_threads';
 import { COORDINATOR_DEFAULTS } from '../coordinator/coordinator-options.js';
+import { EmbeddedTransport } from '../fleet/embedded-transport.js';
 import { BullmqTransport } from '../queue/bullmq-transport.js';
 import { progressKey } from '../queue/queue-names.js';
 import { connectOrThrow, createRedis } from '../queue/redis-connection.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
+import { threadReady } from '../worker/thread-ready.js';
 import type { CoordinatorThreadReply, CoordinatorThreadTask } from './coordinator-jobs.js';
 import { runCluster } from './run-region.js';
 
 /**
  * A cluster coordinator thread: for each task posted, runs one cluster of a region with its migrations sent through
- * BullMQ, writes the cluster's outputs and its progress (as `migsim run --redis` does), and posts its ClusterRunResult
- * back. The thread stays loaded between tasks (loading the sources takes a second or more of CPU).
+ * BullMQ (or simulated on this thread, when the cluster job says `migrations: 'coordinator'`), writes the cluster's outputs and its progress (as `migsim run --redis` does), and posts its ClusterRunResult
+ * back. The thread stays loaded between tasks (loading the sources takes a second or more of CPU); it posts
+ * `threadReady()` once loaded.
  */
 async function runTask(task: CoordinatorThreadTask): Promise<CoordinatorThreadReply> {
   const c = task.job;
   const redis = createRedis(task.redisUrl, { blocking: false, connectTimeoutMs: task.connectTimeoutMs });
   await connectOrThrow(redis, task.redisUrl, task.connectTimeoutMs);
-  let transport: BullmqTransport | undefined;
+  let transport: BullmqTransport | EmbeddedTransport | undefined;
+  const migrations = c.migrations ?? 'workers';
   const key = progressKey(task.prefix, c.run_id);
   let lastWrite = 0;
   const t0 = performance.now();
   try {
-    transport = await BullmqTransport.open({ redisUrl: task.redisUrl, prefix: task.prefix, runId: c.run_id, jobsPerBatch: task.jobsPerBatch, connectTimeoutMs: task.connectTimeoutMs });
+    transport =
+      migrations === 'coordinator'
+        ? new EmbeddedTransport()
+        : await BullmqTransport.open({ redisUrl: task.redisUrl, prefix: task.prefix, runId: c.run_id, jobsPerBatch: task.jobsPerBatch, connectTimeoutMs: task.connectTimeoutMs });
     const result = await runCluster({
       scenario: c.scenario as unknown as Scenario,
       name: c.name,
@@ -36,7 +43,8 @@ async function runTask(task: CoordinatorThreadTask): Promise<CoordinatorThreadRe
       },
     });
     await redis.set(key, JSON.stringify({ done: true, digest: result.digest, at: new Date().toISOString() }));
-    return { ok: true, result, jobsFromCache: transport.jobsFromCache, waitedS: transport.waitedS, wallS: (performance.now() - t0) / 1e3 };
+    const queued = transport instanceof BullmqTransport ? transport : undefined;
+    return { ok: true, result, jobsFromCache: queued?.jobsFromCache ?? 0, waitedS: queued?.waitedS ?? 0, wallS: (performance.now() - t0) / 1e3, migrations };
   } finally {
     await transport?.close();
     redis.disconnect();
@@ -49,3 +57,4 @@ parentPort!.on('message', (task: CoordinatorThreadTask) => {
     (e: unknown) => parentPort!.postMessage({ ok: false, error: e instanceof Error ? e.message : String(e) } satisfies CoordinatorThreadReply),
   );
 });
+parentPort!.postMessage(threadReady());

@@ -7,6 +7,7 @@ import { COORDINATOR_DEFAULTS } from '../coordinator/coordinator-options.js';
 import { REDIS_CONNECT_TIMEOUT_MS } from '../queue/queue-defaults.js';
 import { RUN_ID_PATTERN } from '../queue/queue-names.js';
 import { connectOrThrow, createRedis, type RedisClient } from '../queue/redis-connection.js';
+import { isThreadReady } from '../worker/thread-ready.js';
 import type { ClusterRunResult } from './cluster-run.js';
 
 /**
@@ -37,8 +38,17 @@ export const clusterJobSchema = z
     run_id: z.string().regex(RUN_ID_PATTERN),
     out_dir: z.string().min(1),
     scenario: z.record(z.string(), z.unknown()),
+    /**
+     * Where the cluster's migration jobs run: `workers` sends them through the jobs queue to the migration workers
+     * (as any distributed run); `coordinator` simulates them on the coordinator's own thread, as an embedded run does
+     * (see REGION_FLOW_DEFAULTS.migrations). Absent: `workers`.
+     */
+    migrations: z.enum(['workers', 'coordinator']).optional(),
   })
   .strict();
+
+/** Where a region's cluster jobs run their migration jobs (see `clusterJobSchema`). */
+export type ClusterMigrations = NonNullable<ClusterJob['migrations']>;
 
 export type ClusterJob = z.output<typeof clusterJobSchema>;
 
@@ -52,7 +62,9 @@ export interface CoordinatorThreadTask {
 }
 
 /** What a coordinator thread answers. */
-export type CoordinatorThreadReply = { readonly ok: true; readonly result: ClusterRunResult; readonly jobsFromCache: number; readonly waitedS: number; readonly wallS: number } | { readonly ok: false; readonly error: string };
+export type CoordinatorThreadReply =
+  | { readonly ok: true; readonly result: ClusterRunResult; readonly jobsFromCache: number; readonly waitedS: number; readonly wallS: number; readonly migrations: ClusterMigrations }
+  | { readonly ok: false; readonly error: string };
 
 /** The run id of one cluster of a region run (also its cluster job's id). */
 export function clusterRunId(regionRunId: string, cluster: string): string {
@@ -109,6 +121,13 @@ export class CoordinatorJobServer {
     await connectOrThrow(this.redis, o.redisUrl, timeout);
     const conn = createRedis(o.redisUrl, { blocking: true, connectTimeoutMs: timeout });
     await connectOrThrow(conn, o.redisUrl, timeout);
+    // Load the coordinator threads first (they are kept between jobs): the process takes no cluster job before its
+    // threads are ready, so its start-up is paid before it serves.
+    const n = o.concurrency ?? COORDINATOR_JOB_DEFAULTS.concurrency;
+    const spawned = await Promise.allSettled(Array.from({ length: n }, () => this.spawn()));
+    for (const r of spawned) if (r.status === 'fulfilled') this.idle.push(r.value);
+    const failed = spawned.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
     this.worker = new Worker(COORDINATORS_QUEUE, (job) => this.process(job), {
       connection: conn,
       prefix: o.prefix,
@@ -119,8 +138,6 @@ export class CoordinatorJobServer {
     });
     this.worker.on('error', (e) => this.logger.warn('coordinator jobs: worker error', { error: e.message }));
     this.worker.on('failed', (job, err) => this.logger.warn('cluster job failed', { job: job?.id, error: err.message }));
-    // Load the coordinator threads now, before the first cluster job (they are kept between jobs).
-    for (let i = 0; i < (o.concurrency ?? COORDINATOR_JOB_DEFAULTS.concurrency); i++) this.idle.push(this.spawn());
     this.logger.info('serving coordinator jobs', { prefix: o.prefix, concurrency: o.concurrency ?? COORDINATOR_JOB_DEFAULTS.concurrency });
   }
 
@@ -144,7 +161,7 @@ export class CoordinatorJobServer {
     const out = await this.onThread(task);
     if (!out.ok) throw new Error(out.error);
     this.clustersDone++;
-    this.logger.info('cluster coordinator finished', { cluster: c.name, digest: out.result.digest, from_cache: out.jobsFromCache, wall_s: out.wallS, waited_for_results_s: out.waitedS });
+    this.logger.info('cluster coordinator finished', { cluster: c.name, digest: out.result.digest, migrations: out.migrations, from_cache: out.jobsFromCache, wall_s: out.wallS, waited_for_results_s: out.waitedS });
     return out.result;
   }
 
@@ -154,7 +171,7 @@ export class CoordinatorJobServer {
    */
   private async onThread(task: CoordinatorThreadTask): Promise<CoordinatorThreadReply> {
     if (this.closing) throw new Error('coordinator job server closed');
-    const thread = this.idle.pop() ?? this.spawn();
+    const thread = this.idle.pop() ?? (await this.spawn());
     this.busy.add(thread);
     let healthy = false;
     try {
@@ -178,9 +195,23 @@ export class CoordinatorJobServer {
     }
   }
 
-  private spawn(): Thread {
+  /** The coordinator threads' OS thread ids (Linux; for per-thread CPU in `/proc/<pid>/task/<tid>`). */
+  readonly threadIds: number[] = [];
+
+  /** A coordinator thread, once it has loaded its modules (its `threadReady()` message). */
+  private async spawn(): Promise<Thread> {
     const t = new Thread(new URL('./coordinator-jobs-thread.mjs', import.meta.url));
     t.on('error', (e) => this.logger.warn('coordinator thread failed', { error: e.message }));
+    await new Promise<void>((resolve, reject) => {
+      const onExit = (code: number) => reject(new Error(`coordinator thread exited (code ${code}) before it was ready`));
+      t.once('exit', onExit);
+      t.once('message', (m: unknown) => {
+        t.off('exit', onExit);
+        if (!isThreadReady(m)) return reject(new Error('coordinator thread answered before it was ready'));
+        if (m.tid !== undefined) this.threadIds.push(m.tid);
+        resolve();
+      });
+    });
     return t;
   }
 

@@ -32,6 +32,14 @@ export async function serveWorker(options: WorkerOptions): Promise<SimWorker> {
   try {
     await worker.start();
     await coordinators?.start();
+    // Every thread has loaded its modules: from here on the process serves at full speed. Tools that start workers
+    // (the region bench) wait for this line instead of sleeping; the thread ids locate each role in /proc and top -H.
+    logger.info('worker ready', {
+      startup_s: Number(process.uptime().toFixed(3)),
+      pid: process.pid,
+      simulation_tids: worker.threadIds,
+      coordinator_tids: coordinators?.threadIds ?? [],
+    });
   } catch (e) {
     await coordinators?.close();
     await worker.close();

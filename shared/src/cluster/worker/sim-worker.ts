@@ -9,7 +9,7 @@ import { parseBatchPayload, type BatchEntry } from '../queue/batch-payload.js';
 import { BATCH_JOB_NAME, failuresKey, JOBS_QUEUE, resultsKey } from '../queue/queue-names.js';
 import { connectOrThrow, createRedis, redactRedisUrl, type RedisClient } from '../queue/redis-connection.js';
 import { encodeResult } from '../queue/result-codec.js';
-import { JobThreadPool } from './job-thread-pool.js';
+import { JobThreadPool, type ThreadJobOutcome } from './job-thread-pool.js';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './worker-options.js';
 
 /**
@@ -52,6 +52,8 @@ export class SimWorker {
     const workerConn = createRedis(o.redisUrl, { blocking: true, connectTimeoutMs: o.connectTimeoutMs });
     await connectOrThrow(workerConn, o.redisUrl, o.connectTimeoutMs);
     this.pool = new JobThreadPool(o.threads, { maxHeapMb: o.threadMaxHeapMb });
+    // Take no job before the simulation threads have loaded their modules: start-up is paid before serving.
+    await this.pool.ready();
     this.worker = new Worker(JOBS_QUEUE, (job) => this.process(job), {
       connection: workerConn,
       prefix: o.prefix,
@@ -68,6 +70,11 @@ export class SimWorker {
       this.logger.warn('job failed', { job: job?.id, error: err.message });
     });
     this.logger.info('worker started', { redis: redactRedisUrl(o.redisUrl), prefix: o.prefix, concurrency: o.concurrency, threads: o.threads });
+  }
+
+  /** The simulation threads' OS thread ids (Linux; for per-thread CPU in `/proc/<pid>/task/<tid>`). */
+  get threadIds(): (number | undefined)[] {
+    return this.pool?.threadIds ?? [];
   }
 
   private async process(job: Job): Promise<unknown> {
@@ -119,24 +126,24 @@ export class SimWorker {
     const cached = valid.length - todo.length;
     const t0 = performance.now();
     this.metrics.active.inc(todo.length);
-    const outcomes = await Promise.allSettled(
-      todo.map(async (v) => {
-        const t = performance.now();
-        try {
-          return await this.pool!.run(v.payload.job);
-        } finally {
-          this.metrics.active.dec();
-          this.metrics.jobWall.observe((performance.now() - t) / 1e3);
-        }
-      }),
-    );
+    let outcomes: readonly ThreadJobOutcome[];
+    try {
+      // The batch's jobs go to the threads in one message per thread (not one per job); a thread that dies fails its
+      // share, with the reason, and the batch is retried after the other results are written.
+      outcomes = await this.pool!.runMany(todo.map((v) => v.payload.job));
+    } catch (e) {
+      outcomes = todo.map(() => ({ error: (e as Error).message, wallS: 0 }));
+    } finally {
+      this.metrics.active.dec(todo.length);
+    }
+    for (const o of outcomes) if ('result' in o) this.metrics.jobWall.observe(o.wallS);
     this.metrics.busy.inc((performance.now() - t0) / 1e3);
     const fields: (string | Buffer)[] = [];
     const errors: { index: number; id: string; reason: string }[] = [];
     outcomes.forEach((o, i) => {
       const id = todo[i]!.payload.id;
-      if (o.status === 'fulfilled') fields.push(id, encodeResult(o.value));
-      else errors.push({ index: todo[i]!.index, id, reason: (o.reason as Error).message });
+      if ('result' in o) fields.push(id, encodeResult(o.result, this.options.compressResults));
+      else errors.push({ index: todo[i]!.index, id, reason: o.error });
     });
     if (fields.length > 0) await redis.hset(key, ...fields);
     this.jobsDone += fields.length / 2;
@@ -172,7 +179,7 @@ export class SimWorker {
     this.metrics.active.inc();
     try {
       const resultJson = await this.pool!.run(payload.job);
-      await this.redis!.hset(resultsKey(this.options.prefix, payload.run_id), payload.id, encodeResult(resultJson));
+      await this.redis!.hset(resultsKey(this.options.prefix, payload.run_id), payload.id, encodeResult(resultJson, this.options.compressResults));
       this.jobsDone++;
       this.metrics.jobs.inc({ result: 'completed' });
       return { ok: true };

@@ -17,6 +17,8 @@ export const workerEnvSchema = z.object({
   LOCK_DURATION_MS: envInt(1000, 600_000).default(WORKER_DEFAULTS.lockDurationMs),
   STALLED_INTERVAL_MS: envInt(1000, 600_000).default(WORKER_DEFAULTS.stalledIntervalMs),
   MAX_STALLED_COUNT: envInt(0, 100).default(WORKER_DEFAULTS.maxStalledCount),
+  /** Store results deflated (1) or as plain JSON (0). */
+  COMPRESS_RESULTS: z.enum(['0', '1']).optional(),
   // Shutdown
   SHUTDOWN_TIMEOUT_MS: envInt(100, 600_000).default(WORKER_DEFAULTS.shutdownTimeoutMs),
 });
@@ -37,5 +39,6 @@ export function workerOptionsFromEnv(env: Record<string, string | undefined>): W
     stalledIntervalMs: e.STALLED_INTERVAL_MS,
     maxStalledCount: e.MAX_STALLED_COUNT,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    ...(e.COMPRESS_RESULTS === undefined ? {} : { compressResults: e.COMPRESS_RESULTS === '1' }),
   };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseBatchPayload } from '../../../../shared/src/cluster/queue/batch-payload.js';
+import { parseJobPayload } from '../../../../shared/src/cluster/queue/job-payload.js';
 import { PayloadInvalid, PayloadTooLarge } from '../../../../shared/src/cluster/queue/errors/index.js';
 import { MAX_BATCH_BYTES, MAX_BATCH_JOBS, MAX_PAYLOAD_BYTES } from '../../../../shared/src/cluster/queue/queue-defaults.js';
 
@@ -22,6 +23,23 @@ describe('parseBatchPayload', () => {
     const ok = entries.filter((e) => e.ok);
     expect(ok.map((e) => e.payload.id)).toEqual(['a', 'c']);
     expect(ok[0]!.payload.run_id).toBe('r1');
+  });
+
+  it('an entry is judged as parseJobPayload judges it alone, whether or not the batch is small enough to skip measuring entries', () => {
+    const raw = [{ id: 'a', job: JOB }, { id: 'b', job: { vm: { ram_bytes: -1 } } }, { id: 'c', job: JOB, extra: 1 }, { id: 'd', run_id: 'other', job: JOB }];
+    const judge = (e: unknown) => {
+      try {
+        return { ok: true, payload: parseJobPayload({ run_id: 'r1', ...(e as object) }) };
+      } catch (err) {
+        return { ok: false, reason: (err as Error).message };
+      }
+    };
+    for (const pad of [0, MAX_PAYLOAD_BYTES]) {
+      // With pad, the batch is over the single-job limit (entries are measured one by one); without, it is not.
+      const jobs = pad > 0 ? [...raw, { id: 'p', job: { ...JOB, pad: 'x'.repeat(pad) } }] : raw;
+      const { entries } = parseBatchPayload({ run_id: 'r1', jobs });
+      expect(entries.slice(0, raw.length).map((e) => (e.ok ? { ok: true, payload: e.payload } : { ok: false, reason: e.reason }))).toEqual(raw.map(judge));
+    }
   });
 
   it('rejects a wrong envelope as a whole', () => {

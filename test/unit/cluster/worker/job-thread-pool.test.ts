@@ -22,6 +22,14 @@ describe('JobThreadPool', () => {
     expect(result.status).toBe('completed');
   }, 30_000);
 
+  it('says when its threads have loaded their modules, with their OS thread ids', async () => {
+    pool = new JobThreadPool(2);
+    await pool.ready();
+    const tids = pool.threadIds;
+    expect(tids).toHaveLength(2);
+    if (process.platform === 'linux') for (const tid of tids) expect(Number.isInteger(tid) && tid !== process.pid).toBe(true);
+  }, 30_000);
+
   for (const [behaviour, reason] of [
     ['throw-later', 'boom in the thread'],
     ['exit', 'exit code 3'],
@@ -40,6 +48,24 @@ describe('JobThreadPool', () => {
       expect(later.map((r) => JSON.parse(r))).toEqual([2, 3, 4, 5].map((echo) => ({ echo })));
     }, 30_000);
   }
+
+  it('runs a batch on the real threads, one share per thread, in order; a job that throws fails alone', async () => {
+    pool = new JobThreadPool(2);
+    const good = migrationJobSchema.parse({ vm: { ram_bytes: 4 * 2 ** 30, vcpus: 2, workload: { kind: 'uniform', dirty_rate_bytes_per_s: 50 * 2 ** 20 } } });
+    const outcomes = await pool.runMany([good, { ...good, kernel: undefined } as unknown as MigrationJob, good]);
+    expect(outcomes).toHaveLength(3);
+    expect('result' in outcomes[0]! && migrationResultSchema.parse(JSON.parse(outcomes[0].result)).status).toBe('completed');
+    expect('error' in outcomes[1]!).toBe(true);
+    expect('result' in outcomes[2]! && outcomes[2].result).toBe('result' in outcomes[0]! && outcomes[0].result);
+  }, 30_000);
+
+  it('a thread that dies fails only its share of a batch, with the reason; the other share stands', async () => {
+    pool = new JobThreadPool(2, { script: FAULTY });
+    const outcomes = await pool.runMany([job({ value: 1 }), job({ value: 2 }), job({ behaviour: 'exit' }), job({ value: 4 })]);
+    expect(outcomes.slice(0, 2).map((o) => ('result' in o ? JSON.parse(o.result) : o.error))).toEqual([{ echo: 1 }, { echo: 2 }]);
+    for (const o of outcomes.slice(2)) expect('error' in o && o.error).toMatch(/simulation thread died .*exit code 3/);
+    expect(pool.replaced).toBe(1);
+  }, 30_000);
 
   it('rejects jobs after close and does not replace the threads it terminates', async () => {
     pool = new JobThreadPool(2, { script: FAULTY });

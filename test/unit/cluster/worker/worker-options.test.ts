@@ -22,4 +22,11 @@ describe('worker options: defaults named once, no silent caps', () => {
     const o = workerOptionsFromEnv({ REDIS_URL: 'redis://h', WORKER_CONCURRENCY: '4', WORKER_THREADS: '3', MAX_STALLED_COUNT: '0', LOCK_DURATION_MS: '5000', METRICS_PORT: '0', REDIS_CONNECT_TIMEOUT_MS: '250' });
     expect(o).toMatchObject({ concurrency: 4, threads: 3, maxStalledCount: 0, lockDurationMs: 5000, metrics: { host: '127.0.0.1', port: 0 }, connectTimeoutMs: 250 });
   });
+
+  it('stores results as plain JSON unless COMPRESS_RESULTS=1', () => {
+    expect(resolveWorkerOptions(base).compressResults).toBe(false);
+    expect(resolveWorkerOptions(workerOptionsFromEnv({ REDIS_URL: 'redis://h', COMPRESS_RESULTS: '1' })).compressResults).toBe(true);
+    expect(resolveWorkerOptions(workerOptionsFromEnv({ REDIS_URL: 'redis://h', COMPRESS_RESULTS: '0' })).compressResults).toBe(false);
+    expect(() => workerOptionsFromEnv({ REDIS_URL: 'redis://h', COMPRESS_RESULTS: 'yes' })).toThrow(ConfigInvalid);
+  });
 });
