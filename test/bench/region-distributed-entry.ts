@@ -5,6 +5,8 @@ import { Redis } from 'ioredis';
 import { sizeScenario } from '../../shared/src/cluster/loadgen/size-scenario.js';
 import { runRegionEmbedded } from '../../shared/src/cluster/region/region-flow-embedded.js';
 import { runRegionFlow } from '../../shared/src/cluster/region/region-flow.js';
+import { REGION_DEFAULTS } from '../../shared/src/cluster/region/region-defaults.js';
+import { runRegion } from '../../shared/src/cluster/region/run-region.js';
 import { regionClusters } from '../../shared/src/cluster/region/region-clusters.js';
 import { loadScenario } from '../../shared/src/cluster/scenario/load-scenario.js';
 
@@ -45,6 +47,11 @@ export interface RegionDistributedResult {
    * The same region as a flow on the same workers, after the distributed run, with each cluster's migration jobs
    * simulated on its coordinator's thread (`migrations: 'coordinator'`) instead of shipped to the migration workers.
    */
+  /**
+   * The same region embedded as `migsim run` runs it by default: clusters side by side on threads, one per core. On
+   * one machine the distributed run competes with this for the same cores; distribution adds machines, not cores.
+   */
+  readonly embedded_threads: { readonly threads: number; readonly wall_s: number; readonly distributed_vs: number; readonly digests_match: boolean };
   readonly coordinator_migrations: { readonly wall_s: number; readonly migrations_per_s: number; readonly vs_embedded: number; readonly cpu_s: number; readonly digest: string; readonly digests_match: boolean };
   /** Each cluster coordinator's wall and the part of it spent waiting for results, in the (cold) distributed run (from the workers' logs). */
   readonly cluster_coordinators: readonly ClusterFinished[];
@@ -166,6 +173,11 @@ export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers
   const embedded = await runRegionEmbedded({ regionName: 'bench', clusters, runId, outDir: `/tmp/migsim-bench-region/${runId}-embedded` });
 
   const cpuE = process.cpuUsage(cpu0);
+  // The same clusters and run ids through runRegion on threads (the embedded default), for the record.
+  const threads = REGION_DEFAULTS.threads();
+  const tt0 = performance.now();
+  const onThreads = await runRegion({ scenario: { ...cluster, region: { clusters: clustersN } }, outDir: `/tmp/migsim-bench-region/${runId}-embedded-threads`, runId, threads, ndjson: false });
+  const threadsWallS = (performance.now() - tt0) / 1e3;
   const prefix = `{migsim-bench-${randomUUID().slice(0, 8)}}`;
   const procs: ChildProcess[] = [];
   const nodeArgs = (process.env.MIGSIM_BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter((a) => a.length > 0);
@@ -240,6 +252,7 @@ export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers
         cpu_s: warmCpu,
         digests_match: warm.digest === embedded.digest,
       },
+      embedded_threads: { threads, wall_s: threadsWallS, distributed_vs: dRate / (onThreads.totals.migrations.total / threadsWallS), digests_match: onThreads.digest === embedded.digest },
       coordinator_migrations: {
         wall_s: local.wallS,
         migrations_per_s: local.migrations / local.wallS,

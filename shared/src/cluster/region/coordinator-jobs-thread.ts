@@ -2,11 +2,12 @@ import { parentPort } from 'node:worker_threads';
 import { COORDINATOR_DEFAULTS } from '../coordinator/coordinator-options.js';
 import { EmbeddedTransport } from '../fleet/embedded-transport.js';
 import { BullmqTransport } from '../queue/bullmq-transport.js';
-import { progressKey } from '../queue/queue-names.js';
+import { progressKey, resultsKey } from '../queue/queue-names.js';
+import { checkpointResults, openRunCheckpoint, type CheckpointedRun } from '../coordinator/checkpointed-transport.js';
 import { connectOrThrow, createRedis } from '../queue/redis-connection.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 import { threadReady } from '../worker/thread-ready.js';
-import type { CoordinatorThreadReply, CoordinatorThreadTask } from './coordinator-jobs.js';
+import { clusterOutDir, type CoordinatorThreadReply, type CoordinatorThreadTask } from './coordinator-jobs.js';
 import { runCluster } from './run-region.js';
 
 /**
@@ -20,6 +21,7 @@ async function runTask(task: CoordinatorThreadTask): Promise<CoordinatorThreadRe
   const redis = createRedis(task.redisUrl, { blocking: false, connectTimeoutMs: task.connectTimeoutMs });
   await connectOrThrow(redis, task.redisUrl, task.connectTimeoutMs);
   let transport: BullmqTransport | EmbeddedTransport | undefined;
+  let checkpointed: CheckpointedRun | undefined;
   const migrations = c.migrations ?? 'workers';
   const key = progressKey(task.prefix, c.run_id);
   let lastWrite = 0;
@@ -29,11 +31,16 @@ async function runTask(task: CoordinatorThreadTask): Promise<CoordinatorThreadRe
       migrations === 'coordinator'
         ? new EmbeddedTransport()
         : await BullmqTransport.open({ redisUrl: task.redisUrl, prefix: task.prefix, runId: c.run_id, jobsPerBatch: task.jobsPerBatch, connectTimeoutMs: task.connectTimeoutMs });
+    // As a coordinator with an output folder does: results checkpointed into the cluster's folder and trimmed from
+    // Redis as they arrive; a cluster job taken over after a crash resumes from the checkpoint.
+    if (transport instanceof BullmqTransport) {
+      checkpointed = checkpointResults(transport, { checkpoint: openRunCheckpoint(clusterOutDir(c.out_dir, c.name)), redis, resultsKey: resultsKey(task.prefix, c.run_id), trimChunk: COORDINATOR_DEFAULTS.trimChunk });
+    }
     const result = await runCluster({
       scenario: c.scenario as unknown as Scenario,
       name: c.name,
       runId: c.run_id,
-      transport,
+      transport: checkpointed?.transport ?? transport,
       outDir: c.out_dir,
       onProgress: (p) => {
         const now = Date.now();
@@ -43,9 +50,11 @@ async function runTask(task: CoordinatorThreadTask): Promise<CoordinatorThreadRe
       },
     });
     await redis.set(key, JSON.stringify({ done: true, digest: result.digest, at: new Date().toISOString() }));
+    await checkpointed?.finish();
     const queued = transport instanceof BullmqTransport ? transport : undefined;
-    return { ok: true, result, jobsFromCache: queued?.jobsFromCache ?? 0, waitedS: queued?.waitedS ?? 0, wallS: (performance.now() - t0) / 1e3, migrations };
+    return { ok: true, result, jobsFromCache: (queued?.jobsFromCache ?? 0) + (checkpointed?.transport.jobsFromCheckpoint ?? 0), waitedS: queued?.waitedS ?? 0, wallS: (performance.now() - t0) / 1e3, migrations };
   } finally {
+    checkpointed?.checkpoint.close();
     await transport?.close();
     redis.disconnect();
   }
