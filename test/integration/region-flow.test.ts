@@ -1,10 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
+import { clusterRunId } from '../../shared/src/cluster/region/region-clusters.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JOBS_QUEUE, BATCH_JOB_NAME, failuresKey, resultsKey } from '../../shared/src/cluster/queue/queue-names.js';
 import { createRedis } from '../../shared/src/cluster/queue/redis-connection.js';
-import { clusterRunId } from '../../shared/src/cluster/region/coordinator-jobs.js';
+
 import { runRegionEmbedded } from '../../shared/src/cluster/region/region-flow-embedded.js';
 import { runRegionFlow } from '../../shared/src/cluster/region/region-flow.js';
 import { regionClusters } from '../../shared/src/cluster/region/region-clusters.js';

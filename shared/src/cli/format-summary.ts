@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { RunSummary } from '../cluster/report/run-summary.js';
-import type { RegionSummary } from '../cluster/region/run-region.js';
+import type { RegionSummary } from '../cluster/region/region-summary.js';
 
 /** The few lines a person wants after a run. */
 export function formatSummaryLines(s: RunSummary, outDir: string): string {

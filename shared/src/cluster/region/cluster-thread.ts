@@ -2,7 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { EmbeddedTransport } from '../fleet/embedded-transport.js';
 import type { Progress } from '../fleet/progress.js';
 import type { ClusterThreadMessage, ClusterThreadTask } from './cluster-thread-messages.js';
-import { runCluster } from './run-region.js';
+import { runCluster } from './run-cluster.js';
 
 /**
  * A cluster thread of an embedded region run: for each task posted, runs one cluster with the embedded transport

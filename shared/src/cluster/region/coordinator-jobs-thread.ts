@@ -8,7 +8,7 @@ import { connectOrThrow, createRedis } from '../queue/redis-connection.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 import { threadReady } from '../worker/thread-ready.js';
 import { clusterOutDir, type CoordinatorThreadReply, type CoordinatorThreadTask } from './coordinator-jobs.js';
-import { runCluster } from './run-region.js';
+import { runCluster } from './run-cluster.js';
 
 /**
  * A cluster coordinator thread: for each task posted, runs one cluster of a region with its migrations sent through

@@ -66,10 +66,6 @@ export type CoordinatorThreadReply =
   | { readonly ok: true; readonly result: ClusterRunResult; readonly jobsFromCache: number; readonly waitedS: number; readonly wallS: number; readonly migrations: ClusterMigrations }
   | { readonly ok: false; readonly error: string };
 
-/** The run id of one cluster of a region run (also its cluster job's id). */
-export function clusterRunId(regionRunId: string, cluster: string): string {
-  return `${regionRunId}.${cluster}`;
-}
 
 /** Where a cluster's outputs go within the region's output directory. */
 export function clusterOutDir(regionOutDir: string, cluster: string): string {

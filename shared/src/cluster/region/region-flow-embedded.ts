@@ -1,10 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { clusterRunId } from './region-clusters.js';
 import { join } from 'node:path';
 import { EmbeddedTransport } from '../fleet/embedded-transport.js';
 import type { ClusterRunResult } from './cluster-run.js';
-import { clusterRunId } from './coordinator-jobs.js';
+
 import type { RegionCluster, RegionFlowResult } from './region-flow.js';
-import { regionDigest, runCluster } from './run-region.js';
+import { regionDigest } from './region-summary.js';
+import { runCluster } from './run-cluster.js';
 
 /**
  * The same region as `runRegionFlow`, in this process, one cluster after another, with the same run ids and output

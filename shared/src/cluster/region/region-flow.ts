@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { clusterRunId } from './region-clusters.js';
 import { join } from 'node:path';
 import { FlowProducer, Job, Queue } from 'bullmq';
 import { REDIS_CONNECT_TIMEOUT_MS } from '../queue/queue-defaults.js';
@@ -6,8 +7,8 @@ import { failuresKey, progressKey, resultsKey } from '../queue/queue-names.js';
 import { connectOrThrow, createRedis } from '../queue/redis-connection.js';
 import type { Scenario } from '../scenario/scenario-schema.js';
 import type { ClusterRunResult } from './cluster-run.js';
-import { CLUSTER_JOB_NAME, clusterOutDir, clusterRunId, COORDINATORS_QUEUE, REGION_JOB_NAME, REGIONS_QUEUE, type ClusterJob, type ClusterMigrations } from './coordinator-jobs.js';
-import { regionDigest } from './run-region.js';
+import { CLUSTER_JOB_NAME, clusterOutDir, COORDINATORS_QUEUE, REGION_JOB_NAME, REGIONS_QUEUE, type ClusterJob, type ClusterMigrations } from './coordinator-jobs.js';
+import { regionDigest } from './region-summary.js';
 
 /** One cluster of a region: its name and its resolved scenario. */
 export interface RegionCluster {

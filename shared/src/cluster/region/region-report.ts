@@ -1,7 +1,7 @@
 import { STRATEGY_COLORS } from '../report/report-html.js';
 import { escapeHtml, fmt, gantt, groupedBarChart } from '../report/svg-charts.js';
 import { DISABLE_STRATEGIES } from '../../kernel/mmu/disable-strategy.js';
-import type { RegionSummary } from './run-region.js';
+import type { RegionSummary } from './region-summary.js';
 
 /** The region's report: its totals, each cluster's makespan (a bar per cluster) and a table of the clusters. */
 export function regionReportHtml(s: RegionSummary): string {

@@ -9,7 +9,9 @@ import { connectOrThrow, createRedis, type RedisClient } from '../queue/redis-co
 import { clusterRunId, regionClusters } from './region-clusters.js';
 import { REGION_DEFAULTS } from './region-defaults.js';
 import { runRegionFlow } from './region-flow.js';
-import { regionSummary, writeRegionOutputs, type RegionProgress, type RegionSummary } from './run-region.js';
+import { regionSummary, type RegionSummary } from './region-summary.js';
+import { writeRegionOutputs } from './write-region-outputs.js';
+import type { RegionProgress } from './run-region.js';
 
 /** A cluster coordinator's progress as it writes it to Redis (`coordinator-jobs-thread.ts`); unknown keys ignored. */
 const clusterProgressSchema = z.object({
