@@ -90,7 +90,8 @@ export class ResultsCheckpoint {
     if (outcomes.length === 0) return;
     if (this.fd === undefined) throw new Error(`checkpoint ${this.file} is closed`);
     let text = '';
-    for (const o of outcomes) text += `${JSON.stringify({ id: o.id, result: o.result })}\n`;
+    // The result's text as it arrived when there is one (the same JSON value: it parsed into `result`).
+    for (const o of outcomes) text += `{"id":${JSON.stringify(o.id)},"result":${o.json !== undefined && !o.json.includes('\n') ? o.json : JSON.stringify(o.result)}}\n`;
     writeSync(this.fd, text);
   }
 

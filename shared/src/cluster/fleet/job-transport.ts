@@ -14,6 +14,11 @@ export interface JobEnvelope {
 export interface JobOutcome {
   readonly id: string;
   readonly result: MigrationResult;
+  /**
+   * The result's JSON text as it arrived, when the transport received text (it parsed and validated it into
+   * `result`): kept so that writing the result again (the results checkpoint) need not serialise it again.
+   */
+  readonly json?: string;
 }
 
 /**

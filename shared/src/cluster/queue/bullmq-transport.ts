@@ -150,7 +150,8 @@ export class BullmqTransport implements JobTransport {
       const c = cached[i];
       if (c !== null && c !== undefined) {
         this.jobsFromCache++;
-        this.ready.push({ id: b.id, result: migrationResultSchema.parse(JSON.parse(decodeResult(c))) });
+        const json = decodeResult(c);
+        this.ready.push({ id: b.id, result: migrationResultSchema.parse(JSON.parse(json)), json });
       } else {
         this.pending.add(b.id);
         toQueue.push(b);
@@ -304,7 +305,8 @@ export class BullmqTransport implements JobTransport {
           this.queuedAt.delete(id);
           this.opts.onJobLatency?.((performance.now() - t) / 1e3);
         }
-        out.push({ id, result: migrationResultSchema.parse(JSON.parse(decodeResult(v))) });
+        const json = decodeResult(v);
+        out.push({ id, result: migrationResultSchema.parse(JSON.parse(json)), json });
       });
     }
     if (out.length === 0 && this.pending.size > 0) {

@@ -43,6 +43,20 @@ describe('ResultsCheckpoint', () => {
     back.close();
   });
 
+  it('writes a result’s text as it arrived (one line even when that text spans lines) and reads back the same result', () => {
+    const f = file();
+    const c = ResultsCheckpoint.open(f);
+    const a = outcome(1);
+    const b = outcome(2);
+    c.append([{ ...a, json: JSON.stringify(a.result) }, { ...b, json: JSON.stringify(b.result, null, 2) }]);
+    c.close();
+    expect(readFileSync(f, 'utf8').split('\n')).toHaveLength(3);
+    const back = ResultsCheckpoint.open(f);
+    expect(back.take('r.job-1')).toEqual(a.result);
+    expect(back.take('r.job-2')).toEqual(b.result);
+    back.close();
+  });
+
   it('drops a last line cut short (a coordinator killed mid-write) and appends after the last whole line', () => {
     const f = file();
     const c = ResultsCheckpoint.open(f);
