@@ -6,7 +6,10 @@ import { CliError } from './cli-error.js';
 /** `migsim status --redis URL --run-id ID`: a distributed run's progress, as its coordinator publishes it. */
 export function statusCommand(out: (text: string) => void): Command {
   return new Command('status')
-    .description("Show a distributed run's progress (published by its coordinator in Redis) and how many jobs have results.")
+    .description(
+      "Show a distributed run's progress (published by its coordinator in Redis: jobs done, waves, simulated time; done and digest at the end) " +
+        'and how many results wait in Redis (a coordinator with an output folder checkpoints results there and trims them from Redis as it takes them in).',
+    )
     .helpOption('-h, --help', 'show this help')
     .requiredOption('--redis <url>', 'Redis URL')
     .requiredOption('--run-id <id>', 'run id (printed by migsim run, or derived from the scenario)')
@@ -22,7 +25,7 @@ export function statusCommand(out: (text: string) => void): Command {
       try {
         const [progress, results] = await Promise.all([r.get(progressKey(opts.prefix, opts.runId)), r.hlen(resultsKey(opts.prefix, opts.runId))]);
         if (progress === null && results === 0) throw new CliError(`--run-id: no run ${opts.runId} under prefix ${opts.prefix}`);
-        out(JSON.stringify({ run_id: opts.runId, results_stored: results, progress: progress === null ? null : JSON.parse(progress) }, null, 2));
+        out(JSON.stringify({ run_id: opts.runId, results_in_redis: results, progress: progress === null ? null : JSON.parse(progress) }, null, 2));
       } finally {
         r.disconnect();
       }

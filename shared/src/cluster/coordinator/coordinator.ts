@@ -130,7 +130,8 @@ export class Coordinator {
       },
     });
     this.metrics.recordHostCpuLedger(result.ledger);
-    await redis.set(key, JSON.stringify({ done: true, digest: result.summary.digest, at: new Date().toISOString() }));
+    // The last progress, marked done with the digest (jobs done stay readable: results are trimmed from Redis).
+    await redis.set(key, JSON.stringify({ jobsDone: result.summary.jobs, simulatedS: result.summary.simulated_end_s, done: true, digest: result.summary.digest, at: new Date().toISOString() }));
     await checkpointed?.finish();
     return { ...result, jobsFromCache: bullmq.jobsFromCache + (checkpointed?.transport.jobsFromCheckpoint ?? 0) };
   }

@@ -76,3 +76,9 @@ export const RESULT_POLL_DEFAULTS: ResultPollOptions = {
 
 /** How long a producer or a CLI command waits for Redis to answer before giving up, ms. */
 export const REDIS_CONNECT_TIMEOUT_MS = 5000;
+
+/**
+ * How long a service that has connected once waits for a dropped connection to come back before giving up, ms (a
+ * Redis restarted while a worker loads its threads: the blocking connection reconnects, retrying with backoff).
+ */
+export const REDIS_RECONNECT_GRACE_MS = 30_000;

@@ -102,6 +102,27 @@ export function createRedis(url: string, role: ConnectionRole): RedisClient {
   return client;
 }
 
+/**
+ * Waits until a client that connected once is ready again (it reconnects by itself after a drop), or throws
+ * RedisUnreachable after `graceMs`. A BullMQ Worker given a connection that is down at that moment stops with
+ * "Connection is closed" and never serves, so services hand over their blocking connection only once it is ready.
+ */
+export async function untilReady(redis: RedisClient, url: string, graceMs: number): Promise<void> {
+  if (redis.status === 'ready') return;
+  let timer: NodeJS.Timeout | undefined;
+  let onReady: (() => void) | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      onReady = resolve;
+      redis.once('ready', onReady);
+      timer = setTimeout(() => reject(new RedisUnreachable(redactRedisUrl(url), lastErrors.get(redis)?.message ?? `not back within ${graceMs} ms`)), graceMs);
+    });
+  } finally {
+    if (timer) clearTimeout(timer);
+    if (onReady) redis.off('ready', onReady);
+  }
+}
+
 /** Connects, or throws RedisUnreachable naming the (redacted) URL within the connect timeout. */
 export async function connectOrThrow(redis: RedisClient, url: string, timeoutMs: number = REDIS_CONNECT_TIMEOUT_MS): Promise<void> {
   let timer: NodeJS.Timeout | undefined;

@@ -49,7 +49,7 @@ async function runTask(task: CoordinatorThreadTask): Promise<CoordinatorThreadRe
         void redis.set(key, JSON.stringify({ ...p, at: new Date().toISOString() })).catch(() => {});
       },
     });
-    await redis.set(key, JSON.stringify({ done: true, digest: result.digest, at: new Date().toISOString() }));
+    await redis.set(key, JSON.stringify({ jobsDone: result.summary.jobs, simulatedS: result.summary.simulated_end_s, done: true, digest: result.digest, at: new Date().toISOString() }));
     await checkpointed?.finish();
     const queued = transport instanceof BullmqTransport ? transport : undefined;
     return { ok: true, result, jobsFromCache: (queued?.jobsFromCache ?? 0) + (checkpointed?.transport.jobsFromCheckpoint ?? 0), waitedS: queued?.waitedS ?? 0, wallS: (performance.now() - t0) / 1e3, migrations };

@@ -4,9 +4,9 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { z } from 'zod';
 import type { Logger } from '../../common/logger.js';
 import { COORDINATOR_DEFAULTS } from '../coordinator/coordinator-options.js';
-import { REDIS_CONNECT_TIMEOUT_MS } from '../queue/queue-defaults.js';
+import { REDIS_CONNECT_TIMEOUT_MS, REDIS_RECONNECT_GRACE_MS } from '../queue/queue-defaults.js';
 import { RUN_ID_PATTERN } from '../queue/queue-names.js';
-import { connectOrThrow, createRedis, type RedisClient } from '../queue/redis-connection.js';
+import { connectOrThrow, createRedis, untilReady, type RedisClient } from '../queue/redis-connection.js';
 import { isThreadReady } from '../worker/thread-ready.js';
 import type { ClusterRunResult } from './cluster-run.js';
 
@@ -124,6 +124,8 @@ export class CoordinatorJobServer {
     for (const r of spawned) if (r.status === 'fulfilled') this.idle.push(r.value);
     const failed = spawned.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;
+    // Redis may have dropped while the threads loaded: hand BullMQ the connection only once it is back.
+    await untilReady(conn, o.redisUrl, REDIS_RECONNECT_GRACE_MS);
     this.worker = new Worker(COORDINATORS_QUEUE, (job) => this.process(job), {
       connection: conn,
       prefix: o.prefix,

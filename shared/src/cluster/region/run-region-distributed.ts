@@ -88,7 +88,7 @@ export async function runRegionDistributed(o: RegionDistributedOptions): Promise
             if (!parsed?.success) continue;
             const p = parsed.data;
             const prev = seen.get(name) ?? { jobsDone: 0, simulatedS: 0, wavesDone: 0, wavesTotal: 0, done: false };
-            seen.set(name, p.done ? { ...prev, done: true } : { jobsDone: p.jobsDone ?? 0, simulatedS: p.simulatedS ?? 0, wavesDone: p.wavesDone ?? 0, wavesTotal: p.wavesTotal ?? 0, done: false });
+            seen.set(name, p.done ? { ...prev, jobsDone: p.jobsDone ?? prev.jobsDone, simulatedS: p.simulatedS ?? prev.simulatedS, done: true } : { jobsDone: p.jobsDone ?? 0, simulatedS: p.simulatedS ?? 0, wavesDone: p.wavesDone ?? 0, wavesTotal: p.wavesTotal ?? 0, done: false });
           }
           report();
         })

@@ -7,7 +7,8 @@ import { PayloadTooLarge } from '../queue/errors/payload-too-large.js';
 import { parseJobPayload } from '../queue/job-payload.js';
 import { parseBatchPayload, type BatchEntry } from '../queue/batch-payload.js';
 import { BATCH_JOB_NAME, failuresKey, JOBS_QUEUE, resultsKey } from '../queue/queue-names.js';
-import { connectOrThrow, createRedis, redactRedisUrl, type RedisClient } from '../queue/redis-connection.js';
+import { connectOrThrow, createRedis, redactRedisUrl, untilReady, type RedisClient } from '../queue/redis-connection.js';
+import { REDIS_RECONNECT_GRACE_MS } from '../queue/queue-defaults.js';
 import { encodeResult } from '../queue/result-codec.js';
 import { JobThreadPool, type ThreadJobOutcome } from './job-thread-pool.js';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './worker-options.js';
@@ -54,6 +55,8 @@ export class SimWorker {
     this.pool = new JobThreadPool(o.threads, { maxHeapMb: o.threadMaxHeapMb });
     // Take no job before the simulation threads have loaded their modules: start-up is paid before serving.
     await this.pool.ready();
+    // Redis may have dropped while the threads loaded: hand BullMQ the connection only once it is back.
+    await untilReady(workerConn, o.redisUrl, REDIS_RECONNECT_GRACE_MS);
     this.worker = new Worker(JOBS_QUEUE, (job) => this.process(job), {
       connection: workerConn,
       prefix: o.prefix,
