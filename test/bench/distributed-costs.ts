@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
+import { cleanup } from '../helpers/cluster.js';
 import { Coordinator } from '../../shared/src/cluster/coordinator/coordinator.js';
 import { createLogger } from '../../shared/src/common/logger.js';
 import { runExperiment } from '../../shared/src/cluster/experiment/run-experiment.js';
@@ -72,12 +73,7 @@ async function main(): Promise<void> {
       digest_match: r.summary.digest === emb.summary.digest,
     };
     await new Promise((res) => setTimeout(res, 1000));
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length) await redis.del(...keys);
-    } while (cursor !== '0');
+    await cleanup(prefix, REDIS);
   }
   redis.disconnect();
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
+import { cleanup } from '../helpers/cluster.js';
 import { Coordinator } from '../../shared/src/cluster/coordinator/coordinator.js';
 import { createLogger } from '../../shared/src/common/logger.js';
 import { runExperiment } from '../../shared/src/cluster/experiment/run-experiment.js';
@@ -63,17 +64,6 @@ function simgridOf(scenario: Scenario): { result: SimgridFleetResult | null; rea
   }
 }
 
-async function cleanup(prefix: string): Promise<void> {
-  const r = new Redis(REDIS);
-  let cursor = '0';
-  do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await r.del(...keys);
-  } while (cursor !== '0');
-  r.disconnect();
-}
-
 async function distributed(file: string, workers: number): Promise<{ jobsPerS: number; digest: string }> {
   const prefix = `{migsim-bench-${randomUUID().slice(0, 8)}}`;
   const procs: ChildProcess[] = [];
@@ -92,7 +82,7 @@ async function distributed(file: string, workers: number): Promise<{ jobsPerS: n
   } finally {
     for (const p of procs) p.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 500));
-    await cleanup(prefix);
+    await cleanup(prefix, REDIS);
   }
 }
 
@@ -115,7 +105,7 @@ async function noopJobsPerS(n: number): Promise<number> {
   await q.close();
   conn.disconnect();
   wconn.disconnect();
-  await cleanup(prefix);
+  await cleanup(prefix, REDIS);
   return rate;
 }
 

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
+import { cleanup } from '../helpers/cluster.js';
 import { sizeScenario } from '../../shared/src/cluster/loadgen/size-scenario.js';
 import { runRegionEmbedded } from '../../shared/src/cluster/region/region-flow-embedded.js';
 import { runRegionFlow } from '../../shared/src/cluster/region/region-flow.js';
@@ -144,17 +145,6 @@ async function redisCpuS(r: Redis): Promise<number> {
   return get('used_cpu_sys') + get('used_cpu_user');
 }
 
-async function cleanup(prefix: string): Promise<void> {
-  const r = new Redis(REDIS);
-  let cursor = '0';
-  do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await r.del(...keys);
-  } while (cursor !== '0');
-  r.disconnect();
-}
-
 /**
  * region_distributed: a region of CLUSTERS clusters of HOSTS hosts (rolling-upgrade-1000 resized, seeds 1, 2, …)
  * embedded (one cluster after another in this process), then as a BullMQ flow with WORKERS worker processes, each
@@ -265,6 +255,6 @@ export async function regionDistributedEntry(clustersN = 4, hosts = 200, workers
   } finally {
     for (const p of procs) p.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 1000));
-    await cleanup(prefix);
+    await cleanup(prefix, REDIS);
   }
 }
