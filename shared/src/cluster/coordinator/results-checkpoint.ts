@@ -1,4 +1,4 @@
-import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { z } from 'zod';
 import { migrationResultSchema, type MigrationResult } from '../../migration/job/migration-result.js';
 import type { JobOutcome } from '../fleet/job-transport.js';
@@ -18,57 +18,75 @@ const lineSchema = z.object({ id: z.string().min(1), result: migrationResultSche
  * output folder. A last line cut short (the process died while writing it) is dropped; any other bad line is a
  * CheckpointInvalid naming the file and line.
  */
+/** Bytes read from the checkpoint at a time: a run's checkpoint may be larger than the longest string V8 holds. */
+const READ_CHUNK_BYTES = 16 * 2 ** 20;
+
+/**
+ * Reads a checkpoint's whole lines back, a chunk at a time, handing each result to `take`; a last line cut short
+ * (no newline after it) is cut off the file, so appended lines start on a line of their own. Returns the lines cut
+ * (0 or 1). Throws CheckpointInvalid for a bad whole line.
+ */
+function readBack(file: string, take: (id: string, result: MigrationResult) => void): number {
+  const fd = openSync(file, 'r+');
+  try {
+    const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    let carry: Buffer = Buffer.alloc(0);
+    let offset = 0;
+    let lineNo = 0;
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, offset);
+      if (n === 0) break;
+      offset += n;
+      const data = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      let start = 0;
+      for (let nl = data.indexOf(10, start); nl >= 0; nl = data.indexOf(10, start)) {
+        lineNo++;
+        const [id, result] = parseLine(file, lineNo, data.toString('utf8', start, nl));
+        take(id, result);
+        start = nl + 1;
+      }
+      carry = Buffer.from(data.subarray(start));
+    }
+    if (carry.length === 0) return 0;
+    ftruncateSync(fd, offset - carry.length);
+    return 1;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function parseLine(file: string, lineNo: number, line: string): [string, MigrationResult] {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch (e) {
+    throw new CheckpointInvalid(file, lineNo, `not JSON: ${(e as Error).message}`);
+  }
+  const r = lineSchema.safeParse(json);
+  if (!r.success) {
+    const issues = r.error.issues.map((x) => `${x.path.join('.') || '(top level)'}: ${x.message}`);
+    const shown = issues.slice(0, LISTED_ISSUES).join('; ');
+    throw new CheckpointInvalid(file, lineNo, issues.length > LISTED_ISSUES ? `${shown}; and ${issues.length - LISTED_ISSUES} more` : shown);
+  }
+  return [r.data.id, r.data.result];
+}
+
 export class ResultsCheckpoint {
-  /** Results read back from the file, until taken (appended ones are not kept: the file has them). */
-  private readonly results = new Map<string, MigrationResult>();
   private fd: number | undefined;
-  /** Lines dropped on reading because they were cut short (0 or 1). */
-  readonly truncatedLines: number;
 
   private constructor(
     readonly file: string,
-    truncated: number,
-  ) {
-    this.truncatedLines = truncated;
-  }
+    /** Lines dropped on reading because they were cut short (0 or 1). */
+    readonly truncatedLines: number,
+    /** Results read back from the file, until taken (appended ones are not kept: the file has them). */
+    private readonly results: Map<string, MigrationResult>,
+  ) {}
 
   /** Opens (reading what is there) or creates the checkpoint. Throws CheckpointInvalid. */
   static open(file: string): ResultsCheckpoint {
-    let truncated = 0;
-    const entries: [string, MigrationResult][] = [];
-    if (existsSync(file)) {
-      const text = readFileSync(file, 'utf8');
-      const lines = text.split('\n');
-      // A complete file ends with a newline; what follows the last one is a line cut short.
-      const last = lines.pop() ?? '';
-      if (last.length > 0) truncated = 1;
-      lines.forEach((line, i) => {
-        let json: unknown;
-        try {
-          json = JSON.parse(line);
-        } catch (e) {
-          throw new CheckpointInvalid(file, i + 1, `not JSON: ${(e as Error).message}`);
-        }
-        const r = lineSchema.safeParse(json);
-        if (!r.success) {
-          const issues = r.error.issues.map((x) => `${x.path.join('.') || '(top level)'}: ${x.message}`);
-          const shown = issues.slice(0, LISTED_ISSUES).join('; ');
-          throw new CheckpointInvalid(file, i + 1, issues.length > LISTED_ISSUES ? `${shown}; and ${issues.length - LISTED_ISSUES} more` : shown);
-        }
-        entries.push([r.data.id, r.data.result]);
-      });
-      if (truncated > 0) {
-        // Drop the cut line from the file, so appended lines start on a line of their own.
-        const fd = openSync(file, 'r+');
-        try {
-          ftruncateSync(fd, Buffer.byteLength(text) - Buffer.byteLength(last));
-        } finally {
-          closeSync(fd);
-        }
-      }
-    }
-    const c = new ResultsCheckpoint(file, truncated);
-    for (const [id, result] of entries) c.results.set(id, result);
+    const results = new Map<string, MigrationResult>();
+    const truncated = existsSync(file) ? readBack(file, (id, result) => results.set(id, result)) : 0;
+    const c = new ResultsCheckpoint(file, truncated, results);
     c.fd = openSync(file, 'a');
     return c;
   }

@@ -73,6 +73,23 @@ describe('ResultsCheckpoint', () => {
     again.close();
   });
 
+  it('reads back a checkpoint larger than one read (16 MiB), lines across the chunk boundaries, and cuts a torn tail', () => {
+    const f = file();
+    const c = ResultsCheckpoint.open(f);
+    const n = 4000;
+    for (let i = 0; i < n; i += 100) c.append(Array.from({ length: 100 }, (_, k) => outcome(i + k)));
+    c.close();
+    const size = readFileSync(f).length;
+    expect(size).toBeGreaterThan(16 * 2 ** 20);
+    appendFileSync(f, '{"id":"r.job-torn","res');
+    const back = ResultsCheckpoint.open(f);
+    expect(back.size).toBe(n);
+    expect(back.truncatedLines).toBe(1);
+    expect(readFileSync(f).length).toBe(size);
+    for (const i of [0, 1234, 2999, 3000, n - 1]) expect(back.take(`r.job-${i}`)?.total_time_s).toBe(1 + i);
+    back.close();
+  });
+
   it('refuses a bad line in the middle with the file and line (CheckpointInvalid)', () => {
     const f = file();
     writeFileSync(f, `${JSON.stringify(outcome(1))}\n{"id":"x","result":{"status":"sideways"}}\n${JSON.stringify(outcome(2))}\n`);
